@@ -1,0 +1,57 @@
+// Shared declarations of the genlab addon.
+#pragma once
+#include <napi.h>
+#include <ATen/ATen.h>
+#include <string>
+
+namespace genlab {
+
+// ---- tensor slot table (slots.cc) ----
+// JS holds plain integer handles into this table; a handle of -1 marks a disposed tensor.
+int32_t storeTensor(napi_env env, at::Tensor t);
+const at::Tensor& tensorAt(int32_t h);          // throws std::runtime_error on a bad handle
+bool validHandle(int32_t h);
+void releaseTensor(napi_env env, int32_t h);
+void registerSlotFunctions(Napi::Env env, Napi::Object exports);
+
+// ---- helpers ----
+std::string describeTensor(const at::Tensor& t);  // e.g. "float32[2, 3]"
+const char* dtypeName(at::ScalarType s);
+// Converts a native failure into a pending JS Error (raw N-API, for the hot path).
+void throwJs(napi_env env, const std::string& msg);
+// Reads a tensor handle from a JS value; empty optional when the value is not a number.
+int32_t handleFromValue(napi_env env, napi_value v, bool* ok);
+
+void registerOpFunctions(Napi::Env env, Napi::Object exports);
+void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
+void registerIoFunctions(Napi::Env env, Napi::Object exports);
+void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
+
+// Exports a function whose native failures become JS Errors prefixed with its name, never an abort.
+template <typename F>
+void exportFn(Napi::Env env, Napi::Object exports, const char* name, F f) {
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [f, name](const Napi::CallbackInfo& info) -> Napi::Value {
+                          try {
+                            return f(info);
+                          } catch (const Napi::Error&) {
+                            throw;
+                          } catch (const c10::Error& e) {
+                            throw Napi::Error::New(info.Env(), std::string(name) + ": " + e.what_without_backtrace());
+                          } catch (const std::exception& e) {
+                            throw Napi::Error::New(info.Env(), std::string(name) + ": " + e.what());
+                          }
+                        },
+                        name));
+}
+
+// Reads argument i as a live tensor handle.
+const at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
+int32_t handleArg(const Napi::CallbackInfo& info, size_t i);
+Napi::Value newHandle(Napi::Env env, at::Tensor t);  // null for an undefined tensor
+
+// ---- generators (runtime.cc) ----
+at::Generator generatorAt(int32_t id);
+
+}  // namespace genlab

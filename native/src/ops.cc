@@ -1,0 +1,521 @@
+// Boxed operator calls: any ATen operator by name, with JS arguments converted by its schema.
+#include "common.h"
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/stack.h>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+
+namespace genlab {
+namespace {
+
+enum class Kind : uint8_t {
+  Tensor, TensorList, OptTensorList, Int, IntList, Float, FloatList, Bool, BoolList,
+  Scalar, ScalarList, String, StringList, Device, Generator, Unsupported
+};
+
+struct ArgInfo {
+  std::string name;
+  Kind kind;
+  bool optional;
+  int n;  // fixed list length (int[2]), 0 when free
+  bool hasDefault;
+  c10::IValue defaultValue;
+};
+
+struct OpInfo {
+  c10::OperatorHandle handle;
+  std::string fullName;
+  std::vector<ArgInfo> args;
+  size_t numReturns;
+  bool returnsWrittenAlias;  // in-place and out= ops hand back an argument: no new handle needed
+};
+
+std::vector<OpInfo> ops;
+std::unordered_map<std::string, int32_t> opIds;
+
+Kind classifyPlain(const c10::TypePtr& t) {
+  using c10::TypeKind;
+  switch (t->kind()) {
+    case TypeKind::TensorType: return Kind::Tensor;
+    case TypeKind::IntType:
+    case TypeKind::SymIntType: return Kind::Int;
+    case TypeKind::FloatType: return Kind::Float;
+    case TypeKind::BoolType: return Kind::Bool;
+    case TypeKind::NumberType: return Kind::Scalar;
+    case TypeKind::StringType: return Kind::String;
+    case TypeKind::DeviceObjType: return Kind::Device;
+    case TypeKind::GeneratorType: return Kind::Generator;
+    case TypeKind::ListType: {
+      auto elem = t->expectRef<c10::ListType>().getElementType();
+      switch (elem->kind()) {
+        case TypeKind::TensorType: return Kind::TensorList;
+        case TypeKind::OptionalType:
+          return elem->expectRef<c10::OptionalType>().getElementType()->kind() == TypeKind::TensorType
+                     ? Kind::OptTensorList
+                     : Kind::Unsupported;
+        case TypeKind::IntType:
+        case TypeKind::SymIntType: return Kind::IntList;
+        case TypeKind::FloatType: return Kind::FloatList;
+        case TypeKind::BoolType: return Kind::BoolList;
+        case TypeKind::NumberType: return Kind::ScalarList;
+        case TypeKind::StringType: return Kind::StringList;
+        default: return Kind::Unsupported;
+      }
+    }
+    default: return Kind::Unsupported;
+  }
+}
+
+ArgInfo describeArg(const c10::Argument& a) {
+  ArgInfo info;
+  info.name = a.name();
+  c10::TypePtr t = a.type();
+  info.optional = t->kind() == c10::TypeKind::OptionalType;
+  if (info.optional) t = t->expectRef<c10::OptionalType>().getElementType();
+  info.kind = classifyPlain(t);
+  // Named tensors (Dimname) are not supported: their fake type is a string.
+  if (a.real_type()->str().find("Dimname") != std::string::npos) info.kind = Kind::Unsupported;
+  info.n = a.N() ? static_cast<int>(*a.N()) : 0;
+  info.hasDefault = a.default_value().has_value();
+  if (info.hasDefault) info.defaultValue = *a.default_value();
+  return info;
+}
+
+const char* kindName(Kind k) {
+  switch (k) {
+    case Kind::Tensor: return "Tensor";
+    case Kind::TensorList: return "Tensor[]";
+    case Kind::OptTensorList: return "Tensor?[]";
+    case Kind::Int: return "int";
+    case Kind::IntList: return "int[]";
+    case Kind::Float: return "float";
+    case Kind::FloatList: return "float[]";
+    case Kind::Bool: return "bool";
+    case Kind::BoolList: return "bool[]";
+    case Kind::Scalar: return "Scalar";
+    case Kind::ScalarList: return "Scalar[]";
+    case Kind::String: return "str";
+    case Kind::StringList: return "str[]";
+    case Kind::Device: return "Device";
+    case Kind::Generator: return "Generator";
+    default: return "unsupported";
+  }
+}
+
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+napi_valuetype typeOf(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t;
+}
+
+double numberOf(napi_env env, napi_value v, const ArgInfo& a) {
+  napi_valuetype t = typeOf(env, v);
+  if (t == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    return b ? 1 : 0;
+  }
+  if (t != napi_number) throw ArgError("argument '" + a.name + "' expects a number (" + kindName(a.kind) + ")");
+  double d;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+int64_t intOf(napi_env env, napi_value v, const ArgInfo& a) {
+  double d = numberOf(env, v, a);
+  if (std::floor(d) != d) throw ArgError("argument '" + a.name + "' expects an integer, got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+c10::Scalar scalarOf(napi_env env, napi_value v, const ArgInfo& a) {
+  napi_valuetype t = typeOf(env, v);
+  if (t == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    return c10::Scalar(b);
+  }
+  if (t != napi_number) throw ArgError("argument '" + a.name + "' expects a number");
+  double d;
+  napi_get_value_double(env, v, &d);
+  // Integral JS numbers become integer Scalars so integer tensors keep their dtype, as in Python.
+  if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) return c10::Scalar(static_cast<int64_t>(d));
+  return c10::Scalar(d);
+}
+
+const at::Tensor& tensorOf(napi_env env, napi_value v, const ArgInfo& a) {
+  bool ok;
+  int32_t h = handleFromValue(env, v, &ok);
+  if (!ok) throw ArgError("argument '" + a.name + "' must be a Tensor");
+  if (!validHandle(h)) {
+    throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
+  }
+  return tensorAt(h);
+}
+
+uint32_t arrayLength(napi_env env, napi_value v, const ArgInfo& a) {
+  bool isArray = false;
+  napi_is_array(env, v, &isArray);
+  if (!isArray) throw ArgError("argument '" + a.name + "' expects an array (" + kindName(a.kind) + ")");
+  uint32_t n;
+  napi_get_array_length(env, v, &n);
+  return n;
+}
+
+napi_value elementAt(napi_env env, napi_value arr, uint32_t i) {
+  napi_value e;
+  napi_get_element(env, arr, i, &e);
+  return e;
+}
+
+std::string stringOf(napi_env env, napi_value v, const ArgInfo& a) {
+  if (typeOf(env, v) != napi_string) throw ArgError("argument '" + a.name + "' expects a string");
+  size_t len;
+  napi_get_value_string_utf8(env, v, nullptr, 0, &len);
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+c10::IValue convertArg(napi_env env, napi_value v, const ArgInfo& a) {
+  switch (a.kind) {
+    case Kind::Tensor: return c10::IValue(tensorOf(env, v, a));
+    case Kind::Int: return c10::IValue(intOf(env, v, a));
+    case Kind::Float: return c10::IValue(numberOf(env, v, a));
+    case Kind::Bool: {
+      if (typeOf(env, v) != napi_boolean) throw ArgError("argument '" + a.name + "' expects a boolean");
+      bool b;
+      napi_get_value_bool(env, v, &b);
+      return c10::IValue(b);
+    }
+    case Kind::Scalar: return c10::IValue(scalarOf(env, v, a));
+    case Kind::String: return c10::IValue(stringOf(env, v, a));
+    case Kind::Device: return c10::IValue(c10::Device(stringOf(env, v, a)));
+    case Kind::Generator: {
+      int32_t id = static_cast<int32_t>(intOf(env, v, a));
+      return c10::IValue(generatorAt(id));
+    }
+    case Kind::IntList: {
+      if (typeOf(env, v) == napi_number && a.n > 0) {
+        return c10::IValue(std::vector<int64_t>(a.n, intOf(env, v, a)));  // stride=2 means [2, 2]
+      }
+      uint32_t n = arrayLength(env, v, a);
+      std::vector<int64_t> xs(n);
+      for (uint32_t i = 0; i < n; i++) xs[i] = intOf(env, elementAt(env, v, i), a);
+      return c10::IValue(xs);
+    }
+    case Kind::FloatList: {
+      uint32_t n = arrayLength(env, v, a);
+      std::vector<double> xs(n);
+      for (uint32_t i = 0; i < n; i++) xs[i] = numberOf(env, elementAt(env, v, i), a);
+      return c10::IValue(xs);
+    }
+    case Kind::BoolList: {
+      uint32_t n = arrayLength(env, v, a);
+      c10::List<bool> xs;
+      for (uint32_t i = 0; i < n; i++) {
+        bool b;
+        if (napi_get_value_bool(env, elementAt(env, v, i), &b) != napi_ok) throw ArgError("argument '" + a.name + "' expects booleans");
+        xs.push_back(b);
+      }
+      return c10::IValue(xs);
+    }
+    case Kind::ScalarList: {
+      uint32_t n = arrayLength(env, v, a);
+      std::vector<c10::Scalar> xs;
+      for (uint32_t i = 0; i < n; i++) xs.push_back(scalarOf(env, elementAt(env, v, i), a));
+      return c10::IValue(xs);
+    }
+    case Kind::StringList: {
+      uint32_t n = arrayLength(env, v, a);
+      std::vector<std::string> xs;
+      for (uint32_t i = 0; i < n; i++) xs.push_back(stringOf(env, elementAt(env, v, i), a));
+      return c10::IValue(xs);
+    }
+    case Kind::TensorList: {
+      uint32_t n = arrayLength(env, v, a);
+      std::vector<at::Tensor> xs;
+      xs.reserve(n);
+      for (uint32_t i = 0; i < n; i++) xs.push_back(tensorOf(env, elementAt(env, v, i), a));
+      return c10::IValue(xs);
+    }
+    case Kind::OptTensorList: {
+      uint32_t n = arrayLength(env, v, a);
+      c10::List<c10::optional<at::Tensor>> xs;
+      for (uint32_t i = 0; i < n; i++) {
+        napi_value e = elementAt(env, v, i);
+        napi_valuetype t = typeOf(env, e);
+        if (t == napi_null || t == napi_undefined) xs.push_back(c10::nullopt);
+        else xs.push_back(tensorOf(env, e, a));
+      }
+      return c10::IValue(xs);
+    }
+    default: throw ArgError("argument '" + a.name + "' has a type genlab cannot pass");
+  }
+}
+
+napi_value toJs(napi_env env, const c10::IValue& v);
+
+napi_value listToJs(napi_env env, const std::vector<c10::IValue>& xs) {
+  napi_value arr;
+  napi_create_array_with_length(env, xs.size(), &arr);
+  for (size_t i = 0; i < xs.size(); i++) napi_set_element(env, arr, static_cast<uint32_t>(i), toJs(env, xs[i]));
+  return arr;
+}
+
+// Converts a returned IValue; tensors become new handles.
+napi_value toJs(napi_env env, const c10::IValue& v) {
+  napi_value out;
+  if (v.isTensor()) {
+    const at::Tensor& t = v.toTensor();
+    if (!t.defined()) {
+      napi_get_null(env, &out);
+      return out;
+    }
+    napi_create_int32(env, storeTensor(env, t), &out);
+  } else if (v.isNone()) {
+    napi_get_null(env, &out);
+  } else if (v.isInt()) {
+    napi_create_double(env, static_cast<double>(v.toInt()), &out);
+  } else if (v.isDouble()) {
+    napi_create_double(env, v.toDouble(), &out);
+  } else if (v.isBool()) {
+    napi_get_boolean(env, v.toBool(), &out);
+  } else if (v.isScalar()) {
+    napi_create_double(env, v.toScalar().toDouble(), &out);
+  } else if (v.isString()) {
+    const auto& s = v.toStringRef();
+    napi_create_string_utf8(env, s.data(), s.size(), &out);
+  } else if (v.isSymInt()) {
+    napi_create_double(env, static_cast<double>(v.toSymInt().expect_int()), &out);
+  } else if (v.isList()) {
+    auto list = v.toListRef();
+    return listToJs(env, std::vector<c10::IValue>(list.begin(), list.end()));
+  } else if (v.isTuple()) {
+    const auto& elems = v.toTupleRef().elements();
+    return listToJs(env, std::vector<c10::IValue>(elems.begin(), elems.end()));
+  } else if (v.isDevice()) {
+    std::string s = v.toDevice().str();
+    napi_create_string_utf8(env, s.data(), s.size(), &out);
+  } else {
+    throw std::runtime_error("cannot return a value of type " + v.tagKind());
+  }
+  return out;
+}
+
+std::string describeInputs(napi_env env, const OpInfo& op, size_t argc, napi_value* argv) {
+  std::string s;
+  for (size_t i = 0; i < op.args.size() && i + 1 < argc; i++) {
+    const ArgInfo& a = op.args[i];
+    napi_value v = argv[i + 1];
+    std::string d;
+    if (a.kind == Kind::Tensor) {
+      bool ok;
+      int32_t h = handleFromValue(env, v, &ok);
+      if (!ok) continue;
+      d = validHandle(h) ? describeTensor(tensorAt(h)) : "disposed";
+    } else if (a.kind == Kind::TensorList || a.kind == Kind::OptTensorList) {
+      bool isArray = false;
+      napi_is_array(env, v, &isArray);
+      if (!isArray) continue;
+      uint32_t n;
+      napi_get_array_length(env, v, &n);
+      d = "[";
+      for (uint32_t j = 0; j < n; j++) {
+        bool ok;
+        int32_t h = handleFromValue(env, elementAt(env, v, j), &ok);
+        if (j) d += ", ";
+        d += ok && validHandle(h) ? describeTensor(tensorAt(h)) : "None";
+      }
+      d += "]";
+    } else {
+      continue;
+    }
+    if (!s.empty()) s += ", ";
+    s += a.name + "=" + d;
+  }
+  return s.empty() ? "" : " [" + s + "]";
+}
+
+thread_local std::vector<c10::IValue> stack;
+constexpr size_t kMaxArgs = 48;
+
+// call(opId, ...args): the hot path. Raw N-API and a reused stack keep it allocation-free.
+napi_value Call(napi_env env, napi_callback_info info) {
+  size_t argc = kMaxArgs;
+  napi_value argv[kMaxArgs];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t id = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok || id < 0 || static_cast<size_t>(id) >= ops.size()) {
+    throwJs(env, "genlab: invalid operator id");
+    return nullptr;
+  }
+  const OpInfo& op = ops[id];
+  stack.clear();
+  try {
+    for (size_t i = 0; i < op.args.size(); i++) {
+      const ArgInfo& a = op.args[i];
+      napi_value v = i + 1 < argc ? argv[i + 1] : nullptr;
+      napi_valuetype t = napi_undefined;
+      if (v) napi_typeof(env, v, &t);
+      if (t == napi_undefined || t == napi_null) {
+        if (t == napi_undefined && a.hasDefault) stack.push_back(a.defaultValue);
+        else if (a.optional) stack.emplace_back();
+        else if (a.hasDefault) stack.push_back(a.defaultValue);
+        else throw ArgError("missing required argument '" + a.name + "'");
+        continue;
+      }
+      stack.push_back(convertArg(env, v, a));
+    }
+    op.handle.callBoxed(&stack);
+    napi_value result = nullptr;
+    if (op.returnsWrittenAlias) {
+      napi_get_undefined(env, &result);
+    } else if (op.numReturns == 1) {
+      result = toJs(env, stack[0]);
+    } else if (op.numReturns == 0) {
+      napi_get_undefined(env, &result);
+    } else {
+      result = listToJs(env, stack);
+    }
+    stack.clear();
+    return result;
+  } catch (const c10::Error& e) {
+    stack.clear();
+    throwJs(env, op.fullName + ": " + e.what_without_backtrace() + describeInputs(env, op, argc, argv));
+  } catch (const std::exception& e) {
+    stack.clear();
+    throwJs(env, op.fullName + ": " + e.what() + describeInputs(env, op, argc, argv));
+  }
+  return nullptr;
+}
+
+int32_t registerOp(const c10::OperatorHandle& handle) {
+  const auto& schema = handle.schema();
+  OpInfo info{handle, schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()), {}, schema.returns().size(), false};
+  for (const auto& a : schema.arguments()) info.args.push_back(describeArg(a));
+  bool allWrite = !schema.returns().empty();
+  for (const auto& r : schema.returns()) {
+    if (!r.alias_info() || !r.alias_info()->isWrite() || r.type()->kind() != c10::TypeKind::TensorType) allWrite = false;
+  }
+  info.returnsWrittenAlias = allWrite;
+  ops.push_back(std::move(info));
+  return static_cast<int32_t>(ops.size() - 1);
+}
+
+Napi::Value Lookup(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>();
+  std::string overload = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
+  if (!handle) {
+    throw Napi::Error::New(info.Env(), "genlab: no operator " + name + (overload.empty() ? "" : "." + overload) + " in this libtorch");
+  }
+  std::string full = name + (overload.empty() ? "" : "." + overload);
+  auto known = opIds.find(full);
+  if (known != opIds.end()) return Napi::Number::New(info.Env(), known->second);
+  int32_t id = registerOp(*handle);
+  opIds.emplace(full, id);
+  return Napi::Number::New(info.Env(), id);
+}
+
+Napi::Value ivalueToPlainJs(Napi::Env env, const c10::IValue& v) {
+  if (v.isNone()) return env.Null();
+  if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
+  if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
+  if (v.isBool()) return Napi::Boolean::New(env, v.toBool());
+  if (v.isString()) return Napi::String::New(env, v.toStringRef());
+  if (v.isIntList()) {
+    auto xs = v.toIntVector();
+    auto arr = Napi::Array::New(env, xs.size());
+    for (size_t i = 0; i < xs.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(xs[i])));
+    return arr;
+  }
+  if (v.isDoubleList()) {
+    auto xs = v.toDoubleVector();
+    auto arr = Napi::Array::New(env, xs.size());
+    for (size_t i = 0; i < xs.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, xs[i]));
+    return arr;
+  }
+  if (v.isBoolList()) {
+    auto xs = v.toBoolList();
+    auto arr = Napi::Array::New(env, xs.size());
+    for (size_t i = 0; i < xs.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, xs.get(i)));
+    return arr;
+  }
+  if (v.isList() && v.toListRef().empty()) return Napi::Array::New(env, 0);
+  if (v.isScalar()) return Napi::Number::New(env, v.toScalar().toDouble());
+  if (v.isDevice()) return Napi::String::New(env, v.toDevice().str());
+  return Napi::String::New(env, "<" + v.tagKind() + ">");
+}
+
+// Every registered operator schema, structured, for the wrapper generator.
+Napi::Value ListSchemas(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto names = c10::Dispatcher::singleton().getAllOpNames();
+  auto out = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (const auto& opName : names) {
+    auto handle = c10::Dispatcher::singleton().findSchema(opName);
+    if (!handle || !handle->hasSchema()) continue;
+    const auto& schema = handle->schema();
+    auto o = Napi::Object::New(env);
+    o.Set("name", schema.name());
+    o.Set("overload", schema.overload_name());
+    std::ostringstream ss;
+    ss << schema;
+    o.Set("schema", ss.str());
+    auto args = Napi::Array::New(env);
+    uint32_t i = 0;
+    bool supported = true;
+    for (const auto& a : schema.arguments()) {
+      ArgInfo ai = describeArg(a);
+      if (ai.kind == Kind::Unsupported) supported = false;
+      auto ao = Napi::Object::New(env);
+      ao.Set("name", a.name());
+      ao.Set("type", a.real_type()->annotation_str());
+      ao.Set("kind", kindName(ai.kind));
+      ao.Set("optional", ai.optional);
+      ao.Set("n", ai.n);
+      ao.Set("kwargOnly", a.kwarg_only());
+      ao.Set("isWrite", a.alias_info() != nullptr && a.alias_info()->isWrite());
+      if (ai.hasDefault) ao.Set("default", ivalueToPlainJs(env, ai.defaultValue));
+      args.Set(i++, ao);
+    }
+    o.Set("args", args);
+    auto rets = Napi::Array::New(env);
+    i = 0;
+    bool allWrite = !schema.returns().empty();
+    for (const auto& r : schema.returns()) {
+      auto ro = Napi::Object::New(env);
+      ro.Set("name", r.name());
+      ro.Set("type", r.real_type()->annotation_str());
+      ro.Set("kind", kindName(classifyPlain(r.type())));
+      bool write = r.alias_info() && r.alias_info()->isWrite();
+      ro.Set("isWrite", write);
+      if (!write || r.type()->kind() != c10::TypeKind::TensorType) allWrite = false;
+      rets.Set(i++, ro);
+    }
+    o.Set("returns", rets);
+    o.Set("returnsWrittenAlias", allWrite);
+    o.Set("supported", supported);
+    out.Set(k++, o);
+  }
+  return out;
+}
+
+}  // namespace
+
+void registerOpFunctions(Napi::Env env, Napi::Object exports) {
+  stack.reserve(64);
+  napi_value fn;
+  napi_create_function(env, "call", NAPI_AUTO_LENGTH, Call, nullptr, &fn);
+  exports.Set("call", fn);
+  exportFn(env, exports, "lookup", Lookup);
+  exportFn(env, exports, "listSchemas", ListSchemas);
+}
+
+}  // namespace genlab

@@ -1,0 +1,107 @@
+// Random generators, threads, and facts about the libtorch this addon runs on.
+#include "common.h"
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+#include <dlfcn.h>
+#include <vector>
+
+namespace genlab {
+namespace {
+
+// Generator 0 is libtorch's default CPU generator; others are made by newGenerator.
+std::vector<at::Generator> generators;
+
+void ensureDefault() {
+  if (generators.empty()) generators.push_back(at::detail::getDefaultCPUGenerator());
+}
+
+}  // namespace
+
+at::Generator generatorAt(int32_t id) {
+  ensureDefault();
+  if (id < 0 || static_cast<size_t>(id) >= generators.size() || !generators[id].defined()) {
+    throw std::runtime_error("invalid generator " + std::to_string(id));
+  }
+  return generators[id];
+}
+
+void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
+  exportFn(env, exports, "manualSeed", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    ensureDefault();
+    uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+    auto gen = at::detail::getDefaultCPUGenerator();
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    if (at::globalContext().hasCUDA()) {
+      int n = at::detail::getCUDAHooks().getNumGPUs();
+      for (int i = 0; i < n; i++) {
+        auto g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
+        std::lock_guard<std::mutex> lock(g.mutex());
+        g.set_current_seed(seed);
+      }
+    }
+    return info.Env().Undefined();
+  });
+  exportFn(env, exports, "newGenerator", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    ensureDefault();
+    uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+    generators.push_back(at::make_generator<at::CPUGeneratorImpl>(seed));
+    return Napi::Number::New(info.Env(), static_cast<double>(generators.size() - 1));
+  });
+  exportFn(env, exports, "freeGenerator", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    int32_t id = info[0].As<Napi::Number>().Int32Value();
+    if (id > 0 && static_cast<size_t>(id) < generators.size()) generators[id] = at::Generator();
+    return info.Env().Undefined();
+  });
+  exportFn(env, exports, "generatorSeed", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto g = generatorAt(info[0].As<Napi::Number>().Int32Value());
+    return Napi::Number::New(info.Env(), static_cast<double>(g.current_seed()));
+  });
+  exportFn(env, exports, "generatorSetSeed", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto g = generatorAt(info[0].As<Napi::Number>().Int32Value());
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_current_seed(static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
+    return info.Env().Undefined();
+  });
+  // The full generator state as a uint8 tensor, for checkpoints that resume bit-for-bit.
+  exportFn(env, exports, "generatorGetState", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto g = generatorAt(info[0].As<Napi::Number>().Int32Value());
+    std::lock_guard<std::mutex> lock(g.mutex());
+    return newHandle(info.Env(), at::Tensor(g.get_state()));
+  });
+  exportFn(env, exports, "generatorSetState", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto g = generatorAt(info[0].As<Napi::Number>().Int32Value());
+    const at::Tensor& state = tensorArg(info, 1);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(state);
+    return info.Env().Undefined();
+  });
+  exportFn(env, exports, "setNumThreads", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    int n = info[0].As<Napi::Number>().Int32Value();
+    if (n < 1) throw std::runtime_error("thread count must be at least 1");
+    at::set_num_threads(n);
+    return info.Env().Undefined();
+  });
+  exportFn(env, exports, "getNumThreads", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), at::get_num_threads());
+  });
+  exportFn(env, exports, "cudaDeviceCount", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    if (!at::globalContext().hasCUDA()) return Napi::Number::New(info.Env(), 0);
+    return Napi::Number::New(info.Env(), at::detail::getCUDAHooks().getNumGPUs());
+  });
+  exportFn(env, exports, "runtimeInfo", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    auto o = Napi::Object::New(info.Env());
+    o.Set("builtAgainst", TORCH_VERSION);
+    o.Set("config", at::show_config());
+    Dl_info dl;
+    if (dladdr(reinterpret_cast<void*>(&at::show_config), &dl) && dl.dli_fname) o.Set("library", dl.dli_fname);
+    o.Set("parallel", at::get_parallel_info());
+    return o;
+  });
+}
+
+}  // namespace genlab

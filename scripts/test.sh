@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole check: set-up, generated-code freshness (a test), types, lint, and the unit suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+npx tsc -p tsconfig.json --noEmit
+npx biome check src test bench scripts
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "test/**/*.test.ts"

@@ -1,0 +1,2 @@
+// genlab: probabilistic deep learning on Node.js, on libtorch.
+export * as torch from './torch/index.js';

@@ -1,0 +1,66 @@
+// Gradients of any order, and grad-mode / inference-mode scopes.
+import { N } from './native.js';
+import { type Tensor, wrap } from './tensor.js';
+
+export interface GradOptions {
+  /** Weights for non-scalar outputs (vector-Jacobian product). */
+  gradOutputs?: (Tensor | null)[];
+  /** Build a graph of the gradient itself, for higher-order derivatives. */
+  createGraph?: boolean;
+  /** Keep the graph for another backward; defaults to createGraph. */
+  retainGraph?: boolean;
+  /** Return null for inputs the outputs do not depend on, instead of failing. */
+  allowUnused?: boolean;
+}
+
+/** d(outputs)/d(inputs), as torch.autograd.grad. */
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  const gradOutputs = opts.gradOutputs ? opts.gradOutputs.map((g) => (g === null ? null : g.h)) : null;
+  const hs = N.grad(
+    outs.map((t) => t.h),
+    ins.map((t) => t.h),
+    gradOutputs,
+    opts.retainGraph,
+    opts.createGraph ?? false,
+    opts.allowUnused ?? false,
+  );
+  return hs.map((h) => (h === null ? null : wrap(h)));
+}
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const previous = N.setGradEnabled(enabled);
+  try {
+    return fn();
+  } finally {
+    N.setGradEnabled(previous);
+  }
+}
+
+/** Runs fn without recording operations for autograd. */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+export function isGradEnabled(): boolean {
+  return N.isGradEnabled();
+}
+
+/** Like noGrad, but faster: tensors made inside can never enter autograd later. */
+export function inferenceMode<T>(fn: () => T): T {
+  N.enterInferenceMode(true);
+  try {
+    return fn();
+  } finally {
+    N.exitInferenceMode();
+  }
+}
+
+export function isInferenceMode(): boolean {
+  return N.isInferenceMode();
+}

@@ -1,0 +1,197 @@
+// Making tensors: from JS data, constants, ranges and random draws.
+// JS numbers carry no integer/float distinction, so creation defaults to float32 unless a dtype is given.
+import { type Device, type DType, dtypeCode, dtypeOfArray, isFloating, type TypedArray } from './dtype.js';
+import * as ops from './generated/ops.js';
+import { N } from './native.js';
+import type { Generator } from './random.js';
+import { type NestedArray, type Tensor, wrap } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+export interface RandomOptions extends CreateOptions {
+  generator?: Generator;
+}
+
+function finish(t: Tensor, o?: CreateOptions): Tensor {
+  if (o?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function factory(o?: CreateOptions, fallback: DType = 'float32'): { dtype: DType; device: Device } {
+  return { dtype: o?.dtype ?? fallback, device: o?.device ?? 'cpu' };
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let d: NestedArray = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    if (d.length === 0) break;
+    d = d[0];
+  }
+  return shape;
+}
+
+function flatten(data: NestedArray, shape: number[], out: number[], depth = 0): void {
+  if (depth === shape.length) {
+    if (Array.isArray(data)) throw new Error('tensor(): ragged nested array');
+    out.push(typeof data === 'boolean' ? Number(data) : data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[depth]) {
+    throw new Error(`tensor(): ragged nested array (expected length ${shape[depth]} at depth ${depth})`);
+  }
+  for (const x of data) flatten(x, shape, out, depth + 1);
+}
+
+function fillTyped(values: number[], dtype: DType): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return Float32Array.from(values);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int32':
+      return Int32Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
+    case 'int16':
+      return Int16Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(values, (v) => (dtype === 'bool' ? Number(v !== 0) : v));
+    default:
+      return Float32Array.from(values);
+  }
+}
+
+/**
+ * A tensor from a number, nested arrays or a typed array (copied). The dtype defaults to the typed
+ * array's, to bool for nested booleans, and to float32 otherwise.
+ */
+export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { shape?: number[] }): Tensor {
+  let t: Tensor;
+  if (ArrayBuffer.isView(data)) {
+    const arr = data as TypedArray;
+    const own = arr instanceof Uint16Array ? (o?.dtype ?? 'float16') : dtypeOfArray(arr);
+    const shape = o?.shape ?? [arr.length];
+    t = wrap(N.fromBuffer(arr, shape, dtypeCode(own)));
+    if ((o?.dtype && o.dtype !== own) || (o?.device && o.device !== 'cpu')) {
+      const moved = t.to({ dtype: o?.dtype ?? own, device: o?.device ?? 'cpu' });
+      t.dispose();
+      t = moved;
+    }
+  } else {
+    const shape = inferShape(data);
+    const values: number[] = [];
+    flatten(data, shape, values);
+    const isBool = firstLeaf(data) === 'boolean';
+    const dtype = o?.dtype ?? (isBool ? 'bool' : 'float32');
+    const staging = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
+    t = wrap(N.fromBuffer(fillTyped(values, staging), o?.shape ?? shape, dtypeCode(staging)));
+    if (staging !== dtype || (o?.device && o.device !== 'cpu')) {
+      const moved = t.to({ dtype, device: o?.device ?? 'cpu' });
+      t.dispose();
+      t = moved;
+    }
+  }
+  return finish(t, o);
+}
+
+function firstLeaf(d: NestedArray): string {
+  let x: NestedArray = d;
+  while (Array.isArray(x)) {
+    if (x.length === 0) return 'number';
+    x = x[0];
+  }
+  return typeof x;
+}
+
+/** A 0-d tensor. */
+export function scalarTensor(value: number, o?: CreateOptions): Tensor {
+  return finish(ops.scalarTensor(value, factory(o)), o);
+}
+
+export function zeros(shape: number[], o?: CreateOptions): Tensor {
+  return finish(ops.zeros(shape, factory(o)), o);
+}
+export function ones(shape: number[], o?: CreateOptions): Tensor {
+  return finish(ops.ones(shape, factory(o)), o);
+}
+export function empty(shape: number[], o?: CreateOptions): Tensor {
+  return finish(ops.empty_memory_format(shape, factory(o)), o);
+}
+export function full(shape: number[], value: number, o?: CreateOptions): Tensor {
+  return finish(ops.full(shape, value, factory(o)), o);
+}
+export function eye(n: number, m?: number, o?: CreateOptions): Tensor {
+  return finish(m === undefined ? ops.eye(n, factory(o)) : ops.eye_m(n, m, factory(o)), o);
+}
+
+/** [start, end) in steps; `arange(5)` is 0..4. float32 unless a dtype is given. */
+export function arange(start: number, end?: number, step = 1, o?: CreateOptions): Tensor {
+  if (end === undefined) return finish(ops.arange(start, factory(o)), o);
+  return finish(ops.arange_start_step(start, end, { step, ...factory(o) }), o);
+}
+export function linspace(start: number, end: number, steps: number, o?: CreateOptions): Tensor {
+  return finish(ops.linspace(start, end, steps, factory(o)), o);
+}
+export function logspace(start: number, end: number, steps: number, o?: CreateOptions & { base?: number }): Tensor {
+  return finish(ops.logspace(start, end, steps, { base: o?.base ?? 10, ...factory(o) }), o);
+}
+
+export function rand(shape: number[], o?: RandomOptions): Tensor {
+  return finish(ops.rand_generator(shape, o?.generator ?? null, factory(o)), o);
+}
+export function randn(shape: number[], o?: RandomOptions): Tensor {
+  return finish(ops.randn_generator(shape, o?.generator ?? null, factory(o)), o);
+}
+/** Integers in [low, high); int64 unless a dtype is given. */
+export function randint(low: number, high: number, shape: number[], o?: RandomOptions): Tensor {
+  return finish(ops.randint_low_generator(low, high, shape, o?.generator ?? null, factory(o, 'int64')), o);
+}
+export function randperm(n: number, o?: RandomOptions): Tensor {
+  return finish(ops.randperm_generator(n, o?.generator ?? null, factory(o, 'int64')), o);
+}
+/** Samples from a Bernoulli with the given probabilities. */
+export function bernoulli(p: Tensor, o?: { generator?: Generator }): Tensor {
+  return ops.bernoulli(p, { generator: o?.generator ?? null });
+}
+export function multinomial(
+  probs: Tensor,
+  numSamples: number,
+  o?: { replacement?: boolean; generator?: Generator },
+): Tensor {
+  return ops.multinomial(probs, numSamples, { replacement: o?.replacement, generator: o?.generator ?? null });
+}
+
+function like(t: Tensor, o?: CreateOptions): { dtype: DType; device: Device } {
+  return { dtype: o?.dtype ?? t.dtype, device: o?.device ?? t.device };
+}
+export function zerosLike(t: Tensor, o?: CreateOptions): Tensor {
+  return finish(ops.zerosLike(t, like(t, o)), o);
+}
+export function onesLike(t: Tensor, o?: CreateOptions): Tensor {
+  return finish(ops.onesLike(t, like(t, o)), o);
+}
+export function emptyLike(t: Tensor, o?: CreateOptions): Tensor {
+  return finish(ops.emptyLike(t, like(t, o)), o);
+}
+export function fullLike(t: Tensor, value: number, o?: CreateOptions): Tensor {
+  return finish(ops.fullLike(t, value, like(t, o)), o);
+}
+export function randLike(t: Tensor, o?: RandomOptions): Tensor {
+  return rand(t.shape, { ...like(t, o), ...o });
+}
+export function randnLike(t: Tensor, o?: RandomOptions): Tensor {
+  const spec = like(t, o);
+  if (!isFloating(spec.dtype)) throw new Error(`randnLike: needs a floating dtype, got ${spec.dtype}`);
+  return randn(t.shape, { ...o, ...spec });
+}
+export function randintLike(t: Tensor, low: number, high: number, o?: RandomOptions): Tensor {
+  return randint(low, high, t.shape, { ...o, ...like(t, o) });
+}

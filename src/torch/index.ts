@@ -1,0 +1,24 @@
+// The `torch` namespace: tensors, creation, autograd, random, memory, linear algebra and every ATen op.
+export {
+  enableGrad,
+  type GradOptions,
+  grad,
+  inferenceMode,
+  isGradEnabled,
+  isInferenceMode,
+  noGrad,
+} from './autograd.js';
+export * from './creation.js';
+export { type Device, type DType, isFloating, type MemoryFormat, type TypedArray } from './dtype.js';
+export * from './functions.js';
+export * as ops from './generated/ops.js';
+export { defaultGenerator, Generator, manualSeed } from './random.js';
+export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
+export { dispose, type MemoryInfo, memory, resetPeakMemory, tidy } from './scope.js';
+export { type NestedArray, type Scalar, Tensor } from './tensor.js';
+
+import type { Tensor } from './tensor.js';
+/** Keeps a tensor alive past the enclosing tidy() scopes. */
+export function keep<T extends Tensor>(t: T): T {
+  return t.keep();
+}

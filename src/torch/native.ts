@@ -1,0 +1,144 @@
+// Loads the libtorch addon and checks it against the libtorch it runs on.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The raw addon surface. Tensors cross as integer handles; -1 marks a disposed tensor. */
+export interface NativeAddon {
+  call(op: number, ...args: unknown[]): any;
+  lookup(name: string, overload: string): number;
+  listSchemas(): NativeSchema[];
+  free(h: number): void;
+  freeMany(hs: Int32Array, count: number): void;
+  memory(): { tensors: number; bytes: number; peakBytes: number; storages: number };
+  resetPeak(): void;
+  sameStorage(a: number, b: number): boolean;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
+  toBuffer(h: number): ArrayBuffer;
+  item(h: number): number | boolean;
+  shape(h: number): number[];
+  strides(h: number): number[];
+  dtype(h: number): number;
+  device(h: number): string;
+  numel(h: number): number;
+  dim(h: number): number;
+  isContiguous(h: number): boolean;
+  describe(h: number): string;
+  alias(h: number): number;
+  setData(dst: number, src: number): void;
+  backward(
+    h: number,
+    grad: number | null,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    inputs?: number[],
+  ): void;
+  grad(
+    outputs: number[],
+    inputs: number[],
+    gradOutputs: (number | null)[] | null,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (number | null)[];
+  requiresGrad(h: number): boolean;
+  setRequiresGrad(h: number, value: boolean): void;
+  getGrad(h: number): number | null;
+  setGrad(h: number, g: number | null): void;
+  isLeaf(h: number): boolean;
+  retainGrad(h: number): void;
+  gradFn(h: number): string | null;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  enterInferenceMode(enabled: boolean): number;
+  exitInferenceMode(): number;
+  isInferenceMode(): boolean;
+  isInference(h: number): boolean;
+  manualSeed(seed: number): void;
+  newGenerator(seed: number): number;
+  freeGenerator(id: number): void;
+  generatorSeed(id: number): number;
+  generatorSetSeed(id: number, seed: number): void;
+  generatorGetState(id: number): number;
+  generatorSetState(id: number, state: number): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaDeviceCount(): number;
+  runtimeInfo(): { builtAgainst: string; config: string; library?: string; parallel: string };
+}
+
+export interface NativeArg {
+  name: string;
+  type: string;
+  kind: string;
+  optional: boolean;
+  n: number;
+  kwargOnly: boolean;
+  isWrite: boolean;
+  default?: unknown;
+}
+
+export interface NativeSchema {
+  name: string;
+  overload: string;
+  schema: string;
+  args: NativeArg[];
+  returns: { name: string; type: string; kind: string; isWrite: boolean }[];
+  returnsWrittenAlias: boolean;
+  supported: boolean;
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('genlab: cannot find the package root');
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): NativeAddon {
+  const root = packageRoot();
+  const path = process.env.GENLAB_ADDON ?? join(root, 'native', 'build', 'Release', 'genlab.node');
+  if (!existsSync(path)) {
+    throw new Error(`genlab: the native addon is not built (${path}). Run: bash scripts/setup.sh`);
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    const where = process.env.LIBTORCH ? `LIBTORCH=${process.env.LIBTORCH}` : "Debian's libtorch-dev";
+    throw new Error(
+      `genlab: the native addon failed to load against ${where}: ${(e as Error).message.split('\n')[0]}. ` +
+        'Rebuild it with: npm run build:native',
+    );
+  }
+  checkVersion(addon);
+  return addon;
+}
+
+/** The addon must run on the libtorch it was compiled against: ATen's ABI changes between minor versions. */
+function checkVersion(addon: NativeAddon): void {
+  const info = addon.runtimeInfo();
+  const running = /TORCH_VERSION=([0-9.]+)/.exec(info.config)?.[1] ?? versionFile();
+  if (running && majorMinor(running) !== majorMinor(info.builtAgainst)) {
+    throw new Error(
+      `genlab: the addon was built against libtorch ${info.builtAgainst} but libtorch ${running} is loaded` +
+        `${info.library ? ` (${info.library})` : ''}. Rebuild it with: npm run build:native`,
+    );
+  }
+}
+
+function versionFile(): string | undefined {
+  const lt = process.env.LIBTORCH;
+  if (!lt || !existsSync(join(lt, 'build-version'))) return undefined;
+  return readFileSync(join(lt, 'build-version'), 'utf8').trim();
+}
+
+function majorMinor(v: string): string {
+  return v.split('.').slice(0, 2).join('.');
+}
+
+export const N: NativeAddon = load();

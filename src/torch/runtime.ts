@@ -1,0 +1,23 @@
+// Threads, devices and facts about the running libtorch.
+import { N } from './native.js';
+
+export function setNumThreads(n: number): void {
+  N.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return N.getNumThreads();
+}
+
+export const cuda = {
+  isAvailable(): boolean {
+    return N.cudaDeviceCount() > 0;
+  },
+  deviceCount(): number {
+    return N.cudaDeviceCount();
+  },
+};
+
+export function runtimeInfo(): { torchVersion: string; library?: string; threads: number } {
+  const info = N.runtimeInfo();
+  return { torchVersion: info.builtAgainst, library: info.library, threads: N.getNumThreads() };
+}
