@@ -14,7 +14,15 @@ test('the wrappers cover the operators the model families use', () => {
   const text = readFileSync(new URL('../../src/torch/generated/ops.ts', import.meta.url), 'utf8');
   const count = Number(/OP_COUNT = (\d+)/.exec(text)?.[1]);
   assert.ok(count > 1500, `only ${count} wrappers`);
-  for (const fn of ['conv2d', 'convTranspose2d_input', 'groupNorm', 'layerNorm', 'linalgSlogdet', 'logsumexp', 'einsum']) {
+  for (const fn of [
+    'conv2d',
+    'convTranspose2d_input',
+    'groupNorm',
+    'layerNorm',
+    'linalgSlogdet',
+    'logsumexp',
+    'einsum',
+  ]) {
     assert.match(text, new RegExp(`export function ${fn}\\(`));
   }
 });
