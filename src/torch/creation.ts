@@ -128,7 +128,9 @@ export function empty(shape: number[], o?: CreateOptions): Tensor {
 export function full(shape: number[], value: number, o?: CreateOptions): Tensor {
   return finish(ops.full(shape, value, factory(o)), o);
 }
-export function eye(n: number, m?: number, o?: CreateOptions): Tensor {
+/** The n×n (or n×m) identity: `eye(3)`, `eye(3, {dtype: 'float64'})`, `eye(2, 4)`. */
+export function eye(n: number, m?: number | CreateOptions, o?: CreateOptions): Tensor {
+  if (typeof m === 'object') return eye(n, undefined, m);
   return finish(m === undefined ? ops.eye(n, factory(o)) : ops.eye_m(n, m, factory(o)), o);
 }
 

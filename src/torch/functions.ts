@@ -70,6 +70,10 @@ export const linalg = {
   eigh(a: Tensor, uplo: 'L' | 'U' = 'L'): [Tensor, Tensor] {
     return ops.linalgEigh(a, { UPLO: uplo });
   },
+  /** Eigenvalues of a symmetric matrix, ascending. */
+  eigvalsh(a: Tensor, uplo: 'L' | 'U' = 'L'): Tensor {
+    return ops.linalgEigvalsh(a, { UPLO: uplo });
+  },
   /** [P, L, U] with A = P L U. */
   lu(a: Tensor, opts?: { pivot?: boolean }): [Tensor, Tensor, Tensor] {
     return ops.linalgLu(a, opts);

@@ -154,8 +154,9 @@ export class Tensor implements Tracked {
     };
     return build(0);
   }
+  /** The value of a one-element tensor; bool tensors give 0 or 1. */
   item(): number {
-    return N.item(this.h) as number;
+    return Number(N.item(this.h));
   }
   toString(): string {
     return formatHook(this);
@@ -459,11 +460,14 @@ export class Tensor implements Tracked {
   cumsum(dim: number): Tensor {
     return ops.cumsum(this, dim);
   }
-  all(): Tensor {
-    return ops.all(this);
+  all(dim?: number, opts?: { keepdim?: boolean }): Tensor {
+    return dim === undefined ? ops.all(this) : ops.all_dim(this, dim, opts);
   }
-  any(): Tensor {
-    return ops.any(this);
+  any(dim?: number, opts?: { keepdim?: boolean }): Tensor {
+    return dim === undefined ? ops.any(this) : ops.any_dim(this, dim, opts);
+  }
+  trace(): Tensor {
+    return ops.trace(this);
   }
 
   // ---- comparison ----

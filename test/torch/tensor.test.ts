@@ -71,7 +71,7 @@ test('broadcasting arithmetic, scalars and reductions', () => {
   const [values, indices] = a.max(1);
   assert.deepEqual(values.toArray(), [3, 6]);
   assert.deepEqual(indices.toArray(), [2, 2]);
-  close(a.logsumexp(1).toArray()[0] as number, Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)));
+  close((a.logsumexp(1).toArray() as number[])[0], Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)));
   // integer tensors stay integer with integer scalars, as in PyTorch
   assert.equal(torch.tensor([1, 2], { dtype: 'int64' }).add(1).dtype, 'int64');
   assert.equal(torch.tensor([1, 2], { dtype: 'int64' }).mul(0.5).dtype, 'float32');

@@ -1,0 +1,7 @@
+// Metrics: likelihood units, sample quality on a pluggable feature network, and classifier scores.
+export * from './bits.js';
+export * from './classification.js';
+export * from './extractor.js';
+export * from './fid.js';
+export * from './inception.js';
+export * from './precisionRecall.js';
