@@ -13,10 +13,22 @@ export { type Device, type DType, isFloating, type MemoryFormat, type TypedArray
 export * from './functions.js';
 export * as ops from './generated/ops.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
+export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, setPrintOptions } from './format.js';
+export {
+  deserialize,
+  loadSafetensors,
+  type Metadata,
+  type SafetensorsContents,
+  saveSafetensors,
+  serialize,
+  type TensorMap,
+} from './safetensors.js';
 export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
 export { dispose, type MemoryInfo, memory, resetPeakMemory, tidy } from './scope.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
 
+// Registers PyTorch-style printing of tensors.
+import './format.js';
 import type { Tensor } from './tensor.js';
 /** Keeps a tensor alive past the enclosing tidy() scopes. */
 export function keep<T extends Tensor>(t: T): T {
