@@ -10,10 +10,12 @@ export {
 } from './autograd.js';
 export * from './creation.js';
 export { type Device, type DType, isFloating, type MemoryFormat, type TypedArray } from './dtype.js';
+export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, setPrintOptions } from './format.js';
 export * from './functions.js';
 export * as ops from './generated/ops.js';
+export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
-export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, setPrintOptions } from './format.js';
+export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
 export {
   deserialize,
   loadSafetensors,
@@ -23,7 +25,6 @@ export {
   serialize,
   type TensorMap,
 } from './safetensors.js';
-export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
 export { dispose, type MemoryInfo, memory, resetPeakMemory, tidy } from './scope.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
 

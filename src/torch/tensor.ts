@@ -166,7 +166,7 @@ export class Tensor implements Tracked {
   }
 
   // ---- conversion ----
-  /** `to('float64')`, `to('cuda')`, or `to({dtype, device})`; returns this when nothing changes. */
+  /** `to('float64')`, `to('cuda')`, or `to({dtype, device})`; a new handle to the same data when nothing changes. */
   to(target: DType | Device | { dtype?: DType; device?: Device; copy?: boolean }): Tensor {
     const t = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
     const dtype = t.dtype ?? this.dtype;

@@ -1,0 +1,408 @@
+// Stateless layers and losses, as torch.nn.functional. Each is a thin call into the ATen operator
+// PyTorch itself uses, so values, gradients and speed match.
+import { noGrad } from '../torch/autograd.js';
+import type { DType } from '../torch/dtype.js';
+import * as ops from '../torch/generated/ops.js';
+import type { Generator } from '../torch/random.js';
+import { tidy } from '../torch/scope.js';
+import type { Tensor } from '../torch/tensor.js';
+
+export type Reduction = 'none' | 'mean' | 'sum';
+type IntOrPair = number | number[];
+
+/** ATen's reduction enum. */
+function reductionCode(r: Reduction | undefined): number {
+  switch (r ?? 'mean') {
+    case 'none':
+      return 0;
+    case 'mean':
+      return 1;
+    case 'sum':
+      return 2;
+    default:
+      throw new Error(`unknown reduction '${r}'; expected 'none', 'mean' or 'sum'`);
+  }
+}
+
+// ---- linear and convolution ----
+
+/** x·Wᵀ + b. */
+export function linear(x: Tensor, weight: Tensor, opts: { bias?: Tensor | null } = {}): Tensor {
+  return ops.linear(x, weight, { bias: opts.bias ?? null });
+}
+
+export interface Conv2dOptions {
+  bias?: Tensor | null;
+  stride?: IntOrPair;
+  /** Zero padding on each side, or 'same' / 'valid'. */
+  padding?: IntOrPair | 'same' | 'valid';
+  dilation?: IntOrPair;
+  groups?: number;
+}
+
+export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const { padding, ...rest } = opts;
+  const o = { ...rest, bias: opts.bias ?? null };
+  if (typeof padding === 'string') return ops.conv2d_padding(x, weight, { ...o, padding });
+  return ops.conv2d(x, weight, { ...o, padding });
+}
+
+export interface ConvTranspose2dOptions {
+  bias?: Tensor | null;
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  /** Extra rows/columns on one side of the output, to pick among the sizes a stride allows. */
+  outputPadding?: IntOrPair;
+  groups?: number;
+  dilation?: IntOrPair;
+}
+
+/** The adjoint of conv2d; weight is [in, out/groups, kh, kw]. */
+export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+  return ops.convTranspose2d_input(x, weight, { ...opts, bias: opts.bias ?? null });
+}
+
+// ---- resampling and pooling ----
+
+export interface InterpolateOptions {
+  size?: IntOrPair;
+  scaleFactor?: number | number[];
+  mode?: 'nearest' | 'bilinear' | 'bicubic';
+  /** Bilinear/bicubic only: map corner pixel centres onto each other. Defaults to false. */
+  alignCorners?: boolean;
+}
+
+/** Resizes a [N, C, H, W] batch by output size or scale factor, as F.interpolate. */
+export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+  if (x.ndim !== 4) throw new Error(`interpolate: expected a 4-d [N, C, H, W] input, got [${x.shape}]`);
+  const mode = opts.mode ?? 'nearest';
+  if ((opts.size === undefined) === (opts.scaleFactor === undefined)) {
+    throw new Error('interpolate: give exactly one of size and scaleFactor');
+  }
+  if (mode === 'nearest' && opts.alignCorners !== undefined) {
+    throw new Error("interpolate: alignCorners only applies to 'bilinear' and 'bicubic'");
+  }
+  const pair = (v: number | number[]) => (typeof v === 'number' ? [v, v] : v);
+  const size = opts.size === undefined ? null : pair(opts.size);
+  // Scale factors go to the kernel as given (no recomputation), as PyTorch does by default.
+  const scales = opts.scaleFactor === undefined ? null : pair(opts.scaleFactor);
+  const align = opts.alignCorners ?? false;
+  switch (mode) {
+    case 'nearest':
+      return ops.upsampleNearest2d_vec(x, size, scales);
+    case 'bilinear':
+      return ops.upsampleBilinear2d_vec(x, size, align, scales);
+    case 'bicubic':
+      return ops.upsampleBicubic2d_vec(x, size, align, scales);
+    default:
+      throw new Error(`interpolate: unsupported mode '${mode}'`);
+  }
+}
+
+export interface Pool2dOptions {
+  /** Defaults to the kernel size. */
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  ceilMode?: boolean;
+}
+
+export function avgPool2d(
+  x: Tensor,
+  kernelSize: IntOrPair,
+  opts: Pool2dOptions & { countIncludePad?: boolean; divisorOverride?: number | null } = {},
+): Tensor {
+  return ops.avgPool2d(x, kernelSize, opts);
+}
+
+export function maxPool2d(
+  x: Tensor,
+  kernelSize: IntOrPair,
+  opts: Pool2dOptions & { dilation?: IntOrPair } = {},
+): Tensor {
+  return ops.maxPool2d(x, kernelSize, opts);
+}
+
+/** [values, flat indices into each H×W plane]. */
+export function maxPool2dWithIndices(
+  x: Tensor,
+  kernelSize: IntOrPair,
+  opts: Pool2dOptions & { dilation?: IntOrPair } = {},
+): [Tensor, Tensor] {
+  return ops.maxPool2dWithIndices(x, kernelSize, opts);
+}
+
+export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
+  return ops.adaptiveAvgPool2d(x, outputSize);
+}
+
+/** Pads the last dims: [left, right, top, bottom, …], as F.pad. */
+export function pad(
+  x: Tensor,
+  padding: number[],
+  opts: { mode?: 'constant' | 'reflect' | 'replicate' | 'circular'; value?: number } = {},
+): Tensor {
+  const mode = opts.mode ?? 'constant';
+  if (mode !== 'constant' && opts.value !== undefined) throw new Error(`pad: value only applies to 'constant' mode`);
+  return ops.pad(x, padding, { mode, value: mode === 'constant' ? (opts.value ?? 0) : null });
+}
+
+// ---- activations ----
+
+export function relu(x: Tensor): Tensor {
+  return ops.relu(x);
+}
+
+export function leakyRelu(x: Tensor, opts: { negativeSlope?: number } = {}): Tensor {
+  return ops.leakyRelu(x, { negativeSlope: opts.negativeSlope ?? 0.01 });
+}
+
+export function elu(x: Tensor, opts: { alpha?: number } = {}): Tensor {
+  return ops.elu(x, { alpha: opts.alpha ?? 1 });
+}
+
+/** log(1 + exp(βx)) / β, linear above `threshold` for stability. */
+export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
+  return ops.softplus(x, { beta: opts.beta ?? 1, threshold: opts.threshold ?? 20 });
+}
+
+/** Exact (erf) GELU, or the tanh approximation with approximate: 'tanh'. */
+export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  return ops.gelu(x, { approximate: opts.approximate ?? 'none' });
+}
+
+/** x·σ(x), a.k.a. swish. */
+export function silu(x: Tensor): Tensor {
+  return ops.silu(x);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  return ops.sigmoid(x);
+}
+
+export function tanh(x: Tensor): Tensor {
+  return ops.tanh(x);
+}
+
+/** log σ(x), computed without overflow. */
+export function logsigmoid(x: Tensor): Tensor {
+  return ops.logSigmoid(x);
+}
+
+export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+  return ops.softmax_int(x, dim, { dtype: opts.dtype ?? null });
+}
+
+export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
+  return ops.logSoftmax_int(x, dim, { dtype: opts.dtype ?? null });
+}
+
+/**
+ * Zeroes elements with probability p and scales the rest by 1/(1−p) while training; a new handle to
+ * the same values otherwise. With a generator the mask is drawn from it instead of the global one.
+ */
+export function dropout(x: Tensor, opts: { p?: number; training?: boolean; generator?: Generator } = {}): Tensor {
+  const p = opts.p ?? 0.5;
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout probability must be in [0, 1], got ${p}`);
+  const training = opts.training ?? true;
+  if (!training || p === 0) return ops.alias(x);
+  if (p === 1) return x.mul(0);
+  if (opts.generator === undefined) return ops.dropout(x, p, true);
+  const generator = opts.generator;
+  return tidy(() => x.mul(noGrad(() => ops.bernoulli_p(x, 1 - p, { generator }).div_(1 - p))));
+}
+
+// ---- normalisation ----
+
+export interface NormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
+
+/** Normalises over the trailing `normalizedShape` dims. */
+export function layerNorm(x: Tensor, normalizedShape: number[], opts: NormOptions = {}): Tensor {
+  return ops.layerNorm(x, normalizedShape, {
+    weight: opts.weight ?? null,
+    bias: opts.bias ?? null,
+    eps: opts.eps ?? 1e-5,
+  });
+}
+
+/** Normalises each group of channels of [N, C, …] over the group's channels and positions. */
+export function groupNorm(x: Tensor, numGroups: number, opts: NormOptions = {}): Tensor {
+  return ops.groupNorm(x, numGroups, { weight: opts.weight ?? null, bias: opts.bias ?? null, eps: opts.eps ?? 1e-5 });
+}
+
+/**
+ * Batch statistics while training (updating the running ones in place with
+ * r ← (1 − momentum)·r + momentum·batch, unbiased variance), running statistics otherwise.
+ */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: NormOptions & { training?: boolean; momentum?: number } = {},
+): Tensor {
+  const training = opts.training ?? false;
+  if (!training && (runningMean === null || runningVar === null)) {
+    throw new Error('batchNorm: running statistics are needed outside training');
+  }
+  return ops.batchNorm(
+    x,
+    opts.weight ?? null,
+    opts.bias ?? null,
+    runningMean,
+    runningVar,
+    training,
+    opts.momentum ?? 0.1,
+    opts.eps ?? 1e-5,
+    true,
+  );
+}
+
+/** x / max(‖x‖_p, eps) along dim. */
+export function normalize(x: Tensor, opts: { p?: number; dim?: number; eps?: number } = {}): Tensor {
+  return tidy(() => {
+    const norm = ops.linalgVectorNorm(x, { ord: opts.p ?? 2, dim: [opts.dim ?? 1], keepdim: true });
+    return x.div(norm.clampMin(opts.eps ?? 1e-12));
+  });
+}
+
+// ---- embeddings and encodings ----
+
+/** Rows of `weight` picked by integer `indices`; the paddingIdx row gets no gradient. */
+export function embedding(
+  indices: Tensor,
+  weight: Tensor,
+  opts: { paddingIdx?: number | null; scaleGradByFreq?: boolean } = {},
+): Tensor {
+  let paddingIdx = opts.paddingIdx ?? -1;
+  if (opts.paddingIdx !== undefined && opts.paddingIdx !== null && paddingIdx < 0) paddingIdx += weight.size(0);
+  return ops.embedding(weight, indices, { paddingIdx, scaleGradByFreq: opts.scaleGradByFreq ?? false });
+}
+
+/** int64 one-hot rows; numClasses defaults to max + 1. */
+export function oneHot(indices: Tensor, opts: { numClasses?: number } = {}): Tensor {
+  return ops.oneHot(indices, { numClasses: opts.numClasses ?? -1 });
+}
+
+// ---- losses ----
+
+export interface ClassLossOptions {
+  /** Per-class weights. */
+  weight?: Tensor | null;
+  /** Targets equal to this class index add nothing (and are not counted by 'mean'). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * Cross entropy of logits [N, C, …] against class indices [N, …] or class probabilities [N, C, …].
+ * labelSmoothing mixes the targets with the uniform distribution.
+ */
+export function crossEntropy(
+  logits: Tensor,
+  target: Tensor,
+  opts: ClassLossOptions & { labelSmoothing?: number } = {},
+): Tensor {
+  return ops.crossEntropyLoss(logits, target, {
+    weight: opts.weight ?? null,
+    reduction: reductionCode(opts.reduction),
+    ignoreIndex: opts.ignoreIndex ?? -100,
+    labelSmoothing: opts.labelSmoothing ?? 0,
+  });
+}
+
+/** Negative log-likelihood of log-probabilities [N, C, …] at class indices [N, …]. */
+export function nllLoss(logProbs: Tensor, target: Tensor, opts: ClassLossOptions = {}): Tensor {
+  return ops.nllLossNd(logProbs, target, {
+    weight: opts.weight ?? null,
+    reduction: reductionCode(opts.reduction),
+    ignoreIndex: opts.ignoreIndex ?? -100,
+  });
+}
+
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  return ops.mseLoss(input, target, { reduction: reductionCode(opts.reduction) });
+}
+
+export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  return ops.l1Loss(input, target, { reduction: reductionCode(opts.reduction) });
+}
+
+/** −[t·log p + (1 − t)·log(1 − p)] for probabilities p (logs clamped at −100, as PyTorch). */
+export function binaryCrossEntropy(
+  probs: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  return ops.binaryCrossEntropy(probs, target, {
+    weight: opts.weight ?? null,
+    reduction: reductionCode(opts.reduction),
+  });
+}
+
+/** Binary cross entropy of σ(logits), computed stably; posWeight scales the positive term per class. */
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
+  return ops.binaryCrossEntropyWithLogits(logits, target, {
+    weight: opts.weight ?? null,
+    posWeight: opts.posWeight ?? null,
+    reduction: reductionCode(opts.reduction),
+  });
+}
+
+/**
+ * KL(target ‖ input) summed pointwise as target·(log target − input), with `input` given as
+ * log-probabilities (and target too when logTarget). 'batchmean' divides the sum by the batch size,
+ * which is the true KL divergence per sample.
+ */
+export function klDiv(
+  input: Tensor,
+  target: Tensor,
+  opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {},
+): Tensor {
+  const reduction = opts.reduction ?? 'mean';
+  if (reduction !== 'batchmean') {
+    return ops.klDiv(input, target, { reduction: reductionCode(reduction), logTarget: opts.logTarget ?? false });
+  }
+  const sum = () => ops.klDiv(input, target, { reduction: 2, logTarget: opts.logTarget ?? false });
+  if (input.ndim === 0) return sum();
+  return tidy(() => sum().div(input.size(0)));
+}
+
+/**
+ * Negative log-likelihood of target under N(input, variance), dropping the constant unless `full`.
+ * The variance is clamped to ≥ eps for the value, while its gradient passes through unchanged;
+ * a variance with one dim fewer than input (or a last dim of 1) is shared across the last dim.
+ */
+export function gaussianNllLoss(
+  input: Tensor,
+  target: Tensor,
+  variance: Tensor,
+  opts: { full?: boolean; eps?: number; reduction?: Reduction } = {},
+): Tensor {
+  const reduction = opts.reduction ?? 'mean';
+  reductionCode(reduction);
+  const inShape = input.shape;
+  const vShape = variance.shape;
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  const fits =
+    same(inShape, vShape) ||
+    same(inShape.slice(0, -1), vShape) ||
+    (same(inShape.slice(0, -1), vShape.slice(0, -1)) && vShape[vShape.length - 1] === 1);
+  if (!fits) throw new Error(`gaussianNllLoss: variance of shape [${vShape}] does not fit input [${inShape}]`);
+  return tidy(() => {
+    const v = (same(inShape.slice(0, -1), vShape) ? variance.unsqueeze(-1) : variance).clone();
+    if (noGrad(() => v.lt(0).any().item())) throw new Error('gaussianNllLoss: variance has negative entries');
+    // Clamping the copy in place without autograd keeps the gradient of the unclamped variance.
+    noGrad(() => ops.clampMin_(v, opts.eps ?? 1e-6));
+    let loss = v.log().add(input.sub(target).square().div(v)).mul(0.5);
+    if (opts.full) loss = loss.add(0.5 * Math.log(2 * Math.PI));
+    if (reduction === 'none') return loss;
+    return reduction === 'mean' ? loss.mean() : loss.sum();
+  });
+}

@@ -1,0 +1,20 @@
+// torch.nn for genlab: modules, layers, initialisation and the functional API.
+export * as F from './functional.js';
+export * as functional from './functional.js';
+export * as init from './init.js';
+export { ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh } from './layers/activation.js';
+export type { FactoryOptions } from './layers/common.js';
+export { ModuleList, Sequential } from './layers/container.js';
+export {
+  Conv2d,
+  type Conv2dLayerOptions,
+  ConvTranspose2d,
+  type ConvTranspose2dLayerOptions,
+  type PaddingMode,
+} from './layers/conv.js';
+export { Dropout } from './layers/dropout.js';
+export { Embedding, Flatten, Identity, Linear } from './layers/linear.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormOptions, GroupNorm, LayerNorm } from './layers/norm.js';
+export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample } from './layers/pooling.js';
+export { type LoadResult, Module, type StateDict, type ToTarget } from './module.js';
+export { Parameter } from './parameter.js';

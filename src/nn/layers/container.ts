@@ -1,0 +1,85 @@
+// Containers: Sequential chains modules; ModuleList only holds and registers them.
+import type { Tensor } from '../../torch/tensor.js';
+import { Module } from '../module.js';
+
+function index(i: number, length: number, who: string): number {
+  const k = i < 0 ? i + length : i;
+  if (!Number.isInteger(k) || k < 0 || k >= length)
+    throw new Error(`${who}: index ${i} out of range for length ${length}`);
+  return k;
+}
+
+/** Applies its modules in order; they are registered as '0', '1', …, so names read 'net.0.weight'. */
+export class Sequential extends Module<[Tensor], Tensor> {
+  private readonly items: Module<[Tensor], Tensor>[] = [];
+
+  constructor(...modules: Module<[Tensor], Tensor>[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  append(module: Module<[Tensor], Tensor>): this {
+    this.registerModule(String(this.items.length), module);
+    this.items.push(module);
+    return this;
+  }
+
+  at(i: number): Module<[Tensor], Tensor> {
+    return this.items[index(i, this.items.length, 'Sequential')];
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  [Symbol.iterator](): Iterator<Module<[Tensor], Tensor>> {
+    return this.items[Symbol.iterator]();
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.items) y = m.forward(y);
+    return y;
+  }
+}
+
+/** A list of sub-modules registered as '0', '1', …; the owner decides how to call them. */
+export class ModuleList<M extends Module = Module> extends Module<never[], never> {
+  private readonly items: M[] = [];
+
+  constructor(modules: Iterable<M> = []) {
+    super();
+    this.extend(modules);
+  }
+
+  append(module: M): this {
+    this.registerModule(String(this.items.length), module);
+    this.items.push(module);
+    return this;
+  }
+
+  extend(modules: Iterable<M>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+
+  at(i: number): M {
+    return this.items[index(i, this.items.length, 'ModuleList')];
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+
+  map<T>(fn: (m: M, i: number) => T): T[] {
+    return this.items.map(fn);
+  }
+
+  forward(): never {
+    throw new Error('ModuleList has no forward(); iterate over it in the owner module');
+  }
+}

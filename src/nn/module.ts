@@ -1,0 +1,359 @@
+// Module: the base class of layers and models, with explicit registration of parameters,
+// buffers and sub-modules under dotted names, as torch.nn.Module.
+import { noGrad } from '../torch/autograd.js';
+import { type Device, type DType, isFloating } from '../torch/dtype.js';
+import { N } from '../torch/native.js';
+import { Tensor } from '../torch/tensor.js';
+import { Parameter } from './parameter.js';
+
+/** Names (dotted for nested modules) to tensors, in registration order. */
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export type ToTarget = DType | Device | { dtype?: DType; device?: Device };
+
+const DTYPES = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'bool',
+]);
+
+function joinName(prefix: string, name: string): string {
+  return prefix === '' ? name : `${prefix}.${name}`;
+}
+
+/**
+ * Subclasses register what they own in the constructor and implement forward():
+ *
+ *     class Net extends Module<[Tensor], Tensor> {
+ *       fc = this.registerModule('fc', new Linear(4, 2));
+ *       forward(x: Tensor) { return this.fc.forward(x); }
+ *     }
+ *
+ * Parameters and buffers live outside tidy() scopes; free them with dispose().
+ */
+export abstract class Module<In extends unknown[] = any[], Out = any> {
+  training = true;
+  private readonly _parameters = new Map<string, Parameter | null>();
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _nonPersistent = new Set<string>();
+  private readonly _modules = new Map<string, Module | null>();
+
+  abstract forward(...args: In): Out;
+
+  // ---- registration ----
+  private checkName(name: string, kind: 'parameter' | 'buffer' | 'module'): void {
+    if (typeof name !== 'string' || name === '') throw new Error(`${kind} name must be a non-empty string`);
+    if (name.includes('.')) throw new Error(`${kind} name can't contain ".", got '${name}'`);
+    const taken =
+      (kind !== 'parameter' && this._parameters.has(name)) ||
+      (kind !== 'buffer' && this._buffers.has(name)) ||
+      (kind !== 'module' && this._modules.has(name));
+    if (taken) throw new Error(`${this.constructor.name}: '${name}' is already registered as another kind of member`);
+  }
+
+  /** Registers a parameter (or a null placeholder, e.g. for a disabled bias) and returns it. */
+  registerParameter<P extends Parameter | null>(name: string, param: P): P {
+    this.checkName(name, 'parameter');
+    if (param !== null && !(param instanceof Parameter)) {
+      throw new Error(`registerParameter('${name}'): expected a Parameter (wrap tensors with new Parameter(t))`);
+    }
+    this._parameters.set(name, param);
+    return param;
+  }
+
+  /**
+   * Registers state that is not trained (running statistics, fixed tables) and keeps it past tidy().
+   * Non-persistent buffers are left out of stateDict().
+   */
+  registerBuffer<T extends Tensor | null>(name: string, tensor: T, opts: { persistent?: boolean } = {}): T {
+    this.checkName(name, 'buffer');
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new Error(`registerBuffer('${name}'): expected a Tensor`);
+    tensor?.keep();
+    this._buffers.set(name, tensor);
+    if (opts.persistent === false) this._nonPersistent.add(name);
+    else this._nonPersistent.delete(name);
+    return tensor;
+  }
+
+  registerModule<M extends Module | null>(name: string, module: M): M {
+    this.checkName(name, 'module');
+    if (module !== null && !(module instanceof Module)) throw new Error(`registerModule('${name}'): expected a Module`);
+    this._modules.set(name, module);
+    return module;
+  }
+
+  // ---- traversal ----
+  /** This module and every descendant, each once, in pre-order, with dotted names ('' for this one). */
+  namedModules(opts: { prefix?: string } = {}): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, prefix: string) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([prefix, m]);
+      for (const [name, child] of m._modules) if (child !== null) visit(child, joinName(prefix, name));
+    };
+    visit(this, opts.prefix ?? '');
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  namedChildren(): [string, Module][] {
+    const seen = new Set<Module>();
+    const out: [string, Module][] = [];
+    for (const [name, m] of this._modules) {
+      if (m === null || seen.has(m)) continue;
+      seen.add(m);
+      out.push([name, m]);
+    }
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** Parameters with dotted names; a parameter shared by several modules appears once. */
+  namedParameters(opts: { prefix?: string; recurse?: boolean } = {}): [string, Parameter][] {
+    return this.namedMembers((m) => m._parameters, opts);
+  }
+
+  parameters(opts: { recurse?: boolean } = {}): Parameter[] {
+    return this.namedParameters(opts).map(([, p]) => p);
+  }
+
+  namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): [string, Tensor][] {
+    return this.namedMembers((m) => m._buffers, opts);
+  }
+
+  buffers(opts: { recurse?: boolean } = {}): Tensor[] {
+    return this.namedBuffers(opts).map(([, b]) => b);
+  }
+
+  private namedMembers<T extends Tensor>(
+    pick: (m: Module) => Map<string, T | null>,
+    opts: { prefix?: string; recurse?: boolean },
+  ): [string, T][] {
+    const prefix = opts.prefix ?? '';
+    const mods: [string, Module][] = opts.recurse === false ? [[prefix, this]] : this.namedModules({ prefix });
+    const seen = new Set<T>();
+    const out: [string, T][] = [];
+    for (const [modName, m] of mods) {
+      for (const [name, t] of pick(m)) {
+        if (t === null || seen.has(t)) continue;
+        seen.add(t);
+        out.push([joinName(modName, name), t]);
+      }
+    }
+    return out;
+  }
+
+  /** The sub-module at a dotted path, e.g. 'down.0.conv'. */
+  getSubmodule(target: string): Module {
+    if (target === '') return this;
+    let m: Module = this;
+    for (const part of target.split('.')) {
+      const next = m._modules.get(part);
+      if (!next) throw new Error(`${m.constructor.name} has no sub-module '${part}' (looking up '${target}')`);
+      m = next;
+    }
+    return m;
+  }
+
+  getParameter(target: string): Parameter {
+    const dot = target.lastIndexOf('.');
+    const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    const p = owner._parameters.get(target.slice(dot + 1));
+    if (!p) throw new Error(`no parameter '${target}'`);
+    return p;
+  }
+
+  getBuffer(target: string): Tensor {
+    const dot = target.lastIndexOf('.');
+    const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    const b = owner._buffers.get(target.slice(dot + 1));
+    if (!b) throw new Error(`no buffer '${target}'`);
+    return b;
+  }
+
+  /** Total number of parameter elements. */
+  numParameters(opts: { trainableOnly?: boolean } = {}): number {
+    let n = 0;
+    for (const p of this.parameters()) if (!opts.trainableOnly || p.requiresGrad) n += p.numel();
+    return n;
+  }
+
+  // ---- modes ----
+  /** Sets training mode here and in every sub-module (Dropout, BatchNorm behave differently). */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Calls fn on every sub-module, children before parents, then on this one, as Module.apply. */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Clears gradients; with setToNone false they are zeroed in place instead. */
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    for (const p of this.parameters()) {
+      const g = p.grad;
+      if (g === null) continue;
+      if (opts.setToNone === false) noGrad(() => g.zero_());
+      else p.grad = null;
+      g.dispose();
+    }
+  }
+
+  // ---- dtype and device ----
+  /**
+   * Converts parameters and buffers in place: the Parameter objects stay the same (an optimizer's
+   * references stay valid) and only their data is swapped. A dtype applies to floating tensors only.
+   */
+  to(target: ToTarget): this {
+    const spec =
+      typeof target === 'string' ? (DTYPES.has(target) ? { dtype: target as DType } : { device: target }) : target;
+    const convert = (t: Tensor) => {
+      const dtype = spec.dtype !== undefined && isFloating(t.dtype) ? spec.dtype : t.dtype;
+      const device = spec.device ?? t.device;
+      if (dtype === t.dtype && device === t.device) return;
+      noGrad(() => {
+        const moved = t.to({ dtype, device });
+        N.setData(t.h, moved.h);
+        moved.dispose();
+        const g = t.grad;
+        if (g !== null) {
+          const movedGrad = g.to({ dtype, device });
+          t.grad = movedGrad;
+          movedGrad.dispose();
+          g.dispose();
+        }
+      });
+    };
+    for (const p of this.parameters()) convert(p);
+    for (const b of this.buffers()) convert(b);
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
+  }
+
+  // ---- state ----
+  /**
+   * Parameters and persistent buffers by dotted name. The values are new handles sharing storage with
+   * the module's tensors, detached from autograd; dispose them (or call inside tidy()) when done.
+   * With keepVars the module's own tensors are returned: don't dispose those.
+   */
+  stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
+    const out: StateDict = {};
+    const visit = (m: Module, prefix: string) => {
+      for (const [name, p] of m._parameters) {
+        if (p !== null) out[joinName(prefix, name)] = opts.keepVars ? p : p.detach();
+      }
+      for (const [name, b] of m._buffers) {
+        if (b !== null && !m._nonPersistent.has(name)) out[joinName(prefix, name)] = opts.keepVars ? b : b.detach();
+      }
+      for (const [name, child] of m._modules) if (child !== null) visit(child, joinName(prefix, name));
+    };
+    visit(this, opts.prefix ?? '');
+    return out;
+  }
+
+  /**
+   * Copies values into the module's tensors in place (casting dtype and device). Shape mismatches
+   * always fail; missing and unexpected keys fail when strict (the default). Nothing is copied unless
+   * every check passes.
+   */
+  loadStateDict(dict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+    const strict = opts.strict ?? true;
+    const source = dict instanceof Map ? dict : new Map(Object.entries(dict));
+    const own = this.stateDict({ keepVars: true });
+    const missingKeys = Object.keys(own).filter((k) => !source.has(k));
+    const unexpectedKeys = [...source.keys()].filter((k) => !(k in own));
+    const problems: string[] = [];
+    for (const [key, value] of source) {
+      if (!(key in own)) continue;
+      if (!(value instanceof Tensor)) {
+        problems.push(`value for '${key}' is not a Tensor`);
+        continue;
+      }
+      const want = own[key].shape;
+      const got = value.shape;
+      if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+        problems.push(
+          `size mismatch for '${key}': the checkpoint has shape [${got.join(', ')}], the module has [${want.join(', ')}]`,
+        );
+      }
+    }
+    if (strict && missingKeys.length > 0) problems.unshift(`missing key(s): ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length > 0) problems.unshift(`unexpected key(s): ${unexpectedKeys.join(', ')}`);
+    if (problems.length > 0) {
+      throw new Error(`loadStateDict into ${this.constructor.name} failed:\n  ${problems.join('\n  ')}`);
+    }
+    noGrad(() => {
+      for (const [key, value] of source) if (key in own) own[key].copy_(value);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  // ---- memory ----
+  /** Frees every parameter and buffer of this module and its sub-modules. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // ---- printing ----
+  /** One line of settings shown after the class name, as extra_repr. */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().replaceAll('\n', '\n  ')}`);
+    return `${head}\n${lines.join('\n')}\n)`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
