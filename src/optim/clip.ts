@@ -1,0 +1,65 @@
+// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_.
+import { noGrad } from '../torch/autograd.js';
+import { stack } from '../torch/functions.js';
+import { norm_ScalarOpt_dim } from '../torch/generated/ops.js';
+import { tidy } from '../torch/scope.js';
+import type { Tensor } from '../torch/tensor.js';
+
+function gradsOf(params: Tensor | Tensor[]): Tensor[] {
+  const list = Array.isArray(params) ? params : [params];
+  const grads: Tensor[] = [];
+  for (const p of list) {
+    const g = p.grad;
+    if (g !== null) grads.push(g);
+  }
+  return grads;
+}
+
+/** The p-norm over every element of t, computed as torch.norm(t, p) does. */
+function fullNorm(t: Tensor, p: number): Tensor {
+  return norm_ScalarOpt_dim(t, p, [...Array(t.ndim).keys()]);
+}
+
+/**
+ * Scales the gradients in place so that their joint p-norm (as if concatenated into one vector)
+ * is at most maxNorm, and returns that norm before clipping. normType may be Infinity.
+ * Like PyTorch, it always multiplies by min(1, maxNorm / (norm + 1e-6)).
+ */
+export function clipGradNorm(
+  params: Tensor | Tensor[],
+  maxNorm: number,
+  normType = 2,
+  opts: { errorIfNonfinite?: boolean } = {},
+): number {
+  return tidy(() =>
+    noGrad(() => {
+      const grads = gradsOf(params);
+      if (grads.length === 0) return 0;
+      const device = grads[0].device;
+      let total: Tensor;
+      if (normType === Infinity) {
+        const norms = grads.map((g) => g.abs().max().to({ device }));
+        total = norms.length === 1 ? norms[0] : stack(norms).max();
+      } else {
+        total = fullNorm(stack(grads.map((g) => fullNorm(g, normType).to({ device }))), normType);
+      }
+      const value = total.item();
+      if (opts.errorIfNonfinite && !Number.isFinite(value)) {
+        throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${value}`);
+      }
+      // maxNorm / (norm + 1e-6), written as PyTorch evaluates it (a reciprocal times a scalar).
+      const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
+      for (const g of grads) g.mul_(g.device === device ? coef : coef.to({ device: g.device }));
+      return value;
+    }),
+  );
+}
+
+/** Clamps every gradient element into [-clipValue, clipValue], in place. */
+export function clipGradValue(params: Tensor | Tensor[], clipValue: number): void {
+  tidy(() =>
+    noGrad(() => {
+      for (const g of gradsOf(params)) g.clamp_(-clipValue, clipValue);
+    }),
+  );
+}

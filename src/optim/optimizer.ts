@@ -1,0 +1,223 @@
+// The optimizer base class: parameter groups, per-parameter state, zeroGrad and state dicts.
+import { enableGrad, noGrad } from '../torch/autograd.js';
+import { tidy } from '../torch/scope.js';
+import { Tensor } from '../torch/tensor.js';
+import { adopt, expectArray, expectObject, type Json, type StateDict, snapshot } from './state.js';
+
+/** Hyperparameters every optimizer has. */
+export interface GroupOptions {
+  lr: number;
+}
+
+/** A parameter group: its tensors and its own copy of the hyperparameters. */
+export type ParamGroup<O> = O & {
+  params: Tensor[];
+  /** The lr before any scheduler touched it; set by the first LRScheduler, as PyTorch's `initial_lr`. */
+  initialLr?: number;
+};
+
+/** Either a flat list of parameters or groups overriding some of the defaults. */
+export type Params<O> = Tensor[] | (Partial<O> & { params: Tensor[] })[];
+
+/** Per-parameter state: tensors (saved by name) and numbers such as the step count (saved as JSON). */
+export type ParamState = Record<string, Tensor | number>;
+
+/** defaults overridden by the given options, ignoring options set to undefined. */
+export function withDefaults<O extends object>(defaults: O, given: Partial<O>): O {
+  const out = { ...defaults };
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends ParamState = ParamState> {
+  readonly defaults: O;
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** State of each parameter that has taken a step, keyed by the parameter tensor itself. */
+  readonly state = new Map<Tensor, S>();
+
+  constructor(params: Params<O>, defaults: O) {
+    this.defaults = defaults;
+    if (params.length === 0) throw new Error('optimizer got an empty parameter list');
+    const groups = params[0] instanceof Tensor ? [{ params: params as Tensor[] }] : (params as Partial<O>[]);
+    for (const g of groups) this.addParamGroup(g as Partial<O> & { params: Tensor[] });
+  }
+
+  /** Adds a group; missing hyperparameters come from the defaults. */
+  addParamGroup(group: Partial<O> & { params: Tensor[] }): void {
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    for (const p of group.params) {
+      if (!(p instanceof Tensor)) throw new Error('optimizer params must be tensors');
+      if (!p.isLeaf) throw new Error("can't optimize a non-leaf tensor");
+      if (seen.has(p)) throw new Error('a parameter appears in more than one group');
+      seen.add(p);
+    }
+    const full = { ...withDefaults(this.defaults, group), params: [...group.params] } as ParamGroup<O>;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Throws on out-of-range hyperparameters. */
+  protected validate(group: ParamGroup<O>): void {
+    if (!(group.lr >= 0)) throw new Error(`invalid learning rate: ${group.lr}`);
+  }
+
+  /** Updates one parameter from its gradient; runs under noGrad inside a tidy() scope of its own. */
+  protected abstract updateParam(p: Tensor, grad: Tensor, group: ParamGroup<O>): void;
+
+  /**
+   * One optimization step over every parameter that has a gradient. The closure, if given,
+   * re-evaluates the model with gradients enabled and its result is returned.
+   */
+  step<T>(closure?: () => T): T | undefined {
+    const loss = closure ? enableGrad(closure) : undefined;
+    // noGrad keeps the in-place updates out of autograd. A tidy() per parameter frees its
+    // temporaries before the next parameter, as Python's refcounting does: holding them all to the
+    // end of the step raises peak memory, and fresh large allocations cost page faults.
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          tidy(() => {
+            const grad = p.grad;
+            if (grad !== null) this.updateParam(p, grad, group);
+          });
+        }
+      }
+    });
+    return loss;
+  }
+
+  /**
+   * Clears the gradients. By default they become null (PyTorch 2's default), which frees them
+   * and lets the next step skip parameters that got no gradient; `setToNone: false` zeroes them.
+   */
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    const setToNone = opts.setToNone ?? true;
+    tidy(() => {
+      for (const group of this.paramGroups) {
+        for (const p of group.params) {
+          if (setToNone) {
+            p.grad = null;
+            continue;
+          }
+          const g = p.grad;
+          if (g === null) continue;
+          if (g.gradFn !== null) g.detach_();
+          else g.requiresGrad_(false);
+          g.zero_();
+        }
+      }
+    });
+  }
+
+  /** The state of a parameter, created on its first step. */
+  protected stateOf(p: Tensor, init: () => S): S {
+    let s = this.state.get(p);
+    if (s === undefined) {
+      s = init();
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /**
+   * The state as tensors named `state.<i>.<key>` (i counts parameters across groups in order)
+   * plus JSON meta holding step counts and each group's hyperparameters. The tensors are copies
+   * the caller owns unless `copy: false`, which returns the live state tensors.
+   */
+  stateDict(opts: { copy?: boolean } = {}): StateDict {
+    const copy = opts.copy ?? true;
+    const tensors: Record<string, Tensor> = {};
+    const state: { [key: string]: Json } = {};
+    const paramGroups: Json[] = [];
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of group.params) {
+        const s = this.state.get(p);
+        if (s !== undefined) {
+          const numbers: { [key: string]: Json } = {};
+          for (const [key, value] of Object.entries(s)) {
+            if (value instanceof Tensor) tensors[`state.${index}.${key}`] = snapshot(value, copy);
+            else numbers[key] = value;
+          }
+          state[index] = numbers;
+        }
+        ids.push(index++);
+      }
+      const { params: _, ...hyper } = group;
+      paramGroups.push({ ...(structuredClone(hyper) as { [key: string]: Json }), params: ids });
+    }
+    return { tensors, meta: { state, paramGroups } };
+  }
+
+  /**
+   * Restores a stateDict() into this optimizer, whose groups must hold the same number of
+   * parameters in the same order. Tensors are copied (cast to each parameter's dtype and device),
+   * so the caller may dispose the dict afterwards.
+   */
+  loadStateDict(sd: StateDict): void {
+    const groupsMeta = expectArray(sd.meta.paramGroups, 'meta.paramGroups');
+    if (groupsMeta.length !== this.paramGroups.length) {
+      throw new Error(
+        `loadStateDict: ${groupsMeta.length} parameter groups saved, optimizer has ${this.paramGroups.length}`,
+      );
+    }
+    groupsMeta.forEach((g, i) => {
+      const saved = expectArray(expectObject(g, `paramGroups[${i}]`).params, `paramGroups[${i}].params`).length;
+      const have = this.paramGroups[i].params.length;
+      if (saved !== have) throw new Error(`loadStateDict: group ${i} saved ${saved} parameters, optimizer has ${have}`);
+    });
+    const params = this.paramGroups.flatMap((g) => g.params);
+    const paramAt = (key: string): Tensor => {
+      const p = params[Number(key)];
+      if (p === undefined) throw new Error(`loadStateDict: no parameter ${key}`);
+      return p;
+    };
+
+    // Build the new state first so that a bad dict leaves the optimizer as it was.
+    const fresh = new Map<Tensor, ParamState>();
+    const made: Tensor[] = [];
+    try {
+      for (const [key, numbers] of Object.entries(expectObject(sd.meta.state, 'meta.state'))) {
+        fresh.set(paramAt(key), { ...(expectObject(numbers, `state.${key}`) as Record<string, number>) });
+      }
+      for (const [name, t] of Object.entries(sd.tensors)) {
+        const m = /^state\.(\d+)\.(.+)$/.exec(name);
+        if (m === null) throw new Error(`loadStateDict: unexpected tensor ${name}`);
+        const p = paramAt(m[1]);
+        let s = fresh.get(p);
+        if (s === undefined) {
+          s = {};
+          fresh.set(p, s);
+        }
+        const copy = adopt(t, p);
+        made.push(copy);
+        s[m[2]] = copy;
+      }
+    } catch (e) {
+      for (const t of made) t.dispose();
+      throw e;
+    }
+
+    this.disposeState();
+    for (const [p, s] of fresh) this.state.set(p, s as S);
+    groupsMeta.forEach((g, i) => {
+      const { params: _, ...hyper } = structuredClone(g) as { [key: string]: Json };
+      Object.assign(this.paramGroups[i], hyper);
+    });
+  }
+
+  /** Frees the state tensors; the optimizer starts afresh on its next step. */
+  disposeState(): void {
+    for (const s of this.state.values()) {
+      for (const v of Object.values(s)) if (v instanceof Tensor) v.dispose();
+    }
+    this.state.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.disposeState();
+  }
+}

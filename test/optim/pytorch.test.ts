@@ -1,0 +1,189 @@
+// genlab's optimizers against PyTorch 1.13 (Debian's python3-torch, same libtorch): identical
+// starting values and loss, N steps, parameters compared to 1e-6 relative.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { torch } from '../../src/index.js';
+import {
+  Adam,
+  Adamax,
+  AdamW,
+  CosineAnnealingLR,
+  clipGradNorm,
+  type LRScheduler,
+  type Optimizer,
+  RMSprop,
+  SGD,
+  StepLR,
+} from '../../src/optim/index.js';
+import { values } from './helpers.js';
+
+// Debian's interpreter, where python3-torch lives; GENLAB_PYTHON overrides it.
+const PYTHON = process.env.GENLAB_PYTHON ?? '/usr/bin/python3';
+const STEPS = 10;
+
+function torchMissing(): string | false {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0)
+    return `${PYTHON} cannot import torch (install python3-torch); PyTorch comparison skipped`;
+  return false;
+}
+
+interface Case {
+  name: string;
+  /** torch.optim class name. */
+  opt: string;
+  /** Options in genlab's camelCase; converted to PyTorch's keyword names for Python. */
+  options: Record<string, number | boolean | number[]>;
+  /** Learning rate of a second group holding b, if any. */
+  groupLr?: number;
+  clip?: number;
+  schedule?:
+    | { kind: 'StepLR'; stepSize: number; gamma: number }
+    | { kind: 'CosineAnnealingLR'; tMax: number; etaMin: number };
+}
+
+const CASES: Case[] = [
+  { name: 'SGD', opt: 'SGD', options: { lr: 0.05 } },
+  {
+    name: 'SGD momentum, dampening, decay',
+    opt: 'SGD',
+    options: { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 },
+  },
+  { name: 'SGD Nesterov, two groups', opt: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true }, groupLr: 0.01 },
+  {
+    name: 'SGD + StepLR',
+    opt: 'SGD',
+    options: { lr: 0.1, momentum: 0.5 },
+    schedule: { kind: 'StepLR', stepSize: 3, gamma: 0.5 },
+  },
+  { name: 'Adam', opt: 'Adam', options: { lr: 0.01 } },
+  {
+    name: 'Adam AMSGrad, decay, maximize',
+    opt: 'Adam',
+    options: { lr: 0.01, betas: [0.8, 0.9], weightDecay: 0.1, amsgrad: true, maximize: true },
+  },
+  { name: 'Adam + clipGradNorm', opt: 'Adam', options: { lr: 0.02, eps: 1e-6 }, clip: 0.5 },
+  { name: 'AdamW', opt: 'AdamW', options: { lr: 0.01, weightDecay: 0.1 } },
+  {
+    name: 'AdamW + cosine',
+    opt: 'AdamW',
+    options: { lr: 0.05 },
+    schedule: { kind: 'CosineAnnealingLR', tMax: STEPS, etaMin: 0.001 },
+  },
+  { name: 'Adamax', opt: 'Adamax', options: { lr: 0.02, weightDecay: 0.01 } },
+  { name: 'RMSprop', opt: 'RMSprop', options: { lr: 0.01 } },
+  {
+    name: 'RMSprop centered, momentum',
+    opt: 'RMSprop',
+    options: { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.01 },
+  },
+];
+
+// Starting values and loss constants, shared with Python as float64 and rounded to float32 on both sides.
+const W0 = Array.from({ length: 12 }, (_, i) => Math.sin(i + 1) * 0.8);
+const B0 = [0.3, -0.2, 0.7, -1.1];
+const A_ = Array.from({ length: 12 }, (_, i) => 0.5 + (i % 5) * 0.4);
+const C_ = Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7));
+
+const SCRIPT = `
+import json, sys, torch
+cfg = json.load(sys.stdin)
+snake = {'weightDecay': 'weight_decay'}
+def run(case):
+    w = torch.tensor(cfg['w0'], dtype=torch.float32).reshape(3, 4).requires_grad_()
+    b = torch.tensor(cfg['b0'], dtype=torch.float32).requires_grad_()
+    a = torch.tensor(cfg['a'], dtype=torch.float32).reshape(3, 4)
+    c = torch.tensor(cfg['c'], dtype=torch.float32).reshape(3, 4)
+    kw = {snake.get(k, k): v for k, v in case['options'].items()}
+    cls = getattr(torch.optim, case['opt'])
+    if 'groupLr' in case:
+        opt = cls([{'params': [w]}, {'params': [b], 'lr': case['groupLr']}], **kw)
+    else:
+        opt = cls([w, b], **kw)
+    sched = None
+    s = case.get('schedule')
+    if s and s['kind'] == 'StepLR':
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=s['stepSize'], gamma=s['gamma'])
+    elif s:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s['tMax'], eta_min=s['etaMin'])
+    norms = []
+    for _ in range(cfg['steps']):
+        opt.zero_grad(set_to_none=True)
+        loss = w.sub(c).square().mul(a).sum().mul(0.5).add(w.sin().mul(b).sum()).add(b.square().sum().mul(0.1))
+        loss.backward()
+        if 'clip' in case:
+            norms.append(torch.nn.utils.clip_grad_norm_([w, b], case['clip']).item())
+        opt.step()
+        if sched:
+            sched.step()
+    return {'w': w.detach().reshape(-1).tolist(), 'b': b.detach().tolist(), 'norms': norms}
+print(json.dumps([run(c) for c in cfg['cases']]))
+`;
+
+function runGenlab(c: Case): { w: number[]; b: number[]; norms: number[] } {
+  const w = torch.tensor(W0, { dtype: 'float32' }).reshape(3, 4).requiresGrad_();
+  const b = torch.tensor(B0, { requiresGrad: true });
+  const a = torch.tensor(A_).reshape(3, 4);
+  const cc = torch.tensor(C_).reshape(3, 4);
+  const params = c.groupLr === undefined ? [w, b] : [{ params: [w] }, { params: [b], lr: c.groupLr }];
+  const opts = c.options as any;
+  const makers: Record<string, () => Optimizer<any, any>> = {
+    SGD: () => new SGD(params, opts),
+    Adam: () => new Adam(params, opts),
+    AdamW: () => new AdamW(params, opts),
+    Adamax: () => new Adamax(params, opts),
+    RMSprop: () => new RMSprop(params, opts),
+  };
+  const opt = makers[c.opt]();
+  let sched: LRScheduler | undefined;
+  if (c.schedule?.kind === 'StepLR') sched = new StepLR(opt, c.schedule);
+  else if (c.schedule) sched = new CosineAnnealingLR(opt, c.schedule);
+  const norms: number[] = [];
+  for (let t = 0; t < STEPS; t++) {
+    opt.zeroGrad();
+    torch.tidy(() => {
+      const loss = w.sub(cc).square().mul(a).sum().mul(0.5).add(w.sin().mul(b).sum()).add(b.square().sum().mul(0.1));
+      loss.backward();
+    });
+    if (c.clip !== undefined) norms.push(clipGradNorm([w, b], c.clip));
+    opt.step();
+    sched?.step();
+  }
+  return { w: values(w), b: values(b), norms };
+}
+
+function assertRel(actual: number[], expected: number[], what: string): number {
+  let exact = 0;
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < actual.length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (diff === 0) exact++;
+    assert.ok(
+      diff <= 1e-6 * Math.max(Math.abs(expected[i]), 1e-3),
+      `${what}[${i}]: genlab ${actual[i]}, PyTorch ${expected[i]}`,
+    );
+  }
+  return exact;
+}
+
+test(`optimizers match PyTorch 1.13 after ${STEPS} steps`, { skip: torchMissing() }, (t) => {
+  const cfg = { w0: W0, b0: B0, a: A_, c: C_, steps: STEPS, cases: CASES };
+  const r = spawnSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(cfg), encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
+  const expected = JSON.parse(r.stdout) as { w: number[]; b: number[]; norms: number[] }[];
+  let exact = 0;
+  let total = 0;
+  CASES.forEach((c, i) => {
+    const got = runGenlab(c);
+    exact += assertRel(got.w, expected[i].w, `${c.name}: w`) + assertRel(got.b, expected[i].b, `${c.name}: b`);
+    total += got.w.length + got.b.length;
+    if (c.clip !== undefined) {
+      assertRel(got.norms, expected[i].norms, `${c.name}: norms`);
+      assert.ok(got.norms[0] > c.clip, `${c.name}: the clip never acted`);
+    }
+    // Every case must actually have moved the parameters.
+    assert.notDeepEqual(got.w, Array.from(Float32Array.from(W0)), `${c.name}: w did not move`);
+  });
+  t.diagnostic(`${exact} of ${total} parameter values are bit-identical to PyTorch`);
+});

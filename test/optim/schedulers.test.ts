@@ -1,0 +1,131 @@
+// Learning-rate schedules against their closed forms at chosen steps.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  CosineAnnealingLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  type LRScheduler,
+  MultiStepLR,
+  SequentialLR,
+  SGD,
+  StepLR,
+  warmupCosine,
+} from '../../src/optim/index.js';
+import { assertClose, param, X0 } from './helpers.js';
+
+function sgd(lr = 0.1, groupLr?: number): SGD {
+  const groups =
+    groupLr === undefined ? [{ params: [param(X0)] }] : [{ params: [param(X0)] }, { params: [param(X0)], lr: groupLr }];
+  return new SGD(groups, { lr });
+}
+
+/** The first group's lr after each of steps 0..n (0 is right after construction). */
+function trace(s: LRScheduler, n: number): number[] {
+  const out = [s.optimizer.paramGroups[0].lr];
+  for (let t = 1; t <= n; t++) {
+    s.step();
+    out.push(s.optimizer.paramGroups[0].lr);
+  }
+  return out;
+}
+
+describe('schedules', () => {
+  test('StepLR halves every 3 steps', () => {
+    const lrs = trace(new StepLR(sgd(), { stepSize: 3, gamma: 0.5 }), 7);
+    assert.deepEqual(lrs, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]);
+  });
+
+  test('MultiStepLR drops at each milestone', () => {
+    const lrs = trace(new MultiStepLR(sgd(), { milestones: [5, 2], gamma: 0.1 }), 6);
+    assertClose(lrs, [0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001], 1e-15);
+  });
+
+  test('ExponentialLR is lr·γ^t', () => {
+    const lrs = trace(new ExponentialLR(sgd(), { gamma: 0.9 }), 5);
+    assertClose(
+      lrs,
+      [0, 1, 2, 3, 4, 5].map((t) => 0.1 * 0.9 ** t),
+      1e-15,
+    );
+  });
+
+  test('LinearLR warms up linearly, then holds', () => {
+    const lrs = trace(new LinearLR(sgd(), { startFactor: 0.25, totalIters: 4 }), 6);
+    assertClose(lrs, [0.025, 0.04375, 0.0625, 0.08125, 0.1, 0.1, 0.1], 1e-15);
+  });
+
+  test('CosineAnnealingLR: ηmin + (η0 − ηmin)(1 + cos(πt/T))/2, then holds at ηmin', () => {
+    const lrs = trace(new CosineAnnealingLR(sgd(), { tMax: 10, etaMin: 0.01 }), 15);
+    assertClose([lrs[0], lrs[5], lrs[10], lrs[15]], [0.1, 0.055, 0.01, 0.01], 1e-15);
+    assertClose([lrs[2]], [0.01 + (0.09 * (1 + Math.cos(Math.PI / 5))) / 2], 1e-15);
+  });
+
+  test('warmupCosine: lr·t/W during warm-up, then cosine to the minimum', () => {
+    const s = warmupCosine(sgd(), { warmupSteps: 4, totalSteps: 14, etaMin: 0.002 });
+    const lrs = trace(s, 20);
+    assertClose(
+      [lrs[0], lrs[1], lrs[2], lrs[4], lrs[9], lrs[14], lrs[20]],
+      [0, 0.025, 0.05, 0.1, 0.051, 0.002, 0.002],
+      1e-14,
+    );
+    assertClose([lrs[6]], [0.002 + (0.098 * (1 + Math.cos((Math.PI * 2) / 10))) / 2], 1e-15);
+  });
+
+  test('SequentialLR hands over at the milestones, counting from each', () => {
+    const opt = sgd();
+    const first = new ExponentialLR(opt, { gamma: 0.5 });
+    const second = new StepLR(opt, { stepSize: 2, gamma: 0.1 });
+    const lrs = trace(new SequentialLR(opt, [first, second], [3]), 6);
+    assertClose(lrs, [0.1, 0.05, 0.025, 0.1, 0.1, 0.01, 0.01], 1e-15);
+  });
+
+  test('every group follows the schedule from its own base rate', () => {
+    const opt = sgd(0.1, 0.4);
+    const s = new StepLR(opt, { stepSize: 1, gamma: 0.5 });
+    s.step();
+    assert.deepEqual(s.getLastLr(), [0.05, 0.2]);
+    assert.deepEqual(
+      opt.paramGroups.map((g) => g.lr),
+      [0.05, 0.2],
+    );
+  });
+
+  test('LambdaLR takes one function per group', () => {
+    const opt = sgd(0.1, 1);
+    const s = new LambdaLR(opt, [(t) => 1 / (t + 1), (t) => t]);
+    s.step();
+    s.step();
+    assertClose(s.getLastLr(), [0.1 / 3, 2], 1e-15);
+  });
+
+  test('a later scheduler starts from initialLr, not from the rate an earlier one set', () => {
+    const opt = sgd(0.1);
+    new StepLR(opt, { stepSize: 1, gamma: 0.5 }).step();
+    assert.equal(opt.paramGroups[0].lr, 0.05);
+    assert.deepEqual(new ExponentialLR(opt, { gamma: 0.5 }).baseLrs, [0.1]);
+  });
+
+  test('resuming with lastEpoch needs initialLr and continues the closed form', () => {
+    assert.throws(() => new StepLR(sgd(), { stepSize: 2, lastEpoch: 3 }), /initialLr/);
+    const opt = sgd(0.3);
+    opt.paramGroups[0].initialLr = 0.1;
+    const s = new StepLR(opt, { stepSize: 2, gamma: 0.5, lastEpoch: 3 });
+    assert.equal(s.lastEpoch, 4);
+    assert.equal(opt.paramGroups[0].lr, 0.025);
+  });
+
+  test('stateDict round-trips through JSON', () => {
+    const a = warmupCosine(sgd(), { warmupSteps: 2, totalSteps: 10 });
+    for (let t = 0; t < 6; t++) a.step();
+    const meta = JSON.parse(JSON.stringify(a.stateDict().meta));
+    const b = warmupCosine(sgd(0.5), { warmupSteps: 2, totalSteps: 10 });
+    b.loadStateDict({ tensors: {}, meta });
+    assert.equal(b.lastEpoch, 6);
+    assert.deepEqual(b.getLastLr(), a.getLastLr());
+    a.step();
+    b.step();
+    assert.deepEqual(b.getLastLr(), a.getLastLr());
+  });
+});
