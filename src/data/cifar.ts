@@ -1,0 +1,84 @@
+// CIFAR-10 in its binary version: records of 1 label byte and 3,072 pixel bytes (1,024 red, then
+// green, then blue, each 32×32 row-major), 10,000 records per file.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tensor } from '../torch/creation.js';
+import { ImageDataset } from './dataset.js';
+import { DataError, readMaybeGzip, requireFolder } from './errors.js';
+import type { FolderOptions } from './idx.js';
+
+const RECORD = 1 + 3 * 32 * 32;
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
+
+/** Parses one binary batch file; returns labels and the pixel bytes in [N, 3, 32, 32] order. */
+export function parseCifarBatch(buf: Uint8Array, path: string): { labels: Uint8Array; pixels: Uint8Array } {
+  if (buf.length === 0 || buf.length % RECORD !== 0) {
+    const whole = Math.floor(buf.length / RECORD);
+    throw new DataError(
+      `${path}: truncated: ${buf.length} bytes is not a whole number of ${RECORD}-byte records (${whole} whole records)`,
+    );
+  }
+  const n = buf.length / RECORD;
+  const labels = new Uint8Array(n);
+  const pixels = new Uint8Array(n * (RECORD - 1));
+  for (let i = 0; i < n; i++) {
+    const o = i * RECORD;
+    if (buf[o] > 9) throw new DataError(`${path}: record ${i} has label ${buf[o]}, expected 0..9`);
+    labels[i] = buf[o];
+    pixels.set(buf.subarray(o + 1, o + RECORD), i * (RECORD - 1));
+  }
+  return { labels, pixels };
+}
+
+/** The folder with the .bin files: root itself, or the cifar-10-batches-bin folder the archive unpacks to. */
+function batchFolder(root: string): string {
+  const nested = join(root, 'cifar-10-batches-bin');
+  return existsSync(join(root, 'test_batch.bin')) || !existsSync(nested) ? root : nested;
+}
+
+/** Class names from batches.meta.txt when present. */
+function classNames(dir: string): string[] {
+  const meta = join(dir, 'batches.meta.txt');
+  if (!existsSync(meta)) return CIFAR10_CLASSES;
+  const names = readFileSync(meta, 'utf8')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return names.length === 10 ? names : CIFAR10_CLASSES;
+}
+
+/** CIFAR-10 from a user-given folder: 50,000 train images (data_batch_1..5.bin) or 10,000 test. */
+export function loadCifar10(opts: FolderOptions & { root: string }): ImageDataset {
+  const split = opts.split ?? 'train';
+  if (split !== 'train' && split !== 'test') throw new DataError(`cifar10: unknown split '${split}' (train or test)`);
+  requireFolder('cifar10', opts.root);
+  const dir = batchFolder(opts.root);
+  const files = split === 'train' ? [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`) : ['test_batch.bin'];
+  const parts = files.map((f) => {
+    const path = join(dir, f);
+    return parseCifarBatch(readMaybeGzip(path), path);
+  });
+  const n = parts.reduce((s, p) => s + p.labels.length, 0);
+  const labels = new Uint8Array(n);
+  const pixels = new Uint8Array(n * (RECORD - 1));
+  let at = 0;
+  for (const p of parts) {
+    labels.set(p.labels, at);
+    pixels.set(p.pixels, at * (RECORD - 1));
+    at += p.labels.length;
+  }
+  const x = tensor(pixels, { shape: [n, 3, 32, 32] });
+  const y = tensor(labels, { dtype: 'int64' });
+  return new ImageDataset(x, y, { levels: 256, classes: classNames(dir), name: 'cifar10' });
+}

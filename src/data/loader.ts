@@ -1,0 +1,193 @@
+// DataLoader: seeded, resumable batching over a Dataset.
+//
+// The order of epoch e is a pure function of (seed, e), and a transform's randomness is seeded from
+// (seed, epoch, batch). So the loader's whole position is three integers, saved as JSON, and a
+// restored loader yields bit-for-bit the batches the interrupted one would have.
+import { tensor } from '../torch/creation.js';
+import { Generator } from '../torch/random.js';
+import { tidy } from '../torch/scope.js';
+import type { Tensor } from '../torch/tensor.js';
+import { type Batch, collate, type Dataset, isBatched } from './dataset.js';
+import { DataError } from './errors.js';
+import { deriveSeed, Rng } from './rng.js';
+
+/** What a transform may use: a torch Generator already seeded for this batch, and where it is. */
+export interface TransformContext {
+  generator: Generator;
+  epoch: number;
+  batch: number;
+}
+
+/** Maps a whole batch; runs inside tidy(), so intermediate tensors are freed. */
+export type BatchTransform = (batch: Batch, ctx: TransformContext) => Batch;
+
+export interface LoaderOptions {
+  batchSize: number;
+  /** Reshuffle every epoch (default false, as in PyTorch). */
+  shuffle?: boolean;
+  /** Skip the last, smaller batch of an epoch. */
+  dropLast?: boolean;
+  /** Seed of the order and of transforms (default 0). */
+  seed?: number;
+  transform?: BatchTransform | BatchTransform[];
+}
+
+/** The loader's position, JSON-able; the settings are stored to refuse a mismatched resume. */
+export interface LoaderState {
+  seed: number;
+  epoch: number;
+  /** Batches already produced in this epoch. */
+  batch: number;
+  length: number;
+  batchSize: number;
+  shuffle: boolean;
+  dropLast: boolean;
+}
+
+// Distinguishes the transform stream from the order stream derived from the same seed.
+const TRANSFORM_STREAM = 0x7472;
+
+/**
+ * Iterating a loader (`for (const b of loader)`) yields the rest of the current epoch, then moves to
+ * the next; `next()` yields batches forever across epochs (for step-based training). Batches belong
+ * to the caller: call next() inside the training step's tidy(), or dispose them.
+ */
+export class DataLoader implements Iterable<Batch> {
+  readonly dataset: Dataset;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly seed: number;
+  private readonly transforms: BatchTransform[];
+  private _epoch = 0;
+  private _batch = 0;
+  private cached: { epoch: number; order: Int32Array } | null = null;
+  // The epoch's order as an int64 tensor, narrowed per batch (index_select is fastest with int64 indices).
+  private orderTensor: { epoch: number; t: Tensor } | null = null;
+  private generator: Generator | null = null;
+
+  constructor(dataset: Dataset, opts: LoaderOptions) {
+    const { batchSize } = opts;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: bad batchSize ${batchSize}`);
+    this.dataset = dataset;
+    this.batchSize = batchSize;
+    this.shuffle = opts.shuffle ?? false;
+    this.dropLast = opts.dropLast ?? false;
+    this.seed = opts.seed ?? 0;
+    if (!Number.isSafeInteger(this.seed) || this.seed < 0) throw new Error(`DataLoader: bad seed ${this.seed}`);
+    this.transforms = opts.transform === undefined ? [] : [opts.transform].flat();
+    if (this.batchesPerEpoch === 0) {
+      throw new Error(`DataLoader: ${dataset.length} examples give no batch of ${batchSize} with dropLast`);
+    }
+  }
+
+  get batchesPerEpoch(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** Same as batchesPerEpoch, like len(DataLoader). */
+  get length(): number {
+    return this.batchesPerEpoch;
+  }
+
+  get epoch(): number {
+    return this._epoch;
+  }
+
+  /** Batches already produced in the current epoch. */
+  get batchIndex(): number {
+    return this._batch;
+  }
+
+  /** The order in which epoch `epoch` visits the examples. */
+  order(epoch: number): Int32Array {
+    if (this.cached?.epoch === epoch) return this.cached.order;
+    const n = this.dataset.length;
+    let order: Int32Array;
+    if (this.shuffle) order = new Rng(deriveSeed(this.seed, epoch)).permutation(n);
+    else {
+      order = new Int32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+    }
+    this.cached = { epoch, order };
+    return order;
+  }
+
+  /** The next batch, moving to the next epoch after the last batch of this one. */
+  next(): Batch {
+    const epoch = this._epoch;
+    const b = this._batch;
+    const start = b * this.batchSize;
+    const idx = this.order(epoch).subarray(start, Math.min(start + this.batchSize, this.dataset.length));
+    // Advance first so a throwing transform does not replay the same batch forever.
+    this._batch++;
+    if (this._batch >= this.batchesPerEpoch) {
+      this._epoch++;
+      this._batch = 0;
+    }
+    return tidy(() => {
+      let batch: Batch;
+      if (isBatched(this.dataset)) {
+        batch = this.dataset.batch(this.epochIndices(epoch).narrow(0, start, idx.length));
+      } else batch = collate(this.dataset, idx);
+      if (this.transforms.length > 0) {
+        this.generator ??= new Generator(0);
+        this.generator.manualSeed(deriveSeed(this.seed, epoch, b, TRANSFORM_STREAM));
+        for (const t of this.transforms) batch = t(batch, { generator: this.generator, epoch, batch: b });
+      }
+      return batch;
+    });
+  }
+
+  private epochIndices(epoch: number): Tensor {
+    if (this.orderTensor?.epoch !== epoch) {
+      this.orderTensor?.t.dispose();
+      const t = tidy(() => tensor(this.order(epoch)).to('int64').keep());
+      this.orderTensor = { epoch, t };
+    }
+    return this.orderTensor.t;
+  }
+
+  /** Frees the cached index tensor (the dataset is not the loader's to free). */
+  dispose(): void {
+    this.orderTensor?.t.dispose();
+    this.orderTensor = null;
+  }
+
+  /** Yields the remaining batches of the current epoch. */
+  *[Symbol.iterator](): Iterator<Batch> {
+    const epoch = this._epoch;
+    while (this._epoch === epoch) yield this.next();
+  }
+
+  state(): LoaderState {
+    return {
+      seed: this.seed,
+      epoch: this._epoch,
+      batch: this._batch,
+      length: this.dataset.length,
+      batchSize: this.batchSize,
+      shuffle: this.shuffle,
+      dropLast: this.dropLast,
+    };
+  }
+
+  /** Restores a position from state(); refuses one saved with other data or settings. */
+  setState(s: LoaderState): void {
+    const mine = this.state();
+    for (const key of ['seed', 'length', 'batchSize', 'shuffle', 'dropLast'] as const) {
+      if (s[key] !== mine[key]) {
+        throw new DataError(`DataLoader.setState: saved ${key} ${s[key]} differs from this loader's ${mine[key]}`);
+      }
+    }
+    if (!Number.isInteger(s.epoch) || s.epoch < 0 || !Number.isInteger(s.batch) || s.batch < 0) {
+      throw new DataError(`DataLoader.setState: bad position epoch ${s.epoch}, batch ${s.batch}`);
+    }
+    if (s.batch >= this.batchesPerEpoch) {
+      throw new DataError(`DataLoader.setState: batch ${s.batch} is past the ${this.batchesPerEpoch} of an epoch`);
+    }
+    this._epoch = s.epoch;
+    this._batch = s.batch;
+  }
+}

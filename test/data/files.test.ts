@@ -1,0 +1,130 @@
+// CIFAR-10 binary batches and CSV tables, on small files written here.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { DataError, DataLoader, loadCifar10, loadDataset, parseCsv, readCsv } from '../../src/data/index.js';
+import type { torch } from '../../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'genlab-files-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const RECORD = 3073;
+const nums = (t: torch.Tensor) => Array.from(t.toTypedArray() as ArrayLike<number>, Number);
+
+/** n CIFAR records: label (first + i) % 10; pixel p of record i is (i + p) % 256. */
+function cifarBatch(n: number, first: number): Buffer {
+  const b = Buffer.alloc(n * RECORD);
+  for (let i = 0; i < n; i++) {
+    b[i * RECORD] = (first + i) % 10;
+    for (let p = 0; p < 3072; p++) b[i * RECORD + 1 + p] = (i + p) % 256;
+  }
+  return b;
+}
+
+function oneLine(e: unknown, re: RegExp): boolean {
+  assert.ok(e instanceof DataError);
+  assert.ok(!e.message.includes('\n'));
+  assert.match(e.message, re);
+  return true;
+}
+
+test('cifar10: five train batches and a test batch, channels first, from the archive folder', () => {
+  const root = join(dir, 'cifar');
+  const bin = join(root, 'cifar-10-batches-bin');
+  mkdirSync(bin, { recursive: true });
+  for (let k = 1; k <= 5; k++) writeFileSync(join(bin, `data_batch_${k}.bin`), cifarBatch(3, k));
+  writeFileSync(join(bin, 'test_batch.bin'), cifarBatch(4, 0));
+  const train = loadCifar10({ root });
+  assert.equal(train.length, 15);
+  assert.deepEqual(train.raw.shape, [15, 3, 32, 32]);
+  assert.deepEqual(Array.from(train.labels().slice(0, 6)), [1, 2, 3, 2, 3, 4]);
+  // Record 1 of batch 1: red channel starts at 1, green at (1 + 1024) % 256 = 1, pixel (0, 5) of red = 6.
+  const r = train.raw.select(0, 1);
+  assert.equal(r.select(0, 0).select(0, 0).select(0, 5).item(), 6);
+  assert.equal(r.select(0, 2).select(0, 1).select(0, 0).item(), (1 + 2048 + 32) % 256);
+  assert.equal(train.classes?.[0], 'airplane');
+  const test = loadDataset('cifar10', { root, split: 'test' });
+  assert.equal(test.length, 4);
+  const b = new DataLoader(test, { batchSize: 4 }).next();
+  assert.deepEqual(b.x.shape, [4, 3, 32, 32]);
+  assert.ok(Math.abs(b.x.max().item() - 1) < 1e-7);
+  for (const t of [b.x, b.y]) t.dispose();
+  train.dispose();
+  test.dispose();
+});
+
+test('cifar10 errors: missing folder, missing batch, truncated batch, bad label', () => {
+  assert.throws(
+    () => loadCifar10({ root: '/no/cifar' }),
+    (e) => oneLine(e, /^cifar10: data folder \/no\/cifar does not exist$/),
+  );
+  const root = join(dir, 'cifar-bad');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'test_batch.bin'), cifarBatch(2, 0).subarray(0, 5000));
+  assert.throws(
+    () => loadCifar10({ root }),
+    (e) => oneLine(e, /cifar-bad\/data_batch_1\.bin: file not found/),
+  );
+  assert.throws(
+    () => loadCifar10({ root, split: 'test' }),
+    (e) =>
+      oneLine(
+        e,
+        /test_batch\.bin: truncated: 5000 bytes is not a whole number of 3073-byte records \(1 whole records\)$/,
+      ),
+  );
+  const bad = cifarBatch(2, 0);
+  bad[RECORD] = 200;
+  writeFileSync(join(root, 'test_batch.bin'), bad);
+  assert.throws(
+    () => loadCifar10({ root, split: 'test' }),
+    (e) => oneLine(e, /record 1 has label 200, expected 0\.\.9/),
+  );
+});
+
+test('csv: header, numeric features, chosen label column, string labels become classes', () => {
+  const text = 'a,b,species,c\n1,2,setosa,3\n4,5.5,virginica,-6\n\n7,8e-1,setosa,9\n';
+  const ds = parseCsv(text, 'iris.csv', { labelColumn: 'species' });
+  assert.deepEqual(ds.columns, ['a', 'b', 'c']);
+  assert.deepEqual(ds.x.shape, [3, 3]);
+  assert.deepEqual(nums(ds.x), [1, 2, 3, 4, 5.5, -6, 7, Math.fround(0.8), 9]);
+  assert.deepEqual(ds.classes, ['setosa', 'virginica']);
+  assert.deepEqual(Array.from(ds.labels()), [0, 1, 0]);
+  ds.dispose();
+  const numeric = parseCsv('x;"y";label\n0.5;1;2\n"1,5";2;0\n', 'semi.csv', {
+    labelColumn: 2,
+    delimiter: ';',
+    columns: ['y'],
+  });
+  assert.deepEqual(Array.from(numeric.labels()), [2, 0]);
+  assert.deepEqual(nums(numeric.x), [1, 2]);
+  numeric.dispose();
+});
+
+test('csv from a gzipped file, and its errors name file, line and column', () => {
+  const p = join(dir, 'table.csv.gz');
+  writeFileSync(p, gzipSync('f1,f2,y\n1,2,0\n3,4,1\n'));
+  const ds = readCsv(p, { labelColumn: 'y' });
+  assert.equal(ds.length, 2);
+  assert.deepEqual(nums(ds.x), [1, 2, 3, 4]);
+  ds.dispose();
+  assert.throws(
+    () => readCsv(join(dir, 'none.csv')),
+    (e) => oneLine(e, /none\.csv: file not found$/),
+  );
+  assert.throws(
+    () => parseCsv('a,b\n1,2\n3,oops\n', 't.csv'),
+    (e) => oneLine(e, /^t\.csv: line 3, column 'b': not a number: "oops"$/),
+  );
+  assert.throws(
+    () => parseCsv('a,b\n1,2,3\n', 't.csv'),
+    (e) => oneLine(e, /line 2 has 3 fields, the header has 2/),
+  );
+  assert.throws(
+    () => parseCsv('a,b\n1,2\n', 't.csv', { labelColumn: 'z' }),
+    (e) => oneLine(e, /no column "z" \(columns: a, b\)/),
+  );
+});
