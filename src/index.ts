@@ -1,4 +1,8 @@
 // genlab: probabilistic deep learning on Node.js, on libtorch.
 
+export * as data from './data/index.js';
+export * as metrics from './metrics/index.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 export * as torch from './torch/index.js';
+export * as train from './train/index.js';

@@ -1,0 +1,89 @@
+"""PyTorch side of bench/engine.ts: the same three workloads, timed the same way.
+
+Prints one JSON object of median seconds per step. Run by bench/engine.ts with Debian's /usr/bin/python3.
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_time(step, warmup, reps):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def tiny_add(n):
+    a = torch.randn(2, 3)
+    b = torch.randn(3)
+
+    def step():
+        for _ in range(n):
+            a + b
+
+    return median_time(step, 2, 7) / n
+
+
+def mlp_adam():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(128, 784)
+    y = torch.randint(0, 10, (128,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return median_time(step, 5, 40)
+
+
+def conv_net():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.GroupNorm(4, 16), nn.SiLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.GroupNorm(8, 32), nn.SiLU(),
+        nn.Conv2d(32, 32, 3, padding=1), nn.GroupNorm(8, 32), nn.SiLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return median_time(step, 3, 15)
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    which = sys.argv[2].split(",") if len(sys.argv) > 2 else ["add", "mlp", "conv"]
+    torch.set_num_threads(threads)
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    if "add" in which:
+        out["add"] = tiny_add(20000)
+    if "mlp" in which:
+        out["mlp"] = mlp_adam()
+    if "conv" in which:
+        out["conv"] = conv_net()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

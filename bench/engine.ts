@@ -1,0 +1,121 @@
+// npm run bench:engine — genlab against PyTorch (same libtorch) on three workloads, in one run:
+//   (a) per-operator overhead of a tiny add, (b) an Adam step of an MLP 784-512-512-10 at batch 128,
+//   (c) an Adam step of a small conv net (3 × conv + GroupNorm + SiLU) on 28×28 at batch 64.
+// Rounds alternate genlab and PyTorch so drift on the machine hits both; the table shows medians.
+import { fileURLToPath } from 'node:url';
+import { nn, optim, torch } from '../src/index.js';
+import type { Tensor } from '../src/torch/index.js';
+import { argValue, medianTime, type Row, ratioTable, runPython } from './common.js';
+
+const threads = Number(argValue('threads', '1'));
+const rounds = Number(argValue('rounds', '3'));
+torch.setNumThreads(threads);
+
+function tinyAdd(n: number): number {
+  const a = torch.randn([2, 3]).keep();
+  const b = torch.randn([3]).keep();
+  const t = medianTime(
+    () => {
+      for (let i = 0; i < n; i += 1000) {
+        torch.tidy(() => {
+          for (let j = 0; j < 1000; j++) a.add(b);
+        });
+      }
+    },
+    2,
+    7,
+  );
+  torch.dispose([a, b]);
+  return t / n;
+}
+
+function trainStep(model: nn.Module, x: Tensor, y: Tensor, opt: optim.Adam): () => void {
+  return () =>
+    torch.tidy(() => {
+      opt.zeroGrad();
+      const loss = nn.F.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+    });
+}
+
+function mlpAdam(): number {
+  torch.manualSeed(0);
+  const model = new nn.Sequential(
+    new nn.Linear(784, 512),
+    new nn.ReLU(),
+    new nn.Linear(512, 512),
+    new nn.ReLU(),
+    new nn.Linear(512, 10),
+  );
+  const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+  const x = torch.randn([128, 784]).keep();
+  const y = torch.randint(0, 10, [128]).keep();
+  const t = medianTime(trainStep(model, x, y, opt), 5, 40);
+  torch.dispose([x, y]);
+  model.dispose();
+  return t;
+}
+
+function convNet(): number {
+  torch.manualSeed(0);
+  const block = (cin: number, cout: number, groups: number) => [
+    new nn.Conv2d(cin, cout, 3, { padding: 1 }),
+    new nn.GroupNorm(groups, cout),
+    new nn.SiLU(),
+  ];
+  const model = new nn.Sequential(
+    ...block(1, 16, 4),
+    ...block(16, 32, 8),
+    ...block(32, 32, 8),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Linear(32, 10),
+  );
+  const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+  const x = torch.randn([64, 1, 28, 28]).keep();
+  const y = torch.randint(0, 10, [64]).keep();
+  const t = medianTime(trainStep(model, x, y, opt), 3, 15);
+  torch.dispose([x, y]);
+  model.dispose();
+  return t;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const script = fileURLToPath(new URL('./engine.py', import.meta.url));
+const ours: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+const theirs: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+let torchVersion = '';
+for (let r = 0; r < rounds; r++) {
+  ours.add.push(tinyAdd(20000));
+  ours.mlp.push(mlpAdam());
+  ours.conv.push(convNet());
+  const py = runPython(script, [String(threads)]);
+  torchVersion = String(py.torch);
+  for (const k of ['add', 'mlp', 'conv']) theirs[k].push(Number(py[k]));
+  process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+}
+
+const rows: Row[] = [
+  { name: '(a) tiny add, per op', genlab: median(ours.add), pytorch: median(theirs.add), target: 1.0, unit: 'µs' },
+  {
+    name: '(b) MLP 784-512-512-10, Adam step, batch 128',
+    genlab: median(ours.mlp),
+    pytorch: median(theirs.mlp),
+    target: 1.05,
+    unit: 'ms',
+  },
+  {
+    name: '(c) conv net 3×(conv+GroupNorm+SiLU), 28×28, batch 64',
+    genlab: median(ours.conv),
+    pytorch: median(theirs.conv),
+    target: 1.05,
+    unit: 'ms',
+  },
+];
+console.log(`genlab vs PyTorch ${torchVersion}, ${threads} thread(s), median of ${rounds} alternating rounds\n`);
+console.log(ratioTable(rows));

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { loadSafetensors } from '../../src/torch/safetensors.js';
+import { genlab, genlabAsync } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'genlab-cli-'));
+
+function oneLineError(r: { status: number | null; stderr: string; stdout: string }, pattern: RegExp): void {
+  assert.notEqual(r.status, 0, 'exit code must be non-zero');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected, got:\n${r.stderr}`);
+  assert.match(lines[0], /^genlab: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --debug');
+}
+
+test('--help lists the families; --json prints one JSON object and nothing else', () => {
+  const help = genlab(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /classifier\s+the classifier/);
+  const r = genlab(['data', 'show', 'moons', '--n', '50', '--out', join(tmp, 'moons.svg'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const obj = JSON.parse(r.stdout);
+  assert.equal(obj.n, 50);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  assert.match(readFileSync(join(tmp, 'moons.svg'), 'utf8'), /<svg/);
+});
+
+test('an unknown option gives a one-line error and exit code 2', () => {
+  const r = genlab(['classifier', 'train', '--bogus', '3']);
+  oneLineError(r, /Unknown option '--bogus'/);
+  assert.equal(r.status, 2);
+  oneLineError(genlab(['nonsense']), /unknown command 'nonsense'/);
+  oneLineError(genlab(['classifier', 'train', '--steps', 'many']), /--steps must be an integer/);
+});
+
+test('a missing data folder gives a one-line error naming it', () => {
+  const r = genlab(['classifier', 'train', '--data', 'mnist', '--root', join(tmp, 'no-such-folder'), '--out', join(tmp, 'x')]);
+  oneLineError(r, /no-such-folder/);
+});
+
+test('a corrupt IDX file gives a one-line error naming the file', () => {
+  const dir = join(tmp, 'bad-mnist');
+  mkdirSync(dir, { recursive: true });
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE(0x00000801, 0); // a labels magic where images belong
+  writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(header));
+  const labels = Buffer.alloc(8);
+  labels.writeUInt32BE(0x00000801, 0);
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(labels));
+  const r = genlab(['classifier', 'train', '--data', 'mnist', '--root', dir, '--out', join(tmp, 'y')]);
+  oneLineError(r, /train-images-idx3-ubyte\.gz/);
+  const d = genlab(['classifier', 'train', '--data', 'mnist', '--root', dir, '--out', join(tmp, 'y'), '--debug']);
+  assert.match(d.stderr, /\n\s+at /, '--debug shows the stack');
+});
+
+test('a truncated checkpoint gives a one-line error naming the file', () => {
+  const run = join(tmp, 'short');
+  const r = genlab(['classifier', 'train', '--data', 'digits', '--steps', '4', '--out', run, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const file = join(run, 'checkpoint.safetensors');
+  truncateSync(file, 100);
+  oneLineError(genlab(['classifier', 'eval', run]), /checkpoint\.safetensors/);
+});
+
+test('SIGINT saves a checkpoint and --resume ends bit-identical to an uninterrupted run', async () => {
+  const args = ['classifier', 'train', '--data', 'digits', '--steps', '300', '--batch-size', '32', '--seed', '5'];
+  const whole = join(tmp, 'whole');
+  assert.equal(genlab([...args, '--out', whole, '--quiet']).status, 0);
+
+  const cut = join(tmp, 'cut');
+  const child = genlabAsync([...args, '--out', cut]);
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  // Interrupt once training is under way (the first checkpoint is written at step 30).
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (existsSync(join(cut, 'state.json'))) {
+        clearInterval(timer);
+        child.kill('SIGINT');
+        resolve();
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`finished before it could be interrupted:\n${stderr}`));
+    });
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  const stoppedAt = JSON.parse(readFileSync(join(cut, 'state.json'), 'utf8')).step;
+  assert.ok(stoppedAt < 300, `stopped at ${stoppedAt}`);
+  assert.match(stderr, /stopped by SIGINT/);
+
+  const resumed = genlab([...args, '--out', cut, '--resume', '--quiet']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const a = loadSafetensors(join(whole, 'checkpoint.safetensors')).tensors;
+  const b = loadSafetensors(join(cut, 'checkpoint.safetensors')).tensors;
+  assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+  for (const k of Object.keys(a)) assert.ok(a[k].equal(b[k]), `${k} differs after resume`);
+  const lastLoss = (dir: string) =>
+    readFileSync(join(dir, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.loss !== undefined)
+      .pop().loss;
+  assert.equal(lastLoss(cut), lastLoss(whole));
+});
