@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -39,7 +39,16 @@ test('an unknown option gives a one-line error and exit code 2', () => {
 });
 
 test('a missing data folder gives a one-line error naming it', () => {
-  const r = genlab(['classifier', 'train', '--data', 'mnist', '--root', join(tmp, 'no-such-folder'), '--out', join(tmp, 'x')]);
+  const r = genlab([
+    'classifier',
+    'train',
+    '--data',
+    'mnist',
+    '--root',
+    join(tmp, 'no-such-folder'),
+    '--out',
+    join(tmp, 'x'),
+  ]);
   oneLineError(r, /no-such-folder/);
 });
 
