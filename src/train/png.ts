@@ -1,8 +1,6 @@
 // A small PNG codec: 8-bit greyscale, grey+alpha, RGB and RGBA, non-interlaced. Enough to write
-
 // sample grids and plots and to read them back in tests.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { writeFileAtomic } from './files.js';
 
