@@ -1,10 +1,12 @@
 // Shared pieces of the side-by-side benchmarks: timing, the PyTorch peer, and the ratio table.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
 
-export function medianTime(step: () => void, warmup: number, reps: number): number {
+/** Seconds per call of `step`, sorted, after warm-up. */
+export function sampleTimes(step: () => void, warmup: number, reps: number): number[] {
   for (let i = 0; i < warmup; i++) step();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -12,20 +14,33 @@ export function medianTime(step: () => void, warmup: number, reps: number): numb
     step();
     times.push((performance.now() - t0) / 1000);
   }
-  times.sort((a, b) => a - b);
+  return times.sort((a, b) => a - b);
+}
+
+export function medianTime(step: () => void, warmup: number, reps: number): number {
+  const times = sampleTimes(step, warmup, reps);
   return times[Math.floor(times.length / 2)];
+}
+
+/** The least disturbed repetition: for per-op overheads, where machine noise only ever adds. */
+export function bestTime(step: () => void, warmup: number, reps: number): number {
+  return sampleTimes(step, warmup, reps)[0];
 }
 
 /** Runs a Python benchmark script with Debian's torch and returns its JSON line. */
 export function runPython(script: string, args: string[]): Record<string, number | string> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run bash scripts/setup.sh --test (python3-torch)`);
-  const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // The same glibc allocator settings as the addon applies to itself (native/src/addon.cc), so the
+  // comparison measures the frameworks, not the page faults of glibc's default thresholds.
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
+  const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr.trim().split('\n').pop()}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
 }
 
 export interface Row {
+  key: string;
   name: string;
   genlab: number;
   pytorch: number;
@@ -49,4 +64,27 @@ export function ratioTable(rows: Row[]): string {
 export function argValue(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+/**
+ * Re-runs this benchmark pinned to one core with single-threaded BLAS, unless --no-pin. On this
+ * shared machine an unpinned process lands in a fast or a slow state for its whole life (seen as
+ * 1.1 µs versus 1.6 µs per tiny op in either framework), which swamps the differences measured.
+ * The Python peer inherits the pinning and the environment. Returns true when it re-ran.
+ */
+export function pinToOneCore(scriptUrl: string): boolean {
+  if (process.env.GENLAB_BENCH_PINNED || process.argv.includes('--no-pin')) return false;
+  const r = spawnSync(
+    'taskset',
+    ['-c', '0', process.execPath, ...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, GENLAB_BENCH_PINNED: '1', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+    },
+  );
+  if (r.error) {
+    process.stderr.write(`taskset unavailable (${r.error.message}); running unpinned\n`);
+    return false;
+  }
+  process.exit(r.status ?? 1);
 }

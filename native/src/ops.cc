@@ -133,24 +133,20 @@ int64_t intOf(napi_env env, napi_value v, const ArgInfo& a) {
 }
 
 c10::Scalar scalarOf(napi_env env, napi_value v, const ArgInfo& a) {
-  napi_valuetype t = typeOf(env, v);
-  if (t == napi_boolean) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
     bool b;
-    napi_get_value_bool(env, v, &b);
+    if (napi_get_value_bool(env, v, &b) != napi_ok) throw ArgError("argument '" + a.name + "' expects a number");
     return c10::Scalar(b);
   }
-  if (t != napi_number) throw ArgError("argument '" + a.name + "' expects a number");
-  double d;
-  napi_get_value_double(env, v, &d);
   // Integral JS numbers become integer Scalars so integer tensors keep their dtype, as in Python.
   if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) return c10::Scalar(static_cast<int64_t>(d));
   return c10::Scalar(d);
 }
 
 const at::Tensor& tensorOf(napi_env env, napi_value v, const ArgInfo& a) {
-  bool ok;
-  int32_t h = handleFromValue(env, v, &ok);
-  if (!ok) throw ArgError("argument '" + a.name + "' must be a Tensor");
+  int32_t h;
+  if (napi_get_value_int32(env, v, &h) != napi_ok) throw ArgError("argument '" + a.name + "' must be a Tensor");
   if (!validHandle(h)) {
     throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
   }
@@ -342,13 +338,46 @@ std::string describeInputs(napi_env env, const OpInfo& op, size_t argc, napi_val
 }
 
 thread_local std::vector<c10::IValue> stack;
-constexpr size_t kMaxArgs = 48;
+// napi_get_cb_info pads argv with undefined up to the capacity it is given, so keep that small
+// and fall back to a bigger buffer for the few operators with many arguments.
+constexpr size_t kFastArgs = 16;
+
+void pushArg(napi_env env, napi_value v, const ArgInfo& a) {
+  if (v != nullptr && a.kind == Kind::Tensor) {
+    int32_t h;
+    if (napi_get_value_int32(env, v, &h) == napi_ok) {  // the common case, in one N-API call
+      if (!validHandle(h)) {
+        throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
+      }
+      stack.emplace_back(tensorAt(h));
+      return;
+    }
+  }
+  napi_valuetype t = napi_undefined;
+  if (v != nullptr) napi_typeof(env, v, &t);
+  if (t == napi_undefined || t == napi_null) {
+    if (t == napi_undefined && a.hasDefault) stack.push_back(a.defaultValue);
+    else if (a.optional) stack.emplace_back();
+    else if (a.hasDefault) stack.push_back(a.defaultValue);
+    else if (a.kind == Kind::Tensor) throw ArgError("argument '" + a.name + "' must be a Tensor");
+    else throw ArgError("missing required argument '" + a.name + "'");
+    return;
+  }
+  stack.push_back(convertArg(env, v, a));
+}
 
 // call(opId, ...args): the hot path. Raw N-API and a reused stack keep it allocation-free.
 napi_value Call(napi_env env, napi_callback_info info) {
-  size_t argc = kMaxArgs;
-  napi_value argv[kMaxArgs];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  size_t argc = kFastArgs;
+  napi_value fast[kFastArgs];
+  std::vector<napi_value> slow;
+  napi_value* argv = fast;
+  napi_get_cb_info(env, info, &argc, fast, nullptr, nullptr);
+  if (argc > kFastArgs) {
+    slow.resize(argc);
+    napi_get_cb_info(env, info, &argc, slow.data(), nullptr, nullptr);
+    argv = slow.data();
+  }
   int32_t id = -1;
   if (argc < 1 || napi_get_value_int32(env, argv[0], &id) != napi_ok || id < 0 || static_cast<size_t>(id) >= ops.size()) {
     throwJs(env, "genlab: invalid operator id");
@@ -357,20 +386,7 @@ napi_value Call(napi_env env, napi_callback_info info) {
   const OpInfo& op = ops[id];
   stack.clear();
   try {
-    for (size_t i = 0; i < op.args.size(); i++) {
-      const ArgInfo& a = op.args[i];
-      napi_value v = i + 1 < argc ? argv[i + 1] : nullptr;
-      napi_valuetype t = napi_undefined;
-      if (v) napi_typeof(env, v, &t);
-      if (t == napi_undefined || t == napi_null) {
-        if (t == napi_undefined && a.hasDefault) stack.push_back(a.defaultValue);
-        else if (a.optional) stack.emplace_back();
-        else if (a.hasDefault) stack.push_back(a.defaultValue);
-        else throw ArgError("missing required argument '" + a.name + "'");
-        continue;
-      }
-      stack.push_back(convertArg(env, v, a));
-    }
+    for (size_t i = 0; i < op.args.size(); i++) pushArg(env, i + 1 < argc ? argv[i + 1] : nullptr, op.args[i]);
     op.handle.callBoxed(&stack);
     napi_value result = nullptr;
     if (op.returnsWrittenAlias) {

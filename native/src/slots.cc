@@ -1,22 +1,30 @@
 // The tensor slot table and per-storage memory accounting.
 #include "common.h"
-#include <unordered_map>
 #include <vector>
+#include "storage_table.h"
 
 namespace genlab {
 namespace {
 
 std::vector<at::Tensor> slots;
 std::vector<int32_t> freeSlots;
-struct StorageUse {
-  int64_t refs;
-  int64_t bytes;
-};
 // Bytes are counted once per storage, however many views reference it.
-std::unordered_map<const c10::StorageImpl*, StorageUse> storages;
+StorageTable storages;
 int64_t liveTensors = 0;
 int64_t liveBytes = 0;
 int64_t peakBytes = 0;
+// External-memory reports to V8 are batched: one call per op would cost more than the bookkeeping.
+int64_t unreportedBytes = 0;
+constexpr int64_t kReportEvery = 1 << 20;
+
+void reportExternal(napi_env env, int64_t delta) {
+  unreportedBytes += delta;
+  if (unreportedBytes >= kReportEvery || unreportedBytes <= -kReportEvery) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, unreportedBytes, &ignored);
+    unreportedBytes = 0;
+  }
+}
 
 const c10::StorageImpl* storageOf(const at::Tensor& t) {
   if (!t.defined() || !t.has_storage()) return nullptr;
@@ -35,16 +43,12 @@ int32_t storeTensor(napi_env env, at::Tensor t) {
     slots.emplace_back();
   }
   if (const auto* s = storageOf(t)) {
-    auto it = storages.find(s);
-    if (it == storages.end()) {
-      int64_t bytes = static_cast<int64_t>(t.storage().nbytes());
-      storages.emplace(s, StorageUse{1, bytes});
-      liveBytes += bytes;
+    auto& e = storages.at(s);
+    if (e.refs++ == 0) {
+      e.bytes = static_cast<int64_t>(t.storage().nbytes());
+      liveBytes += e.bytes;
       if (liveBytes > peakBytes) peakBytes = liveBytes;
-      int64_t ignored;
-      if (bytes > 0 && t.device().is_cpu()) napi_adjust_external_memory(env, bytes, &ignored);
-    } else {
-      it->second.refs++;
+      if (t.device().is_cpu()) reportExternal(env, e.bytes);
     }
   }
   slots[h] = std::move(t);
@@ -67,13 +71,11 @@ void releaseTensor(napi_env env, int32_t h) {
   if (!validHandle(h)) return;
   at::Tensor& t = slots[h];
   if (const auto* s = storageOf(t)) {
-    auto it = storages.find(s);
-    if (it != storages.end() && --it->second.refs == 0) {
-      int64_t bytes = it->second.bytes;
-      liveBytes -= bytes;
-      int64_t ignored;
-      if (bytes > 0 && t.device().is_cpu()) napi_adjust_external_memory(env, -bytes, &ignored);
-      storages.erase(it);
+    auto* e = storages.find(s);
+    if (e != nullptr && --e->refs == 0) {
+      liveBytes -= e->bytes;
+      if (t.device().is_cpu()) reportExternal(env, -e->bytes);
+      storages.erase(e);
     }
   }
   t.reset();
