@@ -11,7 +11,7 @@ import { argValue, bestTime, medianTime, pinToOneCore, type Row, ratioTable, run
 
 pinToOneCore(import.meta.url);
 const threads = Number(argValue('threads', '1'));
-const rounds = Number(argValue('rounds', '3'));
+const rounds = Number(argValue('rounds', '5'));
 const only = argValue('only', 'add,mlp,conv').split(',');
 torch.setNumThreads(threads);
 

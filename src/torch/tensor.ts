@@ -20,10 +20,11 @@ export type NestedArray = number | boolean | NestedArray[];
 export class Tensor implements Tracked {
   /** Index into the addon's tensor table; -1 once disposed. */
   h: number;
-  state = 0;
+  state: number;
 
   constructor(h: number) {
     this.h = h;
+    this.state = 0;
   }
 
   // ---- metadata ----
