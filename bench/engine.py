@@ -45,12 +45,8 @@ def tiny_add(n):
     return best_time(step, 2, 15) / n
 
 
-def mlp_adam():
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+def adam_step_time(model, x, y, warmup, reps):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(128, 784)
-    y = torch.randint(0, 10, (128,))
 
     def step():
         opt.zero_grad()
@@ -58,7 +54,13 @@ def mlp_adam():
         loss.backward()
         opt.step()
 
-    return median_time(step, 5, 40)
+    return median_time(step, warmup, reps)
+
+
+def mlp_adam():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    return adam_step_time(model, torch.randn(128, 784), torch.randint(0, 10, (128,)), 5, 40)
 
 
 def conv_net():
@@ -69,17 +71,7 @@ def conv_net():
         nn.Conv2d(32, 32, 3, padding=1), nn.GroupNorm(8, 32), nn.SiLU(),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
     )
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(64, 1, 28, 28)
-    y = torch.randint(0, 10, (64,))
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return median_time(step, 3, 15)
+    return adam_step_time(model, torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,)), 3, 15)
 
 
 def main():

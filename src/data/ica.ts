@@ -1,8 +1,8 @@
 // The synthetic nonlinear-ICA benchmark of iVAE (Khemakhem et al., 2020; after ilkhem/iVAE):
 // piecewise-stationary independent sources, one scale per segment and dimension, mixed by a random
 // well-conditioned MLP. The segment label is the auxiliary variable u.
-import { rand, randn } from '../torch/creation.js';
-import { quantile } from '../torch/generated/ops.js';
+import { arange, rand, randn } from '../torch/creation.js';
+import { quantile_scalar, repeatInterleave_self_int } from '../torch/generated/ops.js';
 import { linalg } from '../torch/functions.js';
 import { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
@@ -102,7 +102,7 @@ function conditionNumbers(a: Tensor): Tensor {
 
 /** The reference's default threshold: the 25th percentile of the condition number of random draws. */
 function defaultThreshold(rows: number, cols: number, samples: number, g: Generator): number {
-  return tidy(() => quantile(conditionNumbers(unitColumns([samples, rows, cols], g)), 0.25).item());
+  return tidy(() => quantile_scalar(conditionNumbers(unitColumns([samples, rows, cols], g)), 0.25).item());
 }
 
 /** A random mixing matrix whose condition number is at most `threshold` (rejection sampling). */
@@ -146,11 +146,7 @@ export function makeNonlinearIca(opts: IcaOptions = {}): IcaData {
   const g = new Generator(o.seed);
   const n = o.segments * o.perSegment;
   return tidy(() => {
-    const segment = tidy(() =>
-      randperm0(o.segments)
-        .repeatInterleave(o.perSegment)
-        .keep(),
-    );
+    const segment = repeatInterleave_self_int(arange(o.segments, undefined, 1, { dtype: 'int64' }), o.perSegment).keep();
     const scales = rand([o.segments, o.dim], { dtype: 'float64', generator: g })
       .mul(hi - lo)
       .add(lo);
@@ -214,9 +210,4 @@ export function makeNonlinearIca(opts: IcaOptions = {}): IcaData {
     };
     return data;
   });
-}
-
-/** 0..n−1 as int64 (segment ids). */
-function randperm0(n: number): Tensor {
-  return tidy(() => rand([n]).mul(0).add(1).cumsum(0).sub(1).to('int64'));
 }
