@@ -44,7 +44,7 @@ export function evaluateAccuracy(net: ClassifierNet, test: TensorDataset): numbe
     tidy(() => {
       const logits: Tensor[] = [];
       const labels: Tensor[] = [];
-      const loader = new DataLoader(test, { batchSize: 500 });
+      const loader = new DataLoader(test, { batchSize: 256 });
       for (const b of loader) {
         logits.push(net.forward(b.x));
         labels.push(b.y);
