@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, FASHION_MNIST_ROOT, loadFashionMnist } from '../src/data/index.js';
 import { torch } from '../src/index.js';
+import { pinToOneCore } from './common.js';
+
+pinToOneCore(import.meta.url);
 
 const BATCH = 128;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
