@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadDataset } from '../../src/data/registry.js';
+import { loadDigits } from '../../src/data/digits.js';
 import { torch } from '../../src/index.js';
 import { accuracy } from '../../src/metrics/classification.js';
 import { classifierExtractor, loadFeatureNet } from '../../src/metrics/featureNet.js';
@@ -8,7 +8,7 @@ import { fidFromFeatures } from '../../src/metrics/fid.js';
 
 test('the shipped digits feature network classifies the test split and gives FID 0 to itself', () => {
   const net = loadFeatureNet('digits');
-  const test = loadDataset('digits', { split: 'test' });
+  const test = loadDigits({ split: 'test' });
   torch.tidy(() => {
     const x = test.images();
     const logits = torch.noGrad(() => net.forward(x));
