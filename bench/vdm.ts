@@ -1,0 +1,308 @@
+// npm run bench:vdm — the digits VDM (U-Net, fixed schedule, continuous-time VLB, Adam) in genlab
+// and in PyTorch (bench/vdm.py), side by side:
+//   1. training-step time, median over alternating rounds, pinned to one core: the ratio genlab/PyTorch;
+//   2. the loss of each after the same number of steps, from independent inits, compared statistically.
+// `npx tsx bench/vdm.ts results` instead runs the experiments behind results/vdm.md (schedules on digits,
+// Fashion-MNIST, the swirl, sample grids); `--steps N` sets the digits budget.
+// Both modes rewrite only their own section of results/vdm.md.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diffusion } from '../src/cli/diffusion.js';
+import type { ImageDataset } from '../src/data/dataset.js';
+import { loadDataset } from '../src/data/registry.js';
+import { buildModel, defaultConfig } from '../src/diffusion/config.js';
+import { Adam } from '../src/optim/adam.js';
+import { clipGradNorm } from '../src/optim/clip.js';
+import * as torch from '../src/torch/index.js';
+import { argValue, medianTime, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+
+const RESULTS = 'results/vdm.md';
+const mode = process.argv[2] === 'results' ? 'results' : 'bench';
+
+/** Replaces (or appends) the text between <!-- name --> markers of results/vdm.md. */
+function writeSection(name: string, body: string): void {
+  mkdirSync('results', { recursive: true });
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const header =
+    '# Variational diffusion models: results\n\nWritten by `bench/vdm.ts`; each section by the command it names.\n';
+  let text = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : header;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(RESULTS, text);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function meanSe(xs: number[]): { mean: number; se: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+  return { mean, se: Math.sqrt(v / n) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1–2. genlab against PyTorch
+
+interface BenchSettings {
+  threads: number;
+  seed: number;
+  levels: number;
+  width: number;
+  depth: number;
+  fourier: number[];
+  batchSize: number;
+  lr: number;
+  gammaMin: number;
+  gammaMax: number;
+  images: string;
+}
+
+/** The genlab side: the same net, loss, optimizer and clipping as bench/vdm.py; returns a step function. */
+function genlabTrainer(s: BenchSettings, train: ImageDataset, seed: number) {
+  torch.manualSeed(seed);
+  const cfg = { ...defaultConfig('digits'), width: s.width, depth: s.depth, fourier: s.fourier };
+  Object.assign(cfg, { schedule: 'fixed', gammaMin: s.gammaMin, gammaMax: s.gammaMax });
+  const model = buildModel(cfg, { shape: [1, 8, 8], levels: s.levels });
+  const opt = new Adam(model.parameters(), { lr: s.lr });
+  const gen = new torch.Generator(seed);
+  const n = train.length;
+  const step = () =>
+    torch.tidy(() => {
+      const x = train.batch(torch.randint(0, n, [s.batchSize], { generator: gen })).x;
+      opt.zeroGrad();
+      const st = model.lossAndBackward(x);
+      clipGradNorm(model.parameters(), 1);
+      opt.step();
+      return st.loss;
+    });
+  return { step, params: model.numParameters(), dispose: () => model.dispose() };
+}
+
+function bench(): void {
+  pinToOneCore(import.meta.url);
+  const rounds = Number(argValue('rounds', '3'));
+  const curveSteps = Number(argValue('curve-steps', '400'));
+  const threads = Number(argValue('threads', '1'));
+  torch.setNumThreads(threads);
+  const d = defaultConfig('digits');
+  const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
+  const dir = mkdtempSync(join(tmpdir(), 'genlab-vdm-bench-'));
+  const images = join(dir, 'digits-train.u8');
+  writeFileSync(images, train.raw.contiguous().toTypedArray() as Uint8Array);
+  const s: BenchSettings = {
+    threads,
+    seed: 0,
+    levels: 17,
+    width: d.width,
+    depth: d.depth,
+    fourier: d.fourier,
+    batchSize: d.batchSize,
+    lr: d.lr,
+    gammaMin: d.gammaMin,
+    gammaMax: d.gammaMax,
+    images,
+  };
+  const script = fileURLToPath(new URL('./vdm.py', import.meta.url));
+  const python = (extra: Record<string, unknown>) => {
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ ...s, ...extra }));
+    return runPython(script, [file]);
+  };
+
+  // 1. Step time, alternating rounds so drift on the machine hits both.
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let torchVersion = '';
+  let params = 0;
+  for (let r = 0; r < rounds; r++) {
+    const g = genlabTrainer(s, train, r);
+    params = g.params;
+    ours.push(medianTime(g.step, 5, 30));
+    g.dispose();
+    const py = python({ mode: 'time', seed: r, warmup: 5, reps: 30 });
+    torchVersion = String(py.torch);
+    if (Number(py.params) !== params)
+      throw new Error(`parameter counts differ: genlab ${params}, PyTorch ${py.params}`);
+    theirs.push(Number(py.step));
+    process.stderr.write(
+      `timing round ${r + 1}/${rounds}: genlab ${(ours[r] * 1e3).toFixed(1)} ms, PyTorch ${(theirs[r] * 1e3).toFixed(1)} ms\n`,
+    );
+  }
+
+  // 2. Loss after equal steps, from independent inits and data orders (seeds 1 and 2).
+  const g = genlabTrainer(s, train, 1);
+  const oursCurve: number[] = [];
+  for (let i = 0; i < curveSteps; i++) oursCurve.push(g.step());
+  g.dispose();
+  const theirCurve = (python({ mode: 'curve', seed: 2, steps: curveSteps }).losses as unknown as number[]) ?? [];
+  const window = Math.max(10, Math.floor(curveSteps / 4));
+  const a = meanSe(oursCurve.slice(-window));
+  const b = meanSe(theirCurve.slice(-window));
+  const diff = a.mean - b.mean;
+  const se = Math.hypot(a.se, b.se);
+  const checkpoints = [0.25, 0.5, 0.75, 1].map((f) => Math.round(f * curveSteps));
+  const at = (c: number[], k: number) => meanSe(c.slice(Math.max(0, k - 25), k)).mean;
+
+  const rows: Row[] = [
+    {
+      key: 'vdm',
+      name: `VDM training step (U-Net width ${s.width}, depth ${s.depth}, ${params} parameters), digits batch ${s.batchSize}`,
+      genlab: median(ours),
+      pytorch: median(theirs),
+      target: 1.05,
+      unit: 'ms',
+    },
+  ];
+  const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
+  const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds of 30 steps`;
+  const curveTable = [
+    '| step | genlab loss (bits/dim, mean of 25 steps) | PyTorch loss |',
+    '|---|---|---|',
+    ...checkpoints.map((k) => `| ${k} | ${at(oursCurve, k).toFixed(3)} | ${at(theirCurve, k).toFixed(3)} |`),
+  ].join('\n');
+  const verdict = Math.abs(diff) <= 3 * se ? 'within noise' : 'NOT within noise';
+  const summary = `Mean training loss over steps ${curveSteps - window + 1}–${curveSteps}: genlab ${a.mean.toFixed(3)} ± ${a.se.toFixed(3)}, PyTorch ${b.mean.toFixed(3)} ± ${b.se.toFixed(3)} bits/dim; difference ${diff.toFixed(3)} ± ${se.toFixed(3)} (${(Math.abs(diff) / se).toFixed(1)} standard errors: ${verdict}).`;
+  console.log(`${head}\n\n${ratioTable(rows)}\n\n${curveTable}\n\n${summary}`);
+  const when = new Date().toISOString().slice(0, 10);
+  writeSection(
+    'bench',
+    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`.\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The experiments of results/vdm.md
+
+async function runCli(verb: 'train' | 'sample' | 'eval', args: string[]): Promise<void> {
+  await diffusion.verbs[verb].run([...args, '--quiet']);
+}
+
+/** Runs `genlab diffusion eval <run> --json` in-process and returns its result (also saved as eval.json). */
+async function evalJson(run: string, args: string[]): Promise<Record<string, number | string | null>> {
+  let text = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    text += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await runCli('eval', [run, '--json', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  writeFileSync(join(run, 'eval.json'), text);
+  return JSON.parse(text.trim().split('\n').pop()!);
+}
+
+function readResults(dir: string): Record<string, number | string> {
+  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+}
+
+async function results(): Promise<void> {
+  const steps = argValue('steps', '3000');
+  const fashionSteps = argValue('fashion-steps', '1500');
+  const threads = argValue('threads', '2');
+  const only = argValue('only', 'digits,fashion,swirl').split(',');
+  const root = argValue('runs', 'runs/bench-vdm');
+  const when = new Date().toISOString().slice(0, 10);
+  const fmt = (v: unknown, d = 3) => (typeof v === 'number' ? v.toFixed(d) : String(v));
+
+  const variants: [string, string[]][] = [
+    ['fixed linear', ['--schedule', 'fixed']],
+    ['learned scalar', ['--schedule', 'scalar']],
+    ['learned network', ['--schedule', 'net']],
+    ['learned network, variance-minimising', ['--schedule', 'net', '--objective', 'variance']],
+  ];
+  const tagOf = (extra: string[]) => `${extra[1]}${extra.includes('variance') ? '-variance' : ''}`;
+  if (only.includes('digits')) {
+    const rows: string[] = [];
+    for (const [name, extra] of variants) {
+      const tag = tagOf(extra);
+      const out = join(root, `digits-${tag}`);
+      rmSync(out, { recursive: true, force: true });
+      const t0 = performance.now();
+      await runCli('train', [
+        '--data',
+        'digits',
+        '--steps',
+        steps,
+        '--threads',
+        threads,
+        '--time-samples',
+        '16',
+        '--out',
+        out,
+        ...extra,
+      ]);
+      const secs = (performance.now() - t0) / 1000;
+      const r = readResults(out);
+      const png = `results/vdm-digits-${tag}.png`;
+      copyFileSync(join(out, 'samples.png'), png);
+      rows.push(
+        `| ${name} | ${fmt(r.testBpd)} ± ${fmt(r.testBpdStderr)} | ${fmt(r.estimatorStd, 2)} | ${fmt(r.recon)} / ${fmt(r.prior, 4)} / ${fmt(r.diff)} | ${fmt(r.gamma0, 2)}, ${fmt(r.gamma1, 2)} | ${secs.toFixed(0)} s | ![](${png.replace('results/', '')}) |`,
+      );
+      process.stderr.write(`digits ${name}: ${fmt(r.testBpd)} bits/dim\n`);
+    }
+    writeSection(
+      'digits',
+      `## Digits: schedules after a fixed budget\n\n\`npx tsx bench/vdm.ts results --only digits --steps ${steps}\`, ${when}: the quickstart model (\`genlab diffusion train\` defaults) for ${steps} steps each, ${threads} thread(s). Test bits/dim of the VLB over the 360 test digits × 16 (t, ε) draws, EMA weights, ± the standard error over images; "estimator std" is the standard deviation of a one-draw VLB estimate of an image, averaged over images (what the variance-minimising schedule lowers). Samples: 64 draws, 1000 ancestral steps.\n\n| schedule | test bits/dim | estimator std | recon / prior / diffusion | learned γ(0), γ(1) | time | samples |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
+    );
+  }
+
+  if (only.includes('digits-fid')) {
+    // Sample quality of the runs above, in the shipped digits classifier's feature space.
+    const rows: string[] = [];
+    for (const [name, extra] of variants) {
+      const out = join(root, `digits-${tagOf(extra)}`);
+      const e = await evalJson(out, ['--threads', threads, '--fid-samples', '1000', '--time-samples', '1']);
+      rows.push(`| ${name} | ${fmt(e.fid, 2)} | ${fmt(e.inceptionScore, 2)} |`);
+      process.stderr.write(`digits ${name}: FID ${fmt(e.fid, 2)}\n`);
+    }
+    writeSection(
+      'digits-fid',
+      `### Sample quality\n\n\`npx tsx bench/vdm.ts results --only digits-fid\`, ${when}: FID against the 360 test digits and Inception Score, both in the feature space of the shipped digits classifier (\`assets/feature-nets/digits.safetensors\`), from 1,000 samples of each run above (1000 ancestral steps, EMA weights). For scale, the FID of 1,000 held-out real digits is not available here (the test set has 360).\n\n| schedule | FID | IS |\n|---|---|---|\n${rows.join('\n')}`,
+    );
+  }
+
+  if (only.includes('fashion')) {
+    const out = join(root, 'fashion-mnist');
+    rmSync(out, { recursive: true, force: true });
+    const t0 = performance.now();
+    await runCli('train', ['--data', 'fashion-mnist', '--steps', fashionSteps, '--threads', threads, '--out', out]);
+    const secs = (performance.now() - t0) / 1000;
+    copyFileSync(join(out, 'samples.png'), 'results/vdm-fashion-mnist.png');
+    const e = await evalJson(out, ['--threads', threads, '--fid-samples', '1000', '--steps', '100']);
+    const fid =
+      e.fid === undefined || e.fid === null
+        ? 'unavailable (no feature network in assets/feature-nets/)'
+        : `${fmt(e.fid, 2)} (IS ${fmt(e.inceptionScore, 2)}; 1000 samples, 100 ancestral steps)`;
+    writeSection(
+      'fashion',
+      `## Fashion-MNIST\n\n\`npx tsx bench/vdm.ts results --only fashion --fashion-steps ${fashionSteps}\`, ${when}: the \`--data fashion-mnist\` defaults (U-Net width 16, depth 1, two downsamplings, batch 64, fixed schedule) for ${fashionSteps} steps, ${threads} thread(s), ${(secs / 60).toFixed(0)} min.\n\n| test bits/dim (10,000 images × ${fmt(e.timeSamples, 0)} draw) | FID |\n|---|---|\n| ${fmt(e.bpd)} ± ${fmt(e.stderr)} | ${fid} |\n\n![Fashion-MNIST samples](vdm-fashion-mnist.png)`,
+    );
+  }
+
+  if (only.includes('swirl')) {
+    const out = join(root, 'swirl');
+    rmSync(out, { recursive: true, force: true });
+    await runCli('train', ['--data', 'swirl', '--threads', threads, '--out', out]);
+    const r = readResults(out);
+    copyFileSync(join(out, 'samples.svg'), 'results/vdm-swirl.svg');
+    writeSection(
+      'swirl',
+      `## 2-D swirl\n\n\`genlab diffusion train --data swirl\` (MLP denoiser, ${r.steps} steps), ${when}: test VLB ${fmt(r.testBpd)} bits/dim (a density bound on continuous data). Grey: test points; colour: 2,000 samples, 200 ancestral steps.\n\n![swirl samples](vdm-swirl.svg)`,
+    );
+  }
+}
+
+if (mode === 'results') await results();
+else bench();
