@@ -1,0 +1,232 @@
+"""PyTorch side of bench/glow.ts: the same Glow as src/flows/, op for op, and the same training step.
+
+Usage: glow.py THREADS JSON_WORKLOADS. Each workload is {name, shape, levels, depth, hidden, batch,
+levels_in_data, warmup, reps}. Prints one JSON object of median seconds per step, wall-clock and CPU.
+Run by bench/glow.ts with Debian's /usr/bin/python3.
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+class ActNorm(nn.Module):
+    def __init__(self, c, logscale_factor=3.0):
+        super().__init__()
+        self.f = logscale_factor
+        self.bias = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.logs = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.register_buffer("initialized", torch.tensor([0], dtype=torch.uint8))
+
+    def initialize(self, x):
+        with torch.no_grad():
+            mean = x.mean([0, 2, 3], keepdim=True)
+            std = (x - mean).square().mean([0, 2, 3], keepdim=True).sqrt()
+            self.bias.copy_(-mean)
+            self.logs.copy_((std + 1e-6).reciprocal().mul(1.0).log() / self.f)
+            self.initialized.fill_(1)
+
+    def log_scale(self):
+        return self.logs * self.f
+
+    def normalize(self, x):
+        if self.initialized.item() == 0:
+            self.initialize(x)
+        return (x + self.bias) * self.log_scale().exp()
+
+    def forward(self, x):
+        if self.initialized.item() == 0:
+            self.initialize(x)
+        logs = self.log_scale()
+        return (x + self.bias) * logs.exp(), logs.sum() * (x.shape[2] * x.shape[3])
+
+
+class InvConv2dLU(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        w = torch.linalg.qr(torch.randn(c, c, dtype=torch.float64))[0]
+        p, l, u = torch.linalg.lu(w)
+        s = u.diagonal()
+        self.register_buffer("p", p.float())
+        self.register_buffer("sign_s", s.sign().float())
+        self.lower = nn.Parameter(l.float())
+        self.upper = nn.Parameter(u.triu(1).float())
+        self.log_s = nn.Parameter(s.abs().log().float())
+        self.register_buffer("l_mask", torch.ones(c, c).tril(-1), persistent=False)
+        self.register_buffer("identity", torch.eye(c), persistent=False)
+
+    def weight(self):
+        l = self.lower * self.l_mask + self.identity
+        u = self.upper * self.l_mask.t() + (self.sign_s * self.log_s.exp()).diag()
+        return self.p.matmul(l.matmul(u))
+
+    def forward(self, x):
+        w = self.weight()
+        c = w.shape[0]
+        return F.conv2d(x, w.view(c, c, 1, 1)), self.log_s.sum() * (x.shape[2] * x.shape[3])
+
+
+class ZeroConv2d(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        nn.init.zeros_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+        self.logs = nn.Parameter(torch.zeros(1, cout, 1, 1))
+
+    def forward(self, x):
+        return self.conv(x) * (self.logs * 3).exp()
+
+
+class CouplingNet(nn.Module):
+    def __init__(self, cin, cout, width):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 3, padding=1, bias=False)
+        self.norm1 = ActNorm(width)
+        self.conv2 = nn.Conv2d(width, width, 1, bias=False)
+        self.norm2 = ActNorm(width)
+        self.out = ZeroConv2d(width, cout)
+        nn.init.normal_(self.conv1.weight, 0, 0.05)
+        nn.init.normal_(self.conv2.weight, 0, 0.05)
+
+    def forward(self, x):
+        h = F.relu(self.norm1.normalize(self.conv1(x)))
+        return self.out(F.relu(self.norm2.normalize(self.conv2(h))))
+
+
+class Coupling(nn.Module):
+    def __init__(self, c, width):
+        super().__init__()
+        self.net = CouplingNet(c // 2, c, width)
+
+    def forward(self, x):
+        xa, xb = x.chunk(2, 1)
+        h = self.net(xa)
+        shift, raw = h.chunk(2, 1)
+        log_scale = F.logsigmoid(raw + 2)
+        yb = (xb + shift) * log_scale.exp()
+        return torch.cat([xa, yb], 1), log_scale.sum([1, 2, 3])
+
+
+class FlowStep(nn.Module):
+    def __init__(self, c, width):
+        super().__init__()
+        self.actnorm = ActNorm(c)
+        self.invconv = InvConv2dLU(c)
+        self.coupling = Coupling(c, width)
+
+    def forward(self, x):
+        a, ld_a = self.actnorm(x)
+        b, ld_b = self.invconv(a)
+        c, ld_c = self.coupling(b)
+        return c, ld_a + ld_b + ld_c
+
+
+def squeeze2d(x):
+    b, c, h, w = x.shape
+    return x.view(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, c * 4, h // 2, w // 2)
+
+
+def gaussian_logp(x, mean, logs):
+    eps = (x - mean) * (-logs).exp()
+    d = x.numel() / x.shape[0]
+    return eps.square().sum([1, 2, 3]) * -0.5 - logs.sum([1, 2, 3]) - 0.5 * d * LOG_2PI
+
+
+class Glow(nn.Module):
+    def __init__(self, shape, levels, depth, hidden):
+        super().__init__()
+        c, h, w = shape
+        self.levels = nn.ModuleList()
+        self.splits = nn.ModuleList()
+        for i in range(levels):
+            c, h, w = c * 4, h // 2, w // 2
+            self.levels.append(nn.ModuleList([FlowStep(c, hidden) for _ in range(depth)]))
+            if i < levels - 1:
+                self.splits.append(ZeroConv2d(c // 2, c))
+                c //= 2
+        self.top = nn.Parameter(torch.zeros(1, 2 * c, h, w))
+
+    def forward(self, x):
+        z, logdet, logp = x, None, None
+        for i, steps in enumerate(self.levels):
+            z = squeeze2d(z)
+            for step in steps:
+                z, ld = step(z)
+                logdet = ld if logdet is None else logdet + ld
+            if i < len(self.splits):
+                z1, z2 = z.chunk(2, 1)
+                mean, logs = self.splits[i](z1).chunk(2, 1)
+                lp = gaussian_logp(z2, mean, logs)
+                logp = lp if logp is None else logp + lp
+                z = z1
+        mean, logs = self.top.chunk(2, 1)
+        lp = gaussian_logp(z, mean, logs)
+        logp = lp if logp is None else logp + lp
+        return logp + logdet
+
+
+def median_times(step, warmup, reps):
+    """Median wall-clock and process CPU seconds per call (CPU time is immune to being descheduled)."""
+    for _ in range(warmup):
+        step()
+    wall, cpu = [], []
+    for _ in range(reps):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        step()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return sorted(wall)[reps // 2], sorted(cpu)[reps // 2]
+
+
+def train_step_time(w):
+    torch.manual_seed(0)
+    shape = w["shape"]
+    model = Glow(shape, w["levels"], w["depth"], w["hidden"])
+    levels = w["levels_in_data"]
+    bins = levels
+    dims = shape[0] * shape[1] * shape[2]
+    x01 = torch.randint(0, levels, [w["batch"], *shape]).float() / (levels - 1)
+
+    def dequantize(x):
+        b = (x * (levels - 1)).round()
+        return (b + torch.rand_like(b)) / bins - 0.5
+
+    with torch.no_grad():
+        model(dequantize(x01))  # ActNorm data-dependent init
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    params = list(model.parameters())
+    extra = dims * (math.log2(bins) * math.log(2) - math.log(1.0))
+    denom = dims * math.log(2)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        logp = model(dequantize(x01))
+        loss = ((-logp + extra) / denom).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 50).item()
+        opt.step()
+        return loss.item()
+
+    return median_times(step, w["warmup"], w["reps"])
+
+
+def main():
+    threads = int(sys.argv[1])
+    workloads = json.loads(sys.argv[2])
+    torch.set_num_threads(threads)
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    for w in workloads:
+        out[w["name"]], out[w["name"] + "Cpu"] = train_step_time(w)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
