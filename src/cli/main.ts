@@ -8,10 +8,13 @@ export interface Command {
 export type Family = { summary: string; verbs: Record<string, Command> };
 
 async function families(): Promise<Record<string, Family>> {
+  const { diffusion } = await import('./diffusion.js');
+  const { flows } = await import('./flows.js');
+  const { vae } = await import('./vae.js');
   const { classifier } = await import('./classifier.js');
   const { data } = await import('./data.js');
   const { runs } = await import('./runs.js');
-  return { classifier, data, runs };
+  return { diffusion, flows, vae, classifier, data, runs };
 }
 
 function topHelp(all: Record<string, Family>): string {
