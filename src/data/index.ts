@@ -24,6 +24,7 @@ export {
   loadDigits,
 } from './digits.js';
 export { DataError } from './errors.js';
+export { type IcaActivation, type IcaData, type IcaOptions, type IcaSource, makeNonlinearIca } from './ica.js';
 export {
   FASHION_CLASSES,
   FASHION_MNIST_ROOT,

@@ -3,5 +3,7 @@ export * from './bits.js';
 export * from './classification.js';
 export * from './extractor.js';
 export * from './fid.js';
+export * from './hungarian.js';
 export * from './inception.js';
+export * from './mcc.js';
 export * from './precisionRecall.js';
