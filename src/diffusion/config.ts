@@ -89,14 +89,14 @@ export function defaultConfig(data: string): VDMConfig {
     return {
       ...COMMON,
       data,
-      steps: 3000,
+      steps: 8000,
       batchSize: 256,
       lr: 2e-3,
       width: 128,
       depth: 3,
       mults: [],
       fourier: [],
-      sampleSteps: 200,
+      sampleSteps: 1000,
       evalTimeSamples: 4,
     };
   }
