@@ -3,6 +3,7 @@
 //                                    clip, update) on two Glows, alternating rounds, pinned to one core
 //   npx tsx bench/glow.ts results    trains Glow on digits and fashion-mnist through `genlab flows`,
 //                                    then writes results/glow.md and results/glow-*.png
+//                                    (--reuse: keep finished runs, redo evaluation and pictures)
 // Each mode rewrites its own section of results/glow.md.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -221,8 +222,12 @@ async function results(): Promise<void> {
   );
   for (const e of EXPERIMENTS.filter((x) => only.includes(x.short))) {
     const dir = join('runs', `bench-glow-${e.short}`);
-    rmSync(dir, { recursive: true, force: true });
-    const t = await genlab('train', ['--data', e.data, ...e.train, '--out', dir, '--threads', threads, '--quiet']);
+    // --reuse: keep a finished run and redo only the evaluation and pictures.
+    const reuse = process.argv.includes('--reuse') && existsSync(join(dir, 'results.json'));
+    if (!reuse) rmSync(dir, { recursive: true, force: true });
+    const t = reuse
+      ? JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
+      : await genlab('train', ['--data', e.data, ...e.train, '--out', dir, '--threads', threads, '--quiet']);
     const ev = await genlab('eval', [dir, '--threads', threads]);
     const file = (kind: string) => `results/glow-${e.short}-${kind}.png`;
     await genlab('sample', [dir, '--out', file('samples')]);
@@ -236,11 +241,11 @@ async function results(): Promise<void> {
       .filter((l) => l.testBitsPerDim !== undefined)
       .map((l) => `${l.step}: ${l.testBitsPerDim.toFixed(3)}`);
     const body = [
-      `\`npx tsx bench/glow.ts results\`, ${new Date().toISOString().slice(0, 10)}, ${threads} libtorch thread(s) on a 2-core machine shared with other jobs (so the wall time is an upper bound). The run is in ${dir}.`,
+      `\`npx tsx bench/glow.ts results\`, ${new Date().toISOString().slice(0, 10)}, ${threads} libtorch thread(s) on a 2-core machine shared with other jobs (so the wall time, which includes the periodic test evaluations, is an upper bound). The run is in ${dir}.`,
       '',
       '| model | training | wall time | bins | test bits/dim |',
       '|---|---|---|---|---|',
-      `| L=${cfg.levels}, K=${cfg.depth}, hidden ${cfg.hidden}, ${cfg.coupling} coupling, ${cfg.permutation} 1×1 conv, learned top prior; ${t.params.toLocaleString('en')} parameters | ${cfg.steps} steps × batch ${cfg.batchSize}, Adam ${cfg.lr}, linear warm-up ${cfg.warmup} steps then cosine, gradient norm clipped at ${cfg.clip} | ${(t.trainSeconds / 60).toFixed(1)} min | ${ev.bins} | **${ev.bitsPerDim.toFixed(3)}** (all ${ev.n} test images) |`,
+      `| L=${cfg.levels}, K=${cfg.depth}, hidden ${cfg.hidden}, ${cfg.coupling} coupling, ${cfg.permutation === 'lu' ? 'LU-decomposed' : 'plain'} 1×1 conv, learned top prior; ${t.params.toLocaleString('en')} parameters | ${cfg.steps} steps × batch ${cfg.batchSize}, Adam ${cfg.lr}, linear warm-up ${cfg.warmup} steps then cosine, gradient norm clipped at ${cfg.clip} | ${(t.trainSeconds / 60).toFixed(1)} min | ${ev.bins} | **${ev.bitsPerDim.toFixed(3)}** (all ${ev.n} test images) |`,
       '',
       `Test bits/dim during training (first 2,000 test images; the last is the full set): ${curve.join(', ')}.`,
       '',
@@ -248,7 +253,7 @@ async function results(): Promise<void> {
       '',
       `Latent interpolation between pairs of test images; the ends are the encoded images themselves (\`genlab flows interpolate\`):\n\n![interpolation](glow-${e.short}-interpolation.png)`,
       '',
-      `Class manipulation (\`genlab flows manipulate ${e.manipulate.join(' ')}\`): test images of class ${m.from} plus α · (mean latent of class ${m.to} − mean latent of class ${m.from}), means over training images, α = ${m.alphas.join(', ')} left to right:\n\n![manipulation](glow-${e.short}-manipulation.png)`,
+      `Class manipulation (\`genlab flows manipulate <run> ${e.manipulate.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}\`): test images of class ${m.from} plus α · (mean latent of class ${m.to} − mean latent of class ${m.from}), means over training images, α = ${m.alphas.join(', ')} left to right:\n\n![manipulation](glow-${e.short}-manipulation.png)`,
     ].join('\n');
     writeSection(`Glow on ${e.data}`, body);
   }

@@ -118,9 +118,9 @@ export function glowConfig(cfg: FlowsRunConfig, shape: [number, number, number],
   };
 }
 
-/** Upscaling for small images in grids. */
+/** Whole-number upscaling so that small images show at about 64 pixels in grids. */
 function gridScale(shape: [number, number, number]): number {
-  return Math.max(1, Math.floor(48 / shape[2]));
+  return Math.max(1, Math.floor(64 / shape[2]));
 }
 
 const TEMPERATURES = [0, 0.5, 0.7, 0.8, 0.9, 1];

@@ -86,7 +86,7 @@ export function interpolate(
 }
 
 /** The mean latents of a batch (one [1, …] tensor per level). */
-export function meanLatents(glow: Glow, x: Tensor, y?: Tensor, batchSize = 500): Tensor[] {
+export function meanLatents(glow: Glow, x: Tensor, y?: Tensor, batchSize = 100): Tensor[] {
   return tidy(() =>
     noGrad(() => {
       const n = x.shape[0];

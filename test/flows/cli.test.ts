@@ -64,12 +64,12 @@ test('train, then eval reloads the checkpoint to the same bits/dim; sample/inter
   assert.equal(evaluated.n, 360);
 
   const sample = JSON.parse(await run('sample', [dir, '--temperatures', '0,0.7,1', '--n', '5', '--json']));
-  // 5 columns × 3 rows of 8×8 digits upscaled 6× with 2-pixel padding.
-  assert.deepEqual(pngSize(sample.file), { width: 5 * 50 + 2, height: 3 * 50 + 2 });
+  // 5 columns × 3 rows of 8×8 digits upscaled 8× with 2-pixel padding.
+  assert.deepEqual(pngSize(sample.file), { width: 5 * 66 + 2, height: 3 * 66 + 2 });
   const strip = JSON.parse(await run('interpolate', [dir, '--pairs', '2', '--steps', '6', '--json']));
-  assert.deepEqual(pngSize(strip.file), { width: 6 * 50 + 2, height: 2 * 50 + 2 });
+  assert.deepEqual(pngSize(strip.file), { width: 6 * 66 + 2, height: 2 * 66 + 2 });
   const moved = JSON.parse(await run('manipulate', [dir, '--from', '3', '--to', '8', '--n', '2', '--json']));
-  assert.deepEqual(pngSize(moved.file), { width: 7 * 50 + 2, height: 2 * 50 + 2 });
+  assert.deepEqual(pngSize(moved.file), { width: 7 * 66 + 2, height: 2 * 66 + 2 });
   assert.deepEqual([moved.from, moved.to], [3, 8]);
 });
 
