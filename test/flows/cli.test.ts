@@ -1,13 +1,12 @@
 // genlab flows train|eval|sample|interpolate|manipulate on a tiny Glow over the digits.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { flows } from '../../src/cli/flows.js';
 import { loadSafetensors } from '../../src/torch/safetensors.js';
+import { genlab } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genlab-flows-cli-'));
 const tiny = [
@@ -24,7 +23,6 @@ const tiny = [
   '--init-batch',
   '64',
 ];
-const RUNNER = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 /** Runs a verb in this process; the synchronous verbs' stdout is captured and returned. */
 async function run(verb: string, args: string[]): Promise<string> {
@@ -102,10 +100,7 @@ test('SIGINT saves a checkpoint and --resume ends bit-identical to an uninterrup
 });
 
 test('bad options give a one-line error and exit code 2', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', RUNNER, 'train', '--coupling', 'spline'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = genlab(['flows', 'train', '--coupling', 'spline']);
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /^genlab: --coupling must be one of affine, additive, got 'spline'/);
