@@ -44,10 +44,13 @@ const trainOptions: Record<string, OptionSpec> = {
     type: 'string',
     description: 'digits (default), fashion-mnist, mnist, cifar10, or a 2-D toy (swirl, moons…)',
   },
-  schedule: { type: 'string', description: `noise schedule: ${SCHEDULE_KINDS.join(', ')} (default fixed)` },
+  schedule: {
+    type: 'string',
+    description: `noise schedule: ${SCHEDULE_KINDS.join(', ')} (default net for digits, else fixed)`,
+  },
   objective: {
     type: 'string',
-    description: 'what learned schedules minimise: vlb (default) or variance (of the VLB estimator)',
+    description: 'what learned schedules minimise: vlb, or variance of the VLB estimator (default for digits)',
   },
   'fixed-endpoints': { type: 'boolean', description: 'learned schedules keep γ(0), γ(1) at --gamma-min/--gamma-max' },
   'gamma-min': {

@@ -104,10 +104,14 @@ export function defaultConfig(data: string): VDMConfig {
     return {
       ...COMMON,
       data,
-      steps: 1500,
+      steps: 2000,
       batchSize: 64,
       lr: 4e-3,
       gammaMin: gammaMinFor(17),
+      // The learned network schedule trained for low variance gave the cleanest samples and the
+      // lowest FID on digits for the same budget (results/vdm.md), at almost no extra cost per step.
+      schedule: 'net',
+      objective: 'variance',
       width: 32,
       depth: 1,
       mults: [1],
