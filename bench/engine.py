@@ -11,7 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def median_time(step, warmup, reps):
+def sample_times(step, warmup, reps):
+    """Seconds per call of step, sorted, after warm-up (as sampleTimes in bench/common.ts)."""
     for _ in range(warmup):
         step()
     times = []
@@ -19,19 +20,16 @@ def median_time(step, warmup, reps):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    times.sort()
+    return sorted(times)
+
+
+def median_time(step, warmup, reps):
+    times = sample_times(step, warmup, reps)
     return times[len(times) // 2]
 
 
 def best_time(step, warmup, reps):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return sample_times(step, warmup, reps)[0]
 
 
 def tiny_add(n):
