@@ -1,6 +1,17 @@
 // Adam (optionally AMSGrad) and AdamW, whose weight decay shrinks the weights directly.
 import { zerosLike } from '../torch/creation.js';
-import { maximum } from '../torch/generated/ops.js';
+import {
+  _foreachAdd__List,
+  _foreachAdd__Scalar,
+  _foreachAdd_List,
+  _foreachAddcdiv__ScalarList,
+  _foreachAddcmul__Scalar,
+  _foreachDiv__ScalarList,
+  _foreachMaximum__List,
+  _foreachMul__Scalar,
+  _foreachNeg,
+  _foreachSqrt,
+} from '../torch/generated/ops.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
@@ -27,7 +38,7 @@ const ADAM_DEFAULTS: AdamOptions = {
   maximize: false,
 };
 
-/** torch.optim.Adam; the update is the one of PyTorch 1.13's single-tensor loop. */
+/** torch.optim.Adam; the update is the one of PyTorch 1.13 (multi-tensor form, same values). */
 export class Adam extends Optimizer<AdamOptions, AdamState> {
   /** True for AdamW. */
   protected get decoupled(): boolean {
@@ -46,29 +57,51 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected updateParam(p: Tensor, grad: Tensor, group: ParamGroup<AdamOptions>): void {
+    this.updateGroup([p], [grad], group);
+  }
+
+  // PyTorch's multi-tensor Adam: each line is one native call over the whole group, with the
+  // same elementwise arithmetic as its single-tensor loop, so the values are bit-identical to it.
+  protected override updateGroup(params: Tensor[], grads: Tensor[], group: ParamGroup<AdamOptions>): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
-    let g = maximize ? grad.neg() : grad;
-    const s = this.stateOf(p, () => ({ step: 0, expAvg: zerosLike(p).keep(), expAvgSq: zerosLike(p).keep() }));
-    s.step += 1;
+    const states = params.map((p) =>
+      this.stateOf(p, () => ({ step: 0, expAvg: zerosLike(p).keep(), expAvgSq: zerosLike(p).keep() })),
+    );
+    for (const s of states) s.step += 1;
+    let g = maximize ? _foreachNeg(grads) : grads;
     if (weightDecay !== 0) {
-      if (this.decoupled) p.mul_(1 - lr * weightDecay);
-      else g = g.add(p, { alpha: weightDecay });
+      if (this.decoupled) _foreachMul__Scalar(params, 1 - lr * weightDecay);
+      else g = _foreachAdd_List(g, params, { alpha: weightDecay });
     }
-    s.expAvg.mul_(beta1).add_(g, { alpha: 1 - beta1 });
-    s.expAvgSq.mul_(beta2).addcmul_(g, g, { value: 1 - beta2 });
-    // Bias corrections in float64 on the host, as PyTorch does with Python floats.
-    const stepSize = lr / (1 - beta1 ** s.step);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
-    let second = s.expAvgSq;
+    const expAvg = states.map((s) => s.expAvg);
+    const expAvgSq = states.map((s) => s.expAvgSq);
+    _foreachMul__Scalar(expAvg, beta1);
+    _foreachAdd__List(expAvg, g, { alpha: 1 - beta1 });
+    _foreachMul__Scalar(expAvgSq, beta2);
+    _foreachAddcmul__Scalar(expAvgSq, g, g, { value: 1 - beta2 });
+    let second = expAvgSq;
     if (amsgrad) {
-      s.maxExpAvgSq ??= zerosLike(p).keep();
-      s.maxExpAvgSq.copy_(maximum(s.maxExpAvgSq, s.expAvgSq));
-      second = s.maxExpAvgSq;
+      second = states.map((s, i) => {
+        s.maxExpAvgSq ??= zerosLike(params[i]).keep();
+        return s.maxExpAvgSq;
+      });
+      _foreachMaximum__List(second, expAvgSq);
     }
-    // In place after the one allocation: same values as PyTorch's (sqrt / c).add_(eps).
-    const denom = second.sqrt().div_(bc2Sqrt).add_(eps);
-    p.addcdiv_(s.expAvg, denom, { value: -stepSize });
+    // Bias corrections in float64 on the host, as PyTorch does with Python floats; the
+    // denominator is computed in place after one allocation, as (sqrt / c).add_(eps).
+    const denom = _foreachSqrt(second);
+    _foreachDiv__ScalarList(
+      denom,
+      states.map((s) => Math.sqrt(1 - beta2 ** s.step)),
+    );
+    _foreachAdd__Scalar(denom, eps);
+    _foreachAddcdiv__ScalarList(
+      params,
+      expAvg,
+      denom,
+      states.map((s) => -lr / (1 - beta1 ** s.step)),
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 // Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_.
 import { noGrad } from '../torch/autograd.js';
 import { stack } from '../torch/functions.js';
-import { norm_ScalarOpt_dim } from '../torch/generated/ops.js';
+import { _foreachMul__List, _foreachNorm_Scalar, norm_ScalarOpt_dim } from '../torch/generated/ops.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
@@ -23,7 +23,8 @@ function fullNorm(t: Tensor, p: number): Tensor {
 /**
  * Scales the gradients in place so that their joint p-norm (as if concatenated into one vector)
  * is at most maxNorm, and returns that norm before clipping. normType may be Infinity.
- * Like PyTorch, it always multiplies by min(1, maxNorm / (norm + 1e-6)).
+ * Like PyTorch, it always multiplies by min(1, maxNorm / (norm + 1e-6)). The per-gradient norms
+ * and the scaling are multi-tensor (`_foreach_*`) calls: two native calls, not one per gradient.
  */
 export function clipGradNorm(
   params: Tensor | Tensor[],
@@ -35,21 +36,24 @@ export function clipGradNorm(
     noGrad(() => {
       const grads = gradsOf(params);
       if (grads.length === 0) return 0;
-      const device = grads[0].device;
-      let total: Tensor;
-      if (normType === Infinity) {
-        const norms = grads.map((g) => g.abs().max().to({ device }));
-        total = norms.length === 1 ? norms[0] : stack(norms).max();
-      } else {
-        total = fullNorm(stack(grads.map((g) => fullNorm(g, normType).to({ device }))), normType);
-      }
+      const devices = grads.map((g) => g.device);
+      const device = devices[0];
+      const norms = _foreachNorm_Scalar(grads, { ord: normType }).map((n, i) =>
+        devices[i] === device ? n : n.to({ device }),
+      );
+      const stacked = stack(norms);
+      const total = normType === Infinity ? stacked.max() : fullNorm(stacked, normType);
       const value = total.item();
       if (opts.errorIfNonfinite && !Number.isFinite(value)) {
         throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${value}`);
       }
       // maxNorm / (norm + 1e-6), written as PyTorch evaluates it (a reciprocal times a scalar).
       const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
-      for (const g of grads) g.mul_(g.device === device ? coef : coef.to({ device: g.device }));
+      const coefs = new Map([[device, coef]]);
+      _foreachMul__List(
+        grads,
+        devices.map((d) => coefs.get(d) ?? coefs.set(d, coef.to({ device: d })).get(d)!),
+      );
       return value;
     }),
   );

@@ -67,22 +67,36 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
   protected abstract updateParam(p: Tensor, grad: Tensor, group: ParamGroup<O>): void;
 
   /**
+   * Updates the parameters of a group that have gradients (`grads[i]` is the gradient of
+   * `params[i]`). The default visits them one by one, each in a tidy() scope of its own so that its
+   * temporaries are freed before the next, as Python's reference counting does: holding them all
+   * to the end of the step raises peak memory, and fresh large allocations cost page faults.
+   * Optimizers override this with multi-tensor (`_foreach_*`) kernels, one native call per group.
+   */
+  protected updateGroup(params: Tensor[], grads: Tensor[], group: ParamGroup<O>): void {
+    for (let i = 0; i < params.length; i++) tidy(() => this.updateParam(params[i], grads[i], group));
+  }
+
+  /**
    * One optimization step over every parameter that has a gradient. The closure, if given,
    * re-evaluates the model with gradients enabled and its result is returned.
    */
   step<T>(closure?: () => T): T | undefined {
     const loss = closure ? enableGrad(closure) : undefined;
-    // noGrad keeps the in-place updates out of autograd. A tidy() per parameter frees its
-    // temporaries before the next parameter, as Python's refcounting does: holding them all to the
-    // end of the step raises peak memory, and fresh large allocations cost page faults.
+    // noGrad keeps the in-place updates out of autograd.
     noGrad(() => {
       for (const group of this.paramGroups) {
-        for (const p of group.params) {
-          tidy(() => {
-            const grad = p.grad;
-            if (grad !== null) this.updateParam(p, grad, group);
-          });
-        }
+        tidy(() => {
+          const params: Tensor[] = [];
+          const grads: Tensor[] = [];
+          for (const p of group.params) {
+            const g = p.grad;
+            if (g === null) continue;
+            params.push(p);
+            grads.push(g);
+          }
+          if (params.length > 0) this.updateGroup(params, grads, group);
+        });
       }
     });
     return loss;
