@@ -44,13 +44,38 @@ export interface Parsed {
   values: Record<string, string | boolean | undefined>;
 }
 
+/** Option names start with a letter, so '-7.8' or '-1,0,1' can only be a value, never an option. */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+/**
+ * Joins `--name -7.8` into `--name=-7.8` for options that take a value: parseArgs would otherwise
+ * call the value ambiguous and refuse it.
+ */
+function joinNegativeValues(argv: string[], spec: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && spec[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parse(argv: string[], options: Record<string, OptionSpec>): Parsed {
   const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, o] of Object.entries({ ...options, ...globalOptions })) {
     spec[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
+    const args = joinNegativeValues(argv, spec);
+    const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
     return { positionals, values: values as Parsed['values'] };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');

@@ -55,8 +55,7 @@ const trainOptions: Record<string, OptionSpec> = {
   'fixed-endpoints': { type: 'boolean', description: 'learned schedules keep γ(0), γ(1) at --gamma-min/--gamma-max' },
   'gamma-min': {
     type: 'string',
-    description:
-      'γ(0) = −log SNR of the least noisy latent (default −13.3; −7.8 for the 17-level digits); write --gamma-min=-10',
+    description: 'γ(0) = −log SNR of the least noisy latent (default −13.3; −7.8 for the 17-level digits)',
   },
   'gamma-max': { type: 'string', description: 'γ(1) (default 5)' },
   timesteps: { type: 'string', description: 'T of the discrete-time loss; 0 = continuous time (default)' },

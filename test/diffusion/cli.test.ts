@@ -45,6 +45,10 @@ test('train on a 2-D toy writes a scatter plot of samples; a bad option is a one
   const bad = genlab(['diffusion', 'train', '--schedule', 'wavy']);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, "genlab: --schedule must be one of fixed, cosine, scalar, net, got 'wavy'\n");
+  // Negative values need no '=': both reach the check that compares them.
+  const negative = genlab(['diffusion', 'train', '--gamma-min', '-7.8', '--gamma-max', '-8']);
+  assert.equal(negative.status, 2);
+  assert.equal(negative.stderr, 'genlab: --gamma-max must exceed --gamma-min\n');
 });
 
 test('SIGINT then --resume ends bit-identical to an uninterrupted run (learned schedule, variance objective)', async () => {
