@@ -3,6 +3,7 @@ export * as F from './functional.js';
 export * as functional from './functional.js';
 export * as init from './init.js';
 export { ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh } from './layers/activation.js';
+export { SelfAttention2d } from './layers/attention.js';
 export type { FactoryOptions } from './layers/common.js';
 export { ModuleList, Sequential } from './layers/container.js';
 export {

@@ -348,3 +348,60 @@ describe('containers', () => {
     list.dispose();
   });
 });
+
+describe('SelfAttention2d', () => {
+  test('starts as the identity (zero output projection)', () => {
+    torch.manualSeed(1);
+    const attn = new nn.SelfAttention2d(4, { heads: 2, groups: 2 });
+    const x = torch.randn([2, 4, 3, 2]);
+    assert.deepEqual(values(attn.forward(x)), values(x));
+    attn.dispose();
+    x.dispose();
+  });
+
+  test('equals softmax(q·kᵀ/√d)·v per head, computed by hand', () => {
+    torch.manualSeed(2);
+    const [C, heads, d, P] = [4, 2, 2, 4]; // channels, heads, channels per head, pixels (2×2)
+    const attn = new nn.SelfAttention2d(C, { heads, groups: 2, ...f64 });
+    const eye = Array.from({ length: C * C }, (_, i) => (i % (C + 1) === 0 ? 1 : 0));
+    set(attn.proj.weight, eye);
+    set(attn.proj.bias!, [0, 0, 0, 0]);
+    const x = torch.randn([1, C, 2, 2], f64);
+    const got = values(attn.forward(x));
+    const xv = values(x); // [c][p] at c * P + p
+    const W = values(attn.qkv.weight); // [3C, C]
+    const b = values(attn.qkv.bias!);
+    // GroupNorm, 2 groups of 2 channels, biased variance, eps 1e-5, unit weight and zero bias.
+    const xn = [...xv];
+    for (let g = 0; g < 2; g++) {
+      const idx = Array.from({ length: 2 * P }, (_, i) => g * 2 * P + i);
+      const mean = idx.reduce((s, i) => s + xv[i], 0) / idx.length;
+      const variance = idx.reduce((s, i) => s + (xv[i] - mean) ** 2, 0) / idx.length;
+      for (const i of idx) xn[i] = (xv[i] - mean) / Math.sqrt(variance + 1e-5);
+    }
+    const qkv = (o: number, p: number) =>
+      b[o] + Array.from({ length: C }, (_, c) => W[o * C + c] * xn[c * P + p]).reduce((s, v) => s + v);
+    const expected = [...xv];
+    for (let h = 0; h < heads; h++) {
+      const ch = (part: number, j: number) => part * C + h * d + j;
+      for (let p = 0; p < P; p++) {
+        const scores = Array.from(
+          { length: P },
+          (_, p2) =>
+            Array.from({ length: d }, (_, j) => qkv(ch(0, j), p) * qkv(ch(1, j), p2)).reduce((s, v) => s + v) /
+            Math.sqrt(d),
+        );
+        const m = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - m));
+        const z = e.reduce((s, v) => s + v);
+        for (let j = 0; j < d; j++) {
+          expected[(h * d + j) * P + p] += e.reduce((s, a, p2) => s + (a / z) * qkv(ch(2, j), p2), 0);
+        }
+      }
+    }
+    assertClose(got, expected, 1e-12);
+    assert.ok(Math.max(...got.map((g, i) => Math.abs(g - xv[i]))) > 0.01, 'the attention term is not trivially zero');
+    attn.dispose();
+    x.dispose();
+  });
+});

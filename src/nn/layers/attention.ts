@@ -21,13 +21,14 @@ export class SelfAttention2d extends Module<[Tensor], Tensor> {
     opts: FactoryOptions & { heads?: number; groups?: number } = {},
   ) {
     super();
-    const heads = opts.heads ?? 1;
+    // `groups` is the GroupNorm's; the factory options alone go on to the convolutions.
+    const { heads = 1, groups, ...factory } = opts;
     if (channels % heads !== 0)
       throw new Error(`SelfAttention2d: channels (${channels}) must divide by heads (${heads})`);
     this.heads = heads;
-    this.norm = this.registerModule('norm', new GroupNorm(opts.groups ?? Math.min(32, channels), channels, opts));
-    this.qkv = this.registerModule('qkv', new Conv2d(channels, 3 * channels, 1, opts));
-    this.proj = this.registerModule('proj', new Conv2d(channels, channels, 1, opts));
+    this.norm = this.registerModule('norm', new GroupNorm(groups ?? Math.min(32, channels), channels, factory));
+    this.qkv = this.registerModule('qkv', new Conv2d(channels, 3 * channels, 1, factory));
+    this.proj = this.registerModule('proj', new Conv2d(channels, channels, 1, factory));
     init.zeros_(this.proj.weight);
     if (this.proj.bias) init.zeros_(this.proj.bias);
   }
