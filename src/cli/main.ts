@@ -18,11 +18,14 @@ async function families(): Promise<Record<string, Family>> {
 }
 
 function topHelp(all: Record<string, Family>): string {
-  const rows = Object.entries(all).flatMap(([name, f]) => [
-    `  ${name.padEnd(12)} ${f.summary}`,
-    ...Object.entries(f.verbs).map(([verb, c]) => `      ${verb.padEnd(10)} ${c.summary}`),
+  const rows = Object.entries(all).flatMap(([name, f]): [string, string][] => [
+    [`  ${name}`, f.summary],
+    ...Object.entries(f.verbs).map(([verb, c]): [string, string] => [`      ${verb}`, c.summary]),
   ]);
-  return `genlab: probabilistic deep learning on libtorch\n\nUsage: genlab <family> <verb> [options]\n\n${rows.join('\n')}\n\nRun 'genlab <family> <verb> --help' for a command's options.\n`;
+  // One summary column for families and verbs, two spaces after the longest indented name.
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const lines = rows.map(([name, summary]) => `${name.padEnd(width)}${summary}`);
+  return `genlab: probabilistic deep learning on libtorch\n\nUsage: genlab <family> <verb> [options]\n\n${lines.join('\n')}\n\nRun 'genlab <family> <verb> --help' for a command's options.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

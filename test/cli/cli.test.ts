@@ -30,6 +30,21 @@ test('--help lists the families; --json prints one JSON object and nothing else'
   assert.match(readFileSync(join(tmp, 'moons.svg'), 'utf8'), /<svg/);
 });
 
+test('--help puts every family and verb summary in one column, after the longest name', () => {
+  for (const args of [['--help'], ['flows', '--help']]) {
+    const r = genlab(args);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^( {2}| {6})\S/.test(l));
+    assert.ok(
+      rows.some((l) => l.trimStart().startsWith('interpolate ')),
+      'the longest verb is listed',
+    );
+    const columns = new Set(rows.map((l) => (l.match(/^ +\S+ +/) as RegExpMatchArray)[0].length));
+    assert.equal(columns.size, 1, `summaries start in columns ${[...columns].join(', ')}:\n${r.stdout}`);
+    for (const l of rows) assert.match(l, /^ +\S+ {2,}\S/, 'two spaces at least between name and summary');
+  }
+});
+
 test('an unknown option gives a one-line error and exit code 2', () => {
   const r = genlab(['classifier', 'train', '--bogus', '3']);
   oneLineError(r, /Unknown option '--bogus'/);
