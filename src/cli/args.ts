@@ -104,6 +104,15 @@ export function stringOption(p: Parsed, name: string, fallback: string): string 
   return typeof raw === 'string' ? raw : fallback;
 }
 
+/** A string option that must be one of `allowed`. */
+export function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[], fallback: T): T {
+  const v = stringOption(p, name, fallback);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`, 2);
+  }
+  return v as T;
+}
+
 export function helpText(usage: string, summary: string, options: Record<string, OptionSpec>): string {
   const all = { ...options, ...globalOptions };
   const width = Math.max(...Object.keys(all).map((k) => k.length)) + 4;
@@ -112,4 +121,20 @@ export function helpText(usage: string, summary: string, options: Record<string,
     return `  ${flag.padEnd(width + 4)} ${o.description}`;
   });
   return `${usage}\n\n${summary}\n\nOptions:\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Parses a verb's arguments; with --help, prints its help instead and returns null, for the verb to
+ * return at once.
+ */
+export function parseOrHelp(
+  argv: string[],
+  options: Record<string, OptionSpec>,
+  usage: string,
+  summary: string,
+): Parsed | null {
+  const p = parse(argv, options);
+  if (!p.values.help) return p;
+  process.stdout.write(helpText(usage, summary, options));
+  return null;
 }

@@ -15,12 +15,21 @@ import { cat } from '../torch/functions.js';
 import { saveSafetensors } from '../torch/safetensors.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
-import { trainLoop } from '../train/loop.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import { commonOptions, floatOption, helpText, intOption, parse, stringOption } from './args.js';
-import { firstPositional, note, report, requireOut, setupEngine } from './common.js';
+import { commonOptions, floatOption, intOption, parseOrHelp, stringOption } from './args.js';
+import {
+  evalEveryOption,
+  firstPositional,
+  loadModelWeights,
+  note,
+  openRunFolder,
+  report,
+  requireOut,
+  resumeCheckpoint,
+  trainingConfig,
+  trainResumably,
+} from './common.js';
 import type { Family } from './main.js';
 
 const defaults: Record<string, { steps: number; batchSize: number; lr: number }> = {
@@ -56,23 +65,19 @@ export function evaluateAccuracy(net: ClassifierNet, test: TensorDataset): numbe
   return acc;
 }
 
-const trainOptions = {
-  ...commonOptions,
-  'eval-every': { type: 'string' as const, description: 'steps between test evaluations (default: 5 per run)' },
-};
+const trainOptions = { ...commonOptions, 'eval-every': evalEveryOption };
 
 async function train(argv: string[]): Promise<void> {
-  const p = parse(argv, trainOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText('genlab classifier train [options]', 'Trains the feature-network classifier.', trainOptions),
-    );
-    return;
-  }
+  const p = parseOrHelp(
+    argv,
+    trainOptions,
+    'genlab classifier train [options]',
+    'Trains the feature-network classifier.',
+  );
+  if (!p) return;
   const data = stringOption(p, 'data', 'digits');
   const d = defaults[data] ?? defaults['fashion-mnist'];
   const outDir = requireOut(p, join('runs', `classifier-${data}`));
-  const resume = Boolean(p.values.resume);
   const config = {
     family: 'classifier',
     data,
@@ -82,9 +87,8 @@ async function train(argv: string[]): Promise<void> {
     lr: floatOption(p, 'lr', d.lr),
     seed: intOption(p, 'seed', 0),
   };
-  // A resumed run keeps its saved config; a new run folder is made only once the data has loaded.
-  const cfg = (resume ? Run.load(outDir).config : config) as typeof config;
-  const engine = setupEngine({ ...p, values: { ...p.values, seed: String(cfg.seed) } });
+  // A new run folder is made only once the data has loaded.
+  const { cfg, resume, engine } = trainingConfig(p, outDir, config);
 
   const trainSet = loadDataset(cfg.data, { root: cfg.root || undefined, split: 'train' });
   const testSet = loadDataset(cfg.data, { root: cfg.root || undefined, split: 'test' });
@@ -104,21 +108,12 @@ async function train(argv: string[]): Promise<void> {
     seed: cfg.seed,
   });
   const parts = { model: net, stateful: { optimizer, schedule }, loaders: { train: loader } };
-
-  let start = 0;
-  if (resume && run.hasCheckpoint()) {
-    start = tidy(() => restoreCheckpoint(run.loadCheckpoint(), parts));
-    run.truncateLog(start);
-    note(p, `resuming from step ${start}`);
-  }
-  const evalEvery = intOption(p, 'eval-every', Math.max(1, Math.floor(cfg.steps / 5)), 1);
-  const result = await trainLoop({
+  const start = resumeCheckpoint(p, run, parts);
+  const result = await trainResumably(p, parts, {
     run,
     steps: cfg.steps,
     startStep: start,
     label: 'classifier',
-    quiet: Boolean(p.values.quiet),
-    evalEvery,
     step: () =>
       tidy(() => {
         const batch = loader.next();
@@ -130,14 +125,10 @@ async function train(argv: string[]): Promise<void> {
         return { loss: loss.item() };
       }),
     evaluate: () => ({ testAccuracy: evaluateAccuracy(net, testSet) }),
-    checkpoint: (step) => captureCheckpoint(step, parts),
     afterCheckpoint: () =>
       plotRunLog(run.path('log.jsonl'), ['loss'], run.path('loss.svg'), { title: 'training loss', logY: true }),
   });
-  if (result.stoppedBy === 'signal') {
-    process.exitCode = 130;
-    return;
-  }
+  if (!result) return;
   const testAccuracy = evaluateAccuracy(net, testSet);
   run.log({ step: result.step, testAccuracy });
   const summary = { data: cfg.data, steps: result.step, loss: result.metrics.loss, testAccuracy, run: outDir };
@@ -152,26 +143,20 @@ function loadRunNet(dir: string): { run: Run; net: ClassifierNet; data: string; 
   const trainSet = loadDataset(data, { root, split: 'test' });
   const net = new ClassifierNet(datasetShape(data, trainSet));
   trainSet.dispose();
-  tidy(() => {
-    const { tensors } = run.loadCheckpoint();
-    const model: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(tensors)) if (k.startsWith('model.')) model[k.slice(6)] = v;
-    net.loadStateDict(model);
-  });
+  loadModelWeights(run, net);
   return { run, net, data, root };
 }
 
 async function evaluate(argv: string[]): Promise<void> {
   const options = { data: commonOptions.data, root: commonOptions.root, threads: commonOptions.threads };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText('genlab classifier eval <run> [options]', 'Test accuracy of a trained classifier.', options),
-    );
-    return;
-  }
-  setupEngine(p);
-  const { net, data, root } = loadRunNet(firstPositional(p, 'run folder'));
+  const p = parseOrHelp(
+    argv,
+    options,
+    'genlab classifier eval <run> [options]',
+    'Test accuracy of a trained classifier.',
+  );
+  if (!p) return;
+  const { net, data, root } = openRunFolder(p, loadRunNet);
   const name = stringOption(p, 'data', data);
   const test = loadDataset(name, { root: stringOption(p, 'root', root ?? '') || undefined, split: 'test' });
   const testAccuracy = evaluateAccuracy(net, test);
@@ -184,17 +169,13 @@ async function exportNet(argv: string[]): Promise<void> {
   const options = {
     to: { type: 'string' as const, description: 'file to write (default: the shipped feature-net path)' },
   };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab classifier export <run> [--to file]',
-        'Writes the model weights alone, as a feature network.',
-        options,
-      ),
-    );
-    return;
-  }
+  const p = parseOrHelp(
+    argv,
+    options,
+    'genlab classifier export <run> [--to file]',
+    'Writes the model weights alone, as a feature network.',
+  );
+  if (!p) return;
   const { net, data } = loadRunNet(firstPositional(p, 'run folder'));
   const to = stringOption(p, 'to', featureNetPath(data));
   mkdirSync(dirname(to), { recursive: true });

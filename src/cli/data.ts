@@ -5,7 +5,7 @@ import { arange } from '../torch/creation.js';
 import { tidy } from '../torch/scope.js';
 import { saveImageGrid } from '../train/images.js';
 import { saveScatterSvg } from '../train/plot.js';
-import { commonOptions, helpText, intOption, parse, stringOption } from './args.js';
+import { commonOptions, intOption, parseOrHelp, stringOption } from './args.js';
 import { firstPositional, report } from './common.js';
 import type { Family } from './main.js';
 
@@ -17,11 +17,8 @@ const options = {
 };
 
 async function show(argv: string[]): Promise<void> {
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(helpText('genlab data show <name> [options]', 'Draws samples of a data set.', options));
-    return;
-  }
+  const p = parseOrHelp(argv, options, 'genlab data show <name> [options]', 'Draws samples of a data set.');
+  if (!p) return;
   const name = firstPositional(p, 'data set name');
   const split = stringOption(p, 'split', 'train') as 'train' | 'test';
   const ds = loadDataset(name, { root: stringOption(p, 'root', '') || undefined, split });

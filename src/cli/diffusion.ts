@@ -17,25 +17,33 @@ import { ones, zeros } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
 import { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
-import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { saveImageGrid } from '../train/images.js';
-import { trainLoop } from '../train/loop.js';
 import { plotRunLog, saveScatterSvg } from '../train/plot.js';
 import { Progress } from '../train/progress.js';
 import { type Json, Run } from '../train/run.js';
 import {
   CliError,
+  choice,
   commonOptions,
   floatOption,
-  helpText,
   intOption,
   type OptionSpec,
   type Parsed,
-  parse,
+  parseOrHelp,
   stringOption,
 } from './args.js';
-import { firstPositional, note, report, requireOut, setupEngine } from './common.js';
+import {
+  checkpointPart,
+  evalEveryOption,
+  loadFamilyRun,
+  note,
+  openRunFolder,
+  report,
+  requireOut,
+  resumeCheckpoint,
+  trainingConfig,
+  trainResumably,
+} from './common.js';
 import type { Family } from './main.js';
 
 const trainOptions: Record<string, OptionSpec> = {
@@ -69,7 +77,7 @@ const trainOptions: Record<string, OptionSpec> = {
   'sample-steps': { type: 'string', description: 'sampler steps for samples.png (default 200)' },
   sampler: { type: 'string', description: 'sampler for samples.png: ancestral (default) or ddim' },
   'time-samples': { type: 'string', description: '(t, ε) draws per test image for the final bits/dim' },
-  'eval-every': { type: 'string', description: 'steps between test evaluations (default: 5 per run)' },
+  'eval-every': evalEveryOption,
 };
 
 function listOption(p: Parsed, name: string, fallback: number[]): number[] {
@@ -82,12 +90,10 @@ function listOption(p: Parsed, name: string, fallback: number[]): number[] {
   return v;
 }
 
-function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[], fallback: T): T {
-  const v = stringOption(p, name, fallback);
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`, 2);
-  }
-  return v as T;
+const SAMPLERS: readonly SamplerKind[] = ['ancestral', 'ddim'];
+
+function samplerOption(p: Parsed, fallback: SamplerKind): SamplerKind {
+  return choice(p, 'sampler', SAMPLERS, fallback);
 }
 
 function configFrom(p: Parsed): VDMConfig {
@@ -114,7 +120,7 @@ function configFrom(p: Parsed): VDMConfig {
     fourier: listOption(p, 'fourier', d.fourier),
     emaDecay: floatOption(p, 'ema', d.emaDecay),
     sampleSteps: intOption(p, 'sample-steps', d.sampleSteps, 1),
-    sampler: choice<SamplerKind>(p, 'sampler', ['ancestral', 'ddim'], d.sampler),
+    sampler: samplerOption(p, d.sampler),
     evalTimeSamples: intOption(p, 'time-samples', d.evalTimeSamples, 1),
   };
   if (!(cfg.gammaMax > cfg.gammaMin)) throw new CliError('--gamma-max must exceed --gamma-min', 2);
@@ -186,22 +192,16 @@ function writeScatter(
 
 /** Loads a run's config, data info, model and EMA weights (used unless raw is set). */
 function loadRun(dir: string, opts: { raw?: boolean } = {}) {
-  const run = Run.load(dir);
+  const run = loadFamilyRun(dir, 'diffusion');
   const cfg = run.config as unknown as VDMConfig;
-  if (run.config.family !== 'diffusion') throw new CliError(`${dir} is not a diffusion run`);
   const test = loadSplit(cfg, 'test');
   const info = dataInfo(test);
   const { model, ema } = setUp(cfg, info);
   tidy(() => {
     const { tensors, state } = run.loadCheckpoint();
-    const pick = (prefix: string) => {
-      const out: Record<string, Tensor> = {};
-      for (const [k, v] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-      return out;
-    };
-    model.loadStateDict(pick('model.'));
+    model.loadStateDict(checkpointPart(tensors, 'model.'));
     if (!opts.raw) {
-      const shadow = pick('ema.');
+      const shadow = checkpointPart(tensors, 'ema.');
       if (Object.keys(shadow).length > 0) {
         const meta = (state.stateful as Record<string, Record<string, Json>> | undefined)?.ema;
         if (!meta) throw new CliError(`${dir}: the checkpoint has EMA weights but no EMA state`);
@@ -216,22 +216,16 @@ function loadRun(dir: string, opts: { raw?: boolean } = {}) {
 }
 
 async function train(argv: string[]): Promise<void> {
-  const p = parse(argv, trainOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab diffusion train [options]',
-        'Trains a variational diffusion model; writes samples, a loss curve and the test bits/dim.',
-        trainOptions,
-      ),
-    );
-    return;
-  }
-  const resume = Boolean(p.values.resume);
+  const p = parseOrHelp(
+    argv,
+    trainOptions,
+    'genlab diffusion train [options]',
+    'Trains a variational diffusion model; writes samples, a loss curve and the test bits/dim.',
+  );
+  if (!p) return;
   const fresh = configFrom(p);
   const outDir = requireOut(p, join('runs', `vdm-${fresh.data}`));
-  const cfg = resume ? (Run.load(outDir).config as unknown as VDMConfig) : fresh;
-  const engine = setupEngine({ ...p, values: { ...p.values, seed: String(cfg.seed) } });
+  const { cfg, resume, engine } = trainingConfig(p, outDir, fresh);
   const trainSet = loadSplit(cfg, 'train');
   const testSet = loadSplit(cfg, 'test');
   const info = dataInfo(trainSet);
@@ -247,23 +241,22 @@ async function train(argv: string[]): Promise<void> {
   });
   const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
   const parts = { model, stateful: { optimizer, lrSchedule, ema }, loaders: { train: loader } };
-  let start = 0;
-  if (resume && run.hasCheckpoint()) {
-    start = tidy(() => restoreCheckpoint(run.loadCheckpoint(), parts));
-    run.truncateLog(start);
-    note(p, `resuming from step ${start}`);
-  }
+  const start = resumeCheckpoint(p, run, parts);
   const learned = model.schedule.learned;
   const testBpd = (timeSamples: number) =>
     ema.withAverage(() => testBitsPerDim(model, testSet, { timeSamples, generator: evalGenerator(cfg, 1) }));
+  const plotLoss = () =>
+    plotRunLog(run.path('log.jsonl'), ['loss', 'testBpd'], run.path('loss.svg'), {
+      title: `VDM on ${cfg.data}: VLB (bits/dim)`,
+      xLabel: 'step',
+      yLabel: 'bits/dim',
+    });
 
-  const result = await trainLoop({
+  const result = await trainResumably(p, parts, {
     run,
     steps: cfg.steps,
     startStep: start,
     label: 'vdm',
-    quiet: Boolean(p.values.quiet),
-    evalEvery: intOption(p, 'eval-every', Math.max(1, Math.floor(cfg.steps / 5)), 1),
     step: () =>
       tidy(() => {
         const batch = loader.next();
@@ -278,25 +271,12 @@ async function train(argv: string[]): Promise<void> {
         return metrics;
       }),
     evaluate: () => ({ testBpd: testBpd(1).bpd }),
-    checkpoint: (step) => captureCheckpoint(step, parts),
-    afterCheckpoint: () =>
-      plotRunLog(run.path('log.jsonl'), ['loss', 'testBpd'], run.path('loss.svg'), {
-        title: `VDM on ${cfg.data}: VLB (bits/dim)`,
-        xLabel: 'step',
-        yLabel: 'bits/dim',
-      }),
+    afterCheckpoint: plotLoss,
   });
-  if (result.stoppedBy === 'signal') {
-    process.exitCode = 130;
-    return;
-  }
+  if (!result) return;
   const final = testBpd(cfg.evalTimeSamples);
   run.log({ step: result.step, testBpd: final.bpd });
-  plotRunLog(run.path('log.jsonl'), ['loss', 'testBpd'], run.path('loss.svg'), {
-    title: `VDM on ${cfg.data}: VLB (bits/dim)`,
-    xLabel: 'step',
-    yLabel: 'bits/dim',
-  });
+  plotLoss();
   const picture = ema.withAverage(() => writePictures(run, model, cfg, info, testSet));
   const endpoints = model.schedule.endpoints();
   const summary = {
@@ -324,35 +304,38 @@ async function train(argv: string[]): Promise<void> {
   ]);
 }
 
-const sampleOptions: Record<string, OptionSpec> = {
-  n: { type: 'string', description: 'number of samples (default 64 images, 2000 points)' },
-  steps: { type: 'string', description: "sampler steps (default: the run's)" },
-  sampler: { type: 'string', description: 'ancestral (default) or ddim' },
-  out: { type: 'string', description: 'file to write (default <run>/samples-<sampler>-<steps>.png or .svg)' },
+// What sample and eval share: the sampler, and the weights, seed and threads they run with.
+const samplerSpec: OptionSpec = { type: 'string', description: 'ancestral (default) or ddim' };
+const runOptions: Record<string, OptionSpec> = {
   seed: commonOptions.seed,
   threads: commonOptions.threads,
   raw: { type: 'boolean', description: 'use the trained weights instead of their EMA' },
 };
 
+/** Seed, run folder and the run's model (EMA weights unless --raw), for sample and eval. */
+const openRun = (p: Parsed) => openRunFolder(p, (dir) => loadRun(dir, { raw: Boolean(p.values.raw) }));
+
+const sampleOptions: Record<string, OptionSpec> = {
+  n: { type: 'string', description: 'number of samples (default 64 images, 2000 points)' },
+  steps: { type: 'string', description: "sampler steps (default: the run's)" },
+  sampler: samplerSpec,
+  out: { type: 'string', description: 'file to write (default <run>/samples-<sampler>-<steps>.png or .svg)' },
+  ...runOptions,
+};
+
 async function sample(argv: string[]): Promise<void> {
-  const p = parse(argv, sampleOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab diffusion sample <run> [options]',
-        'Draws samples: a PNG grid, or a scatter SVG for 2-D data.',
-        sampleOptions,
-      ),
-    );
-    return;
-  }
-  const { seed } = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { cfg, test, info, model } = loadRun(dir, { raw: Boolean(p.values.raw) });
+  const p = parseOrHelp(
+    argv,
+    sampleOptions,
+    'genlab diffusion sample <run> [options]',
+    'Draws samples: a PNG grid, or a scatter SVG for 2-D data.',
+  );
+  if (!p) return;
+  const { seed, dir, cfg, test, info, model } = openRun(p);
   const image = info.shape.length === 3;
   const n = intOption(p, 'n', image ? 64 : 2000, 1);
   const steps = intOption(p, 'steps', cfg.sampleSteps, 1);
-  const sampler = choice<SamplerKind>(p, 'sampler', ['ancestral', 'ddim'], cfg.sampler);
+  const sampler = samplerOption(p, cfg.sampler);
   const out = stringOption(p, 'out', join(dir, `samples-${sampler}-${steps}.${image ? 'png' : 'svg'}`));
   const generator = new Generator(seed);
   const progress = new Progress({ total: steps, label: 'sampling', quiet: Boolean(p.values.quiet) });
@@ -373,27 +356,19 @@ const evalOptions: Record<string, OptionSpec> = {
   'time-samples': { type: 'string', description: "(t, ε) draws per test image (default: the run's)" },
   'fid-samples': { type: 'string', description: 'samples for FID/IS (default 1000; 0 skips)' },
   steps: { type: 'string', description: "sampler steps for FID/IS (default: the run's)" },
-  sampler: { type: 'string', description: 'ancestral (default) or ddim' },
-  seed: commonOptions.seed,
-  threads: commonOptions.threads,
-  raw: { type: 'boolean', description: 'use the trained weights instead of their EMA' },
+  sampler: samplerSpec,
+  ...runOptions,
 };
 
 async function evaluate(argv: string[]): Promise<void> {
-  const p = parse(argv, evalOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab diffusion eval <run> [options]',
-        'Test-set bits/dim of the VLB, and FID/IS where a feature network ships for the data.',
-        evalOptions,
-      ),
-    );
-    return;
-  }
-  const { seed } = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { cfg, test, model } = loadRun(dir, { raw: Boolean(p.values.raw) });
+  const p = parseOrHelp(
+    argv,
+    evalOptions,
+    'genlab diffusion eval <run> [options]',
+    'Test-set bits/dim of the VLB, and FID/IS where a feature network ships for the data.',
+  );
+  if (!p) return;
+  const { seed, dir, cfg, test, model } = openRun(p);
   const timeSamples = intOption(p, 'time-samples', cfg.evalTimeSamples, 1);
   const progress = new Progress({ total: test.length, label: 'bits/dim', quiet: Boolean(p.values.quiet) });
   const bpd = testBitsPerDim(model, test, {
@@ -421,7 +396,7 @@ async function evaluate(argv: string[]): Promise<void> {
     lines.push(`FID/IS unavailable: no feature network for ${cfg.data} in assets/feature-nets/`);
   } else {
     const steps = intOption(p, 'steps', cfg.sampleSteps, 1);
-    const sampler = choice<SamplerKind>(p, 'sampler', ['ancestral', 'ddim'], cfg.sampler);
+    const sampler = samplerOption(p, cfg.sampler);
     const q = sampleQuality(model, cfg.data, test, {
       n: fidSamples,
       steps,

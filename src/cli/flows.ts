@@ -14,23 +14,32 @@ import { warmupCosine } from '../optim/lr-scheduler.js';
 import { tensor } from '../torch/creation.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { saveImageGrid } from '../train/images.js';
-import { trainLoop } from '../train/loop.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
 import {
   CliError,
+  choice,
   commonOptions,
   floatOption,
-  helpText,
   intOption,
   type OptionSpec,
   type Parsed,
-  parse,
+  parseOrHelp,
   stringOption,
 } from './args.js';
-import { firstPositional, note, report, requireOut, setupEngine } from './common.js';
+import {
+  evalEveryOption,
+  loadFamilyRun,
+  loadModelWeights,
+  note,
+  openRunFolder,
+  report,
+  requireOut,
+  resumeCheckpoint,
+  trainingConfig,
+  trainResumably,
+} from './common.js';
 import type { Family } from './main.js';
 
 interface Defaults {
@@ -82,16 +91,8 @@ const trainOptions: Record<string, OptionSpec> = {
   warmup: { type: 'string', description: 'linear LR warm-up steps (default steps/10, at most 500)' },
   clip: { type: 'string', description: 'clip the gradient norm to this (default 50; 0: off)' },
   'init-batch': { type: 'string', description: 'examples for ActNorm data-dependent init (default 512)' },
-  'eval-every': { type: 'string', description: 'steps between test evaluations (default: 5 per run)' },
+  'eval-every': evalEveryOption,
 };
-
-function choice<T extends string>(p: Parsed, name: string, allowed: readonly T[], fallback: T): T {
-  const v = stringOption(p, name, fallback);
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`, 2);
-  }
-  return v as T;
-}
 
 function imageShape(ds: TensorDataset): [number, number, number] {
   const s = ds.shape;
@@ -126,17 +127,11 @@ function gridScale(shape: [number, number, number]): number {
 const TEMPERATURES = [0, 0.5, 0.7, 0.8, 0.9, 1];
 
 async function train(argv: string[]): Promise<void> {
-  const p = parse(argv, trainOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText('genlab flows train [options]', 'Trains a Glow by maximum likelihood.', trainOptions),
-    );
-    return;
-  }
+  const p = parseOrHelp(argv, trainOptions, 'genlab flows train [options]', 'Trains a Glow by maximum likelihood.');
+  if (!p) return;
   const data = stringOption(p, 'data', 'digits');
   const d = defaults[data] ?? defaults['fashion-mnist'];
   const outDir = requireOut(p, join('runs', `glow-${data}`));
-  const resume = Boolean(p.values.resume);
   const steps = intOption(p, 'steps', d.steps, 1);
   const config: FlowsRunConfig = {
     family: 'flows',
@@ -157,9 +152,8 @@ async function train(argv: string[]): Promise<void> {
     initBatch: intOption(p, 'init-batch', 512, 1),
     seed: intOption(p, 'seed', 0),
   };
-  // A resumed run keeps its saved config; a new run folder is made only once the data has loaded.
-  const cfg = (resume ? Run.load(outDir).config : config) as FlowsRunConfig;
-  const engine = setupEngine({ ...p, values: { ...p.values, seed: String(cfg.seed) } });
+  // A new run folder is made only once the data has loaded.
+  const { cfg, resume, engine } = trainingConfig(p, outDir, config);
   const root = cfg.root || undefined;
   const trainSet = loadDataset(cfg.data, { root, split: 'train' });
   const testSet = loadDataset(cfg.data, { root, split: 'test' });
@@ -177,13 +171,8 @@ async function train(argv: string[]): Promise<void> {
   const schedule = warmupCosine(optimizer, { warmupSteps: cfg.warmup, totalSteps: cfg.steps + 1 });
   const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
   const parts = { model: glow, stateful: { optimizer, schedule }, loaders: { train: loader } };
-
-  let start = 0;
-  if (resume && run.hasCheckpoint()) {
-    start = tidy(() => restoreCheckpoint(run.loadCheckpoint(), parts));
-    run.truncateLog(start);
-    note(p, `resuming from step ${start}`);
-  } else {
+  const start = resumeCheckpoint(p, run, parts);
+  if (start === undefined) {
     // Data-dependent ActNorm init on one large batch, its own seeded draw (the loader is untouched).
     const init = new DataLoader(trainSet, {
       batchSize: Math.min(cfg.initBatch, trainSet.length),
@@ -197,15 +186,12 @@ async function train(argv: string[]): Promise<void> {
   }
   const conditional = cfg.conditional;
   const params = glow.parameters();
-  const evalEvery = intOption(p, 'eval-every', Math.max(1, Math.floor(cfg.steps / 5)), 1);
   const t0 = performance.now();
-  const result = await trainLoop({
+  const result = await trainResumably(p, parts, {
     run,
     steps: cfg.steps,
     startStep: start,
     label: 'glow',
-    quiet: Boolean(p.values.quiet),
-    evalEvery,
     step: () =>
       tidy(() => {
         const batch = loader.next();
@@ -223,14 +209,10 @@ async function train(argv: string[]): Promise<void> {
     evaluate: () => ({
       testBitsPerDim: evaluateBitsPerDim(glow, testSet, q, { conditional, limit: 2000, seed: cfg.seed }).bitsPerDim,
     }),
-    checkpoint: (step) => captureCheckpoint(step, parts),
     afterCheckpoint: () =>
       plotRunLog(run.path('log.jsonl'), ['loss', 'testBitsPerDim'], run.path('loss.svg'), { title: 'bits/dim' }),
   });
-  if (result.stoppedBy === 'signal') {
-    process.exitCode = 130;
-    return;
-  }
+  if (!result) return;
   const trainSeconds = (performance.now() - t0) / 1000;
   const test = evaluateBitsPerDim(glow, testSet, q, { conditional, seed: cfg.seed });
   run.log({ step: result.step, testBitsPerDim: test.bitsPerDim });
@@ -264,19 +246,13 @@ export function loadGlowRun(dir: string): {
   test: TensorDataset;
   train: () => TensorDataset;
 } {
-  const run = Run.load(dir);
+  const run = loadFamilyRun(dir, 'flows');
   const cfg = run.config as FlowsRunConfig;
-  if (cfg.family !== 'flows') throw new CliError(`${dir} is not a flows run (family '${cfg.family}')`);
   const root = cfg.root || undefined;
   const test = loadDataset(cfg.data, { root, split: 'test' });
   const q = quantization(levelsOf(test), cfg.nBits || undefined);
   const glow = new Glow(glowConfig(cfg, imageShape(test), test.classes?.length ?? 10));
-  tidy(() => {
-    const { tensors } = run.loadCheckpoint();
-    const model: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(tensors)) if (k.startsWith('model.')) model[k.slice(6)] = v;
-    glow.loadStateDict(model);
-  });
+  loadModelWeights(run, glow);
   glow.eval();
   return { run, cfg, glow, q, test, train: () => loadDataset(cfg.data, { root, split: 'train' }) };
 }
@@ -314,20 +290,15 @@ async function sample(argv: string[]): Promise<void> {
     class: { type: 'string', description: 'class to sample, for a class-conditional run (default: all in turn)' },
     out: { type: 'string', description: 'PNG to write (default <run>/samples.png)' },
   };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(helpText('genlab flows sample <run> [options]', 'A temperature grid of samples.', options));
-    return;
-  }
-  const engine = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { glow, q, test, cfg } = loadGlowRun(dir);
+  const p = parseOrHelp(argv, options, 'genlab flows sample <run> [options]', 'A temperature grid of samples.');
+  if (!p) return;
+  const { seed, dir, glow, q, test, cfg } = openRunFolder(p, loadGlowRun);
   const temperatures = numberList(p, 'temperatures', TEMPERATURES);
   const n = intOption(p, 'n', 10, 1);
   const classes = p.values.class === undefined ? undefined : [classIndex(p, 'class', test.classes, 0)];
   if (classes && !cfg.conditional) throw new CliError('--class needs a class-conditional run (--conditional)', 2);
   const out = stringOption(p, 'out', join(dir, 'samples.png'));
-  const grid = temperatureGrid(glow, temperatures, n, q, { seed: engine.seed, classes });
+  const grid = temperatureGrid(glow, temperatures, n, q, { seed, classes });
   saveImageGrid(out, grid, { nrow: n, scale: gridScale(glow.config.shape) });
   report(p, { run: dir, file: out, temperatures, n }, [
     `wrote ${out}: ${temperatures.length} rows (T = ${temperatures.join(', ')}) of ${n}`,
@@ -340,18 +311,13 @@ async function evaluate(argv: string[]): Promise<void> {
     split: { type: 'string', description: 'test (default) or train' },
     limit: { type: 'string', description: 'evaluate the first n images only' },
   };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(helpText('genlab flows eval <run> [options]', 'Bits/dim of a trained Glow.', options));
-    return;
-  }
-  const engine = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { glow, q, test, cfg, train: trainSet } = loadGlowRun(dir);
+  const p = parseOrHelp(argv, options, 'genlab flows eval <run> [options]', 'Bits/dim of a trained Glow.');
+  if (!p) return;
+  const { seed, dir, glow, q, test, cfg, train: trainSet } = openRunFolder(p, loadGlowRun);
   const split = choice(p, 'split', ['test', 'train'] as const, 'test');
   const data = split === 'test' ? test : trainSet();
   const limit = p.values.limit === undefined ? undefined : intOption(p, 'limit', data.length, 1);
-  const r = evaluateBitsPerDim(glow, data, q, { conditional: cfg.conditional, seed: engine.seed, limit });
+  const r = evaluateBitsPerDim(glow, data, q, { conditional: cfg.conditional, seed, limit });
   const correction = Math.log2(q.bins);
   report(p, { run: dir, data: cfg.data, split, bitsPerDim: r.bitsPerDim, nllNats: r.nllNats, n: r.n, bins: q.bins }, [
     `${cfg.data} ${split}: ${r.bitsPerDim.toFixed(4)} bits/dim on ${r.n} images`,
@@ -386,19 +352,17 @@ async function interpolateCmd(argv: string[]): Promise<void> {
     steps: { type: 'string', description: 'images per row, ends included (default 8)' },
     out: { type: 'string', description: 'PNG to write (default <run>/interpolation.png)' },
   };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText('genlab flows interpolate <run> [options]', 'Latent interpolation between test images.', options),
-    );
-    return;
-  }
-  const engine = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { glow, q, test, cfg } = loadGlowRun(dir);
+  const p = parseOrHelp(
+    argv,
+    options,
+    'genlab flows interpolate <run> [options]',
+    'Latent interpolation between test images.',
+  );
+  if (!p) return;
+  const { seed, dir, glow, q, test, cfg } = openRunFolder(p, loadGlowRun);
   const pairs = intOption(p, 'pairs', 4, 1);
   const steps = intOption(p, 'steps', 8, 2);
-  const idx = pickIndices(test.labels(), 2 * pairs, engine.seed);
+  const idx = pickIndices(test.labels(), 2 * pairs, seed);
   const out = stringOption(p, 'out', join(dir, 'interpolation.png'));
   tidy(() => {
     const a = gather(test, idx.slice(0, pairs));
@@ -421,20 +385,14 @@ async function manipulateCmd(argv: string[]): Promise<void> {
     alphas: { type: 'string', description: 'multiples of the direction, one column each (default 0,0.25,…,1.5)' },
     out: { type: 'string', description: 'PNG to write (default <run>/manipulation.png)' },
   };
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab flows manipulate <run> [options]',
-        'Moves test images along the class-mean latent direction from one class to another.',
-        options,
-      ),
-    );
-    return;
-  }
-  const engine = setupEngine(p);
-  const dir = firstPositional(p, 'run folder');
-  const { glow, q, test, cfg, train: trainOf } = loadGlowRun(dir);
+  const p = parseOrHelp(
+    argv,
+    options,
+    'genlab flows manipulate <run> [options]',
+    'Moves test images along the class-mean latent direction from one class to another.',
+  );
+  if (!p) return;
+  const { seed, dir, glow, q, test, cfg, train: trainOf } = openRunFolder(p, loadGlowRun);
   if (cfg.conditional) throw new CliError('manipulate needs an unconditional run (the prior would hold the class)', 2);
   const from = classIndex(p, 'from', test.classes, 0);
   const to = classIndex(p, 'to', test.classes, 1);
@@ -448,7 +406,7 @@ async function manipulateCmd(argv: string[]): Promise<void> {
     const xa = binCentres(gather(trainSet, ofClass(from)).x, q);
     const xb = binCentres(gather(trainSet, ofClass(to)).x, q);
     const direction = classDirection(glow, xa, xb);
-    const x = binCentres(gather(test, pickIndices(test.labels(), n, engine.seed, from)).x, q);
+    const x = binCentres(gather(test, pickIndices(test.labels(), n, seed, from)).x, q);
     saveImageGrid(out, manipulate(glow, x, direction, alphas, q), {
       nrow: alphas.length,
       scale: gridScale(glow.config.shape),

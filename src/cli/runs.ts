@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plotRunLog } from '../train/plot.js';
-import { CliError, helpText, parse, stringOption } from './args.js';
+import { CliError, parseOrHelp, stringOption } from './args.js';
 import { firstPositional, report } from './common.js';
 import type { Family } from './main.js';
 
@@ -28,11 +28,8 @@ function numericKeys(logPath: string): string[] {
 }
 
 async function plot(argv: string[]): Promise<void> {
-  const p = parse(argv, options);
-  if (p.values.help) {
-    process.stdout.write(helpText('genlab runs plot <run> [options]', 'Plots log.jsonl series of a run.', options));
-    return;
-  }
+  const p = parseOrHelp(argv, options, 'genlab runs plot <run> [options]', 'Plots log.jsonl series of a run.');
+  if (!p) return;
   const dir = firstPositional(p, 'run folder');
   const log = join(dir, 'log.jsonl');
   const keys = stringOption(p, 'keys', '') ? stringOption(p, 'keys', '').split(',') : numericKeys(log);

@@ -16,16 +16,16 @@ import { MODEL_KINDS, type ModelKind } from '../vae/model.js';
 import { ACTIVATIONS, type Activation } from '../vae/nets.js';
 import {
   CliError,
+  choice,
   commonOptions,
   floatOption,
-  helpText,
   intOption,
   type OptionSpec,
   type Parsed,
-  parse,
+  parseOrHelp,
   stringOption,
 } from './args.js';
-import { firstPositional, note, report, requireOut, setupEngine } from './common.js';
+import { EXIT_INTERRUPTED, firstPositional, note, report, requireOut, setupEngine, trainingConfig } from './common.js';
 import type { Family } from './main.js';
 
 const s = (description: string): OptionSpec => ({ type: 'string', description });
@@ -56,12 +56,6 @@ const trainOptions: Record<string, OptionSpec> = {
   noise: s('ppca: observation noise sd (default 0.1)'),
   'icnn-hidden': s('lidvae: widths of g1 and g2 hidden layers, e.g. 64,128'),
 };
-
-function choice<T extends string>(p: Parsed, name: string, options: readonly T[], fallback: T): T {
-  const v = stringOption(p, name, fallback);
-  if (!options.includes(v as T)) throw new CliError(`--${name} must be one of ${options.join(', ')}, got '${v}'`, 2);
-  return v as T;
-}
 
 function widths(p: Parsed, name: string, fallback: number[]): number[] {
   const raw = p.values[name];
@@ -147,11 +141,9 @@ export interface VerbOutput {
 
 /** `vae train` without printing: trains and returns what would be reported (null if interrupted). */
 export async function trainCommand(p: Parsed): Promise<VerbOutput | null> {
-  const resume = Boolean(p.values.resume);
   const fresh = configFromArgs(p);
   const outDir = requireOut(p, join('runs', `vae-${fresh.model}-${fresh.data}`));
-  const cfg = resume ? (Run.load(outDir).config as unknown as VaeRunConfig) : fresh;
-  const engine = setupEngine({ ...p, values: { ...p.values, seed: String(cfg.seed) } });
+  const { cfg, resume, engine } = trainingConfig(p, outDir, fresh);
   note(p, `vae: ${JSON.stringify({ ...cfg, threads: engine.threads })} -> ${outDir}`);
   const evalEvery = p.values['eval-every'] === undefined ? undefined : intOption(p, 'eval-every', 1, 1);
   const { result, evaluation } = await trainVaeRun(cfg, outDir, {
@@ -168,19 +160,15 @@ export async function trainCommand(p: Parsed): Promise<VerbOutput | null> {
 }
 
 async function train(argv: string[]): Promise<void> {
-  const p = parse(argv, trainOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText(
-        'genlab vae train --model vae|beta-vae|ivae|lidvae --data ica|ppca|digits|fashion-mnist [options]',
-        'Trains a VAE-family model, then reports MCC (ica, ppca) and collapse diagnostics.',
-        trainOptions,
-      ),
-    );
-    return;
-  }
+  const p = parseOrHelp(
+    argv,
+    trainOptions,
+    'genlab vae train --model vae|beta-vae|ivae|lidvae --data ica|ppca|digits|fashion-mnist [options]',
+    'Trains a VAE-family model, then reports MCC (ica, ppca) and collapse diagnostics.',
+  );
+  if (!p) return;
   const out = await trainCommand(p);
-  if (out === null) process.exitCode = 130;
+  if (out === null) process.exitCode = EXIT_INTERRUPTED;
   else report(p, out.result, out.lines);
 }
 
@@ -208,13 +196,13 @@ export function evalCommand(p: Parsed): VerbOutput {
 }
 
 async function evaluate(argv: string[]): Promise<void> {
-  const p = parse(argv, evalOptions);
-  if (p.values.help) {
-    process.stdout.write(
-      helpText('genlab vae eval <run> [options]', 'MCC and collapse diagnostics of a trained run.', evalOptions),
-    );
-    return;
-  }
+  const p = parseOrHelp(
+    argv,
+    evalOptions,
+    'genlab vae eval <run> [options]',
+    'MCC and collapse diagnostics of a trained run.',
+  );
+  if (!p) return;
   const out = evalCommand(p);
   report(p, out.result, out.lines);
 }
