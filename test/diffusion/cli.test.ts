@@ -4,9 +4,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadSafetensors } from '../../src/torch/safetensors.js';
 import { readPng } from '../../src/train/png.js';
-import { genlab, genlabAsync } from '../cli/helpers.js';
+import { assertResumeMatches, genlab, results } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genlab-vdm-'));
 const tiny = ['--width', '8', '--depth', '1', '--batch-size', '16', '--sample-steps', '4', '--time-samples', '1'];
@@ -54,39 +53,7 @@ test('train on a 2-D toy writes a scatter plot of samples; a bad option is a one
 test('SIGINT then --resume ends bit-identical to an uninterrupted run (learned schedule, variance objective)', async () => {
   const args = ['diffusion', 'train', '--steps', '60', '--seed', '3', '--threads', '1', ...tiny];
   args.push('--schedule', 'net', '--objective', 'variance', '--eval-every', '20');
-  const whole = join(tmp, 'whole');
-  assert.equal(genlab([...args, '--out', whole, '--quiet']).status, 0);
-
-  const cut = join(tmp, 'cut');
-  const child = genlabAsync([...args, '--out', cut]);
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (existsSync(join(cut, 'state.json'))) {
-        clearInterval(timer);
-        child.kill('SIGINT');
-        resolve();
-      }
-    }, 5);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error(`finished before it could be interrupted:\n${stderr}`));
-    });
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 130, stderr);
-  const stoppedAt = JSON.parse(readFileSync(join(cut, 'state.json'), 'utf8')).step;
-  assert.ok(stoppedAt < 60, `stopped at ${stoppedAt}`);
-
-  const resumed = genlab([...args, '--out', cut, '--resume', '--quiet']);
-  assert.equal(resumed.status, 0, resumed.stderr);
-  const a = loadSafetensors(join(whole, 'checkpoint.safetensors')).tensors;
-  const b = loadSafetensors(join(cut, 'checkpoint.safetensors')).tensors;
-  assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
-  for (const k of Object.keys(a)) assert.ok(a[k].equal(b[k]), `${k} differs after resume`);
-  const results = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  const [whole, cut] = [join(tmp, 'whole'), join(tmp, 'cut')];
+  await assertResumeMatches(args, whole, cut);
   assert.equal(results(cut).testBpd, results(whole).testBpd);
 });

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { flows } from '../../src/cli/flows.js';
-import { loadSafetensors } from '../../src/torch/safetensors.js';
-import { genlab } from '../cli/helpers.js';
+import { assertResumeMatchesInProcess, captureStdout, genlab, results } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genlab-flows-cli-'));
 const tiny = [
@@ -25,22 +24,7 @@ const tiny = [
 ];
 
 /** Runs a verb in this process; the synchronous verbs' stdout is captured and returned. */
-async function run(verb: string, args: string[]): Promise<string> {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  let pending: Promise<void>;
-  try {
-    pending = flows.verbs[verb].run(args);
-  } finally {
-    process.stdout.write = write;
-  }
-  await pending;
-  return out;
-}
+const run = (verb: string, args: string[]) => captureStdout(() => flows.verbs[verb].run(args));
 
 function pngSize(file: string): { width: number; height: number } {
   const b = readFileSync(file);
@@ -51,7 +35,7 @@ function pngSize(file: string): { width: number; height: number } {
 test('train, then eval reloads the checkpoint to the same bits/dim; sample/interpolate/manipulate write PNGs', async () => {
   const dir = join(tmp, 'glow');
   await run('train', [...tiny, '--steps', '20', '--out', dir, '--quiet']);
-  const summary = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  const summary = results(dir);
   assert.equal(summary.steps, 20);
   assert.equal(summary.bins, 17);
   assert.ok(summary.testBitsPerDim > 1 && summary.testBitsPerDim < 4.5, `${summary.testBitsPerDim}`);
@@ -73,30 +57,11 @@ test('train, then eval reloads the checkpoint to the same bits/dim; sample/inter
 
 test('SIGINT saves a checkpoint and --resume ends bit-identical to an uninterrupted run', async () => {
   const args = [...tiny, '--steps', '30', '--seed', '3', '--quiet'];
-  const whole = join(tmp, 'whole');
-  await run('train', [...args, '--out', whole]);
-
-  const cut = join(tmp, 'cut');
-  const timer = setInterval(() => {
-    if (existsSync(join(cut, 'state.json'))) {
-      clearInterval(timer);
-      process.emit('SIGINT');
-    }
-  }, 1);
-  await run('train', [...args, '--out', cut]);
-  clearInterval(timer);
-  assert.equal(process.exitCode, 130);
+  const [whole, cut] = [join(tmp, 'whole'), join(tmp, 'cut')];
+  await assertResumeMatchesInProcess((a) => run('train', a), args, whole, cut);
+  assert.equal(process.exitCode, 130, 'the interrupted run exits with 130');
   process.exitCode = 0;
-  const stoppedAt = JSON.parse(readFileSync(join(cut, 'state.json'), 'utf8')).step;
-  assert.ok(stoppedAt < 30, `stopped at ${stoppedAt}`);
-
-  await run('train', [...args, '--out', cut, '--resume']);
-  const a = loadSafetensors(join(whole, 'checkpoint.safetensors')).tensors;
-  const b = loadSafetensors(join(cut, 'checkpoint.safetensors')).tensors;
-  assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
-  for (const k of Object.keys(a)) assert.ok(a[k].equal(b[k]), `${k} differs after resume`);
-  const results = (d: string) => JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')).testBitsPerDim;
-  assert.equal(results(cut), results(whole));
+  assert.equal(results(cut).testBitsPerDim, results(whole).testBitsPerDim);
 });
 
 test('bad options give a one-line error and exit code 2', () => {

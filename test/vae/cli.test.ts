@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CliError, parse } from '../../src/cli/args.js';
 import { evalCommand, evalOptions, trainCommand, trainOptions } from '../../src/cli/vae.js';
-import { loadSafetensors } from '../../src/torch/safetensors.js';
+import { assertResumeMatchesInProcess } from '../cli/helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'genlab-vae-'));
 const train = (args: string[]) => trainCommand(parse([...args, '--quiet'], trainOptions));
@@ -66,25 +66,9 @@ test('an interrupted run resumes bit-identically (loader, annealing, binarisatio
     ['--model', 'vae', '--data', 'digits', '--latent', '3', '--hidden', '8', '--eval-n', '20', '--k', '2'],
   ]) {
     const common = [...args, '--steps', '30', '--batch-size', '16'];
-    const whole = join(tmp, `whole-${args[1]}`);
-    await train([...common, '--out', whole]);
-    const cut = join(tmp, `cut-${args[1]}`);
-    // Interrupt as soon as the first checkpoint (step 3) is on disk, as Ctrl-C would.
-    const timer = setInterval(() => {
-      if (existsSync(join(cut, 'state.json'))) {
-        clearInterval(timer);
-        process.emit('SIGINT');
-      }
-    }, 0);
-    const stopped = await train([...common, '--out', cut]);
-    clearInterval(timer);
+    const [whole, cut] = [join(tmp, `whole-${args[1]}`), join(tmp, `cut-${args[1]}`)];
+    // Interrupted as soon as the first checkpoint (step 3) is on disk, as Ctrl-C would.
+    const stopped = await assertResumeMatchesInProcess(train, common, whole, cut);
     assert.equal(stopped, null, 'the interrupted run reports nothing');
-    const at = JSON.parse(readFileSync(join(cut, 'state.json'), 'utf8')).step;
-    assert.ok(at < 30, `stopped at ${at}`);
-    await train([...common, '--out', cut, '--resume']);
-    const a = loadSafetensors(join(whole, 'checkpoint.safetensors')).tensors;
-    const b = loadSafetensors(join(cut, 'checkpoint.safetensors')).tensors;
-    assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
-    for (const k of Object.keys(a)) assert.ok(a[k].equal(b[k]), `${args[1]}: ${k} differs after resume`);
   }
 });
