@@ -8,10 +8,17 @@ namespace genlab {
 
 // ---- tensor slot table (slots.cc) ----
 // JS holds plain integer handles into this table; a handle of -1 marks a disposed tensor.
+// A handle made while a tidy() scope is open is scope-owned; one made outside every scope is
+// GC-owned, and only GC-owned handles' storages are reported to V8 as external memory.
 int32_t storeTensor(napi_env env, at::Tensor t);
 const at::Tensor& tensorAt(int32_t h);          // throws std::runtime_error on a bad handle
 bool validHandle(int32_t h);
 void releaseTensor(napi_env env, int32_t h);
+// The handle escaped every scope: the GC owns it now and its storage is reported. Idempotent.
+void escapeTensor(napi_env env, int32_t h);
+// Re-counts a handle after an operation may have changed its storage in place (set_, set_data,
+// resize_, out= arguments): bytes and V8 reports follow the storage it now has.
+void syncTensor(napi_env env, int32_t h);
 void registerSlotFunctions(Napi::Env env, Napi::Object exports);
 
 // ---- helpers ----

@@ -20,6 +20,7 @@ struct ArgInfo {
   bool optional;
   int n;  // fixed list length (int[2]), 0 when free
   bool hasDefault;
+  bool isWrite;  // Tensor(a!) or Tensor(a!)[]: the operator may change it in place
   c10::IValue defaultValue;
 };
 
@@ -29,6 +30,7 @@ struct OpInfo {
   std::vector<ArgInfo> args;
   size_t numReturns;
   bool returnsWrittenAlias;  // in-place and out= ops hand back an argument: no new handle needed
+  bool writesArgs;           // some argument isWrite: its handles are re-counted after the call
 };
 
 std::vector<OpInfo> ops;
@@ -78,6 +80,7 @@ ArgInfo describeArg(const c10::Argument& a) {
   if (a.real_type()->str().find("Dimname") != std::string::npos) info.kind = Kind::Unsupported;
   info.n = a.N() ? static_cast<int>(*a.N()) : 0;
   info.hasDefault = a.default_value().has_value();
+  info.isWrite = a.alias_info() != nullptr && a.alias_info()->isWrite();
   if (info.hasDefault) info.defaultValue = *a.default_value();
   return info;
 }
@@ -144,12 +147,17 @@ c10::Scalar scalarOf(napi_env env, napi_value v, const ArgInfo& a) {
   return c10::Scalar(d);
 }
 
+// Handles of the arguments the current call may change in place (see OpInfo::writesArgs). A plain
+// global like the slot table it indexes (thread_local costs a TLS lookup per access in an addon).
+std::vector<int32_t> written;
+
 const at::Tensor& tensorOf(napi_env env, napi_value v, const ArgInfo& a) {
   int32_t h;
   if (napi_get_value_int32(env, v, &h) != napi_ok) throw ArgError("argument '" + a.name + "' must be a Tensor");
   if (!validHandle(h)) {
     throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
   }
+  if (a.isWrite) written.push_back(h);
   return tensorAt(h);
 }
 
@@ -349,6 +357,7 @@ void pushArg(napi_env env, napi_value v, const ArgInfo& a) {
       if (!validHandle(h)) {
         throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
       }
+      if (a.isWrite) written.push_back(h);
       stack.emplace_back(tensorAt(h));
       return;
     }
@@ -385,9 +394,17 @@ napi_value Call(napi_env env, napi_callback_info info) {
   }
   const OpInfo& op = ops[id];
   stack.clear();
+  if (op.writesArgs) written.clear();  // only such operators push to it
+  // Before any new handle is stored: a storage the operator replaced must be un-counted first.
+  auto syncWritten = [env, &op]() {
+    if (op.writesArgs) {
+      for (int32_t h : written) syncTensor(env, h);
+    }
+  };
   try {
     for (size_t i = 0; i < op.args.size(); i++) pushArg(env, i + 1 < argc ? argv[i + 1] : nullptr, op.args[i]);
     op.handle.callBoxed(&stack);
+    syncWritten();
     napi_value result = nullptr;
     if (op.returnsWrittenAlias) {
       napi_get_undefined(env, &result);
@@ -402,9 +419,11 @@ napi_value Call(napi_env env, napi_callback_info info) {
     return result;
   } catch (const c10::Error& e) {
     stack.clear();
+    syncWritten();  // a failed out= call may already have resized its output
     throwJs(env, op.fullName + ": " + e.what_without_backtrace() + describeInputs(env, op, argc, argv));
   } catch (const std::exception& e) {
     stack.clear();
+    syncWritten();
     throwJs(env, op.fullName + ": " + e.what() + describeInputs(env, op, argc, argv));
   }
   return nullptr;
@@ -412,8 +431,11 @@ napi_value Call(napi_env env, napi_callback_info info) {
 
 int32_t registerOp(const c10::OperatorHandle& handle) {
   const auto& schema = handle.schema();
-  OpInfo info{handle, schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()), {}, schema.returns().size(), false};
-  for (const auto& a : schema.arguments()) info.args.push_back(describeArg(a));
+  OpInfo info{handle, schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()), {}, schema.returns().size(), false, false};
+  for (const auto& a : schema.arguments()) {
+    info.args.push_back(describeArg(a));
+    if (info.args.back().isWrite) info.writesArgs = true;
+  }
   bool allWrite = !schema.returns().empty();
   for (const auto& r : schema.returns()) {
     if (!r.alias_info() || !r.alias_info()->isWrite() || r.type()->kind() != c10::TypeKind::TensorType) allWrite = false;
@@ -527,6 +549,7 @@ Napi::Value ListSchemas(const Napi::CallbackInfo& info) {
 
 void registerOpFunctions(Napi::Env env, Napi::Object exports) {
   stack.reserve(64);
+  written.reserve(64);
   napi_value fn;
   napi_create_function(env, "call", NAPI_AUTO_LENGTH, Call, nullptr, &fn);
   exports.Set("call", fn);

@@ -1,4 +1,4 @@
-// A flat open-addressing map from storage to {references, bytes}: the slot table touches it on
+// A flat open-addressing map from storage to {references, bytes, ...}: the slot table touches it on
 // every tensor made and freed, and node-based maps cost an allocation each time.
 #pragma once
 #include <cstdint>
@@ -10,21 +10,22 @@ class StorageTable {
  public:
   struct Entry {
     const void* key = nullptr;
-    int64_t refs = 0;
+    int64_t refs = 0;    // handles counted against this storage
+    int64_t gcRefs = 0;  // of those, handles the garbage collector owns (escaped every scope)
     int64_t bytes = 0;
+    bool cpu = false;    // only CPU storages are reported to V8 as external memory
   };
 
   StorageTable() : entries_(1024) {}
 
-  /** The entry for key, inserted with zero refs when absent. */
+  /** The entry for key, inserted with zero refs (all fields zero) when absent. */
   Entry& at(const void* key) {
     if ((size_ + 1) * 4 > entries_.size() * 3) grow();
     size_t i = indexOf(key);
     while (entries_[i].key != nullptr && entries_[i].key != key) i = (i + 1) & mask();
     if (entries_[i].key == nullptr) {
+      entries_[i] = Entry{};
       entries_[i].key = key;
-      entries_[i].refs = 0;
-      entries_[i].bytes = 0;
       size_++;
     }
     return entries_[i];
@@ -74,9 +75,7 @@ class StorageTable {
     size_ = 0;
     for (const auto& e : old) {
       if (e.key == nullptr) continue;
-      Entry& n = at(e.key);
-      n.refs = e.refs;
-      n.bytes = e.bytes;
+      at(e.key) = e;
     }
   }
 

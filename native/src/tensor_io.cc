@@ -89,6 +89,7 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "setData", [](const Napi::CallbackInfo& info) -> Napi::Value {
     at::Tensor dst = tensorArg(info, 0);
     dst.set_data(tensorArg(info, 1));
+    syncTensor(info.Env(), handleArg(info, 0));  // dst's handles now hold src's storage
     return info.Env().Undefined();
   });
 }

@@ -11,7 +11,19 @@ export interface NativeAddon {
   listSchemas(): NativeSchema[];
   free(h: number): void;
   freeMany(hs: Int32Array, count: number): void;
-  memory(): { tensors: number; bytes: number; peakBytes: number; storages: number };
+  /** The handle escaped every scope: the garbage collector owns it and its storage is reported to V8. */
+  escape(h: number): void;
+  /** A one-element Int32Array the addon reads on every new tensor: the number of open tidy() scopes. */
+  scopeDepthCell(): Int32Array;
+  memory(): {
+    tensors: number;
+    bytes: number;
+    peakBytes: number;
+    storages: number;
+    gcTensors: number;
+    gcBytes: number;
+    v8ExternalBytes: number;
+  };
   resetPeak(): void;
   sameStorage(a: number, b: number): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;

@@ -3,6 +3,17 @@
 // A tensor made inside tidy() is freed when the scope ends unless it is returned or kept, so the hot
 // path pays only an array push. Only tensors that escape every scope are registered with the
 // FinalizationRegistry, which frees their libtorch memory if the program forgets them.
+//
+// Reporting to V8. The addon reports a storage's bytes with napi_adjust_external_memory only while the
+// garbage collector is responsible for a handle to it, i.e. exactly while the handle is registered
+// with the backstop (state 1 or 2 below):
+// - made outside every scope: reported from birth (the addon reads the scope depth from depthCell);
+// - made inside a scope: not reported. Returned from a nested tidy() it moves to the enclosing scope
+//   and stays unreported; it becomes reported when it leaves the outermost scope (returned from it)
+//   or is kept with keep();
+// - un-reported when freed (dispose, scope end, finalizer) or when an in-place operation replaces
+//   or resizes its storage.
+// Scope temporaries, freed deterministically, thus never make V8 run major collections that free nothing.
 import { N } from './native.js';
 
 /** What scopes need to know of a tensor. */
@@ -16,13 +27,28 @@ const backstop = new FinalizationRegistry<number>((h) => N.free(h));
 
 let scopes: Tracked[][] = [];
 let current: Tracked[] | null = null;
+/** Shared with the addon: always scopes.length. */
+const depthCell = N.scopeDepthCell();
+
+function setDepth(): void {
+  depthCell[0] = scopes.length;
+}
 
 function register(t: Tracked): void {
   t.state = 1;
   backstop.register(t, t.h, t);
 }
 
-/** Called for every new tensor object. */
+/** Hands a scope-owned tensor to the garbage collector: registered with the backstop, and reported. */
+function handToGc(t: Tracked): void {
+  register(t);
+  N.escape(t.h);
+}
+
+/**
+ * Called for every new tensor object, right after the addon made its handle (so in the same scope
+ * state: outside every scope the addon has already reported it).
+ */
 export function track(t: Tracked): void {
   if (current !== null) current.push(t);
   else register(t);
@@ -37,7 +63,7 @@ export function disposeTracked(t: Tracked): void {
 
 /** Keeps a tensor alive past every enclosing tidy(); it is then freed by dispose() or the backstop. */
 export function keepTracked(t: Tracked): void {
-  if (t.state === 0 && t.h >= 0) register(t);
+  if (t.state === 0 && t.h >= 0) handToGc(t);
   t.state = 2;
 }
 
@@ -51,7 +77,7 @@ function closeScope(list: Tracked[], survivors: Set<Tracked>): void {
     if (t.h < 0 || t.state !== 0) continue;
     if (survivors.has(t)) {
       if (current !== null) current.push(t);
-      else register(t);
+      else handToGc(t);
     } else {
       freeBuffer[n++] = t.h;
       t.h = -1;
@@ -85,6 +111,7 @@ export function setTensorPredicate(p: (v: unknown) => v is Tracked): void {
 export function tidy<T>(fn: () => T): T {
   const list: Tracked[] = [];
   scopes.push(list);
+  setDepth();
   const parent = current;
   current = list;
   let result: T;
@@ -93,17 +120,17 @@ export function tidy<T>(fn: () => T): T {
   } catch (e) {
     current = parent;
     scopes.pop();
+    setDepth();
     closeScope(list, new Set());
     throw e;
   }
+  current = parent;
+  scopes.pop();
+  setDepth();
   if (result instanceof Promise) {
-    current = parent;
-    scopes.pop();
     closeScope(list, new Set());
     throw new Error('tidy() takes a synchronous function; await outside it and tidy each step');
   }
-  current = parent;
-  scopes.pop();
   const survivors = new Set<Tracked>();
   collect(result, survivors, isTensorLike);
   closeScope(list, survivors);
@@ -128,6 +155,15 @@ export interface MemoryInfo {
   storages: number;
   /** Nesting depth of tidy() at the call. */
   scopeDepth: number;
+  /** Handles the garbage collector owns: made outside every scope, returned from the outermost one, or kept. */
+  gcTensors: number;
+  /** Bytes of the distinct CPU storages behind those handles: what genlab means V8 to count as external memory. */
+  gcBytes: number;
+  /**
+   * Net bytes actually passed to napi_adjust_external_memory. Reports are batched, so this trails
+   * gcBytes by under 1 MiB, and equals it (returns exactly to its start) when gcBytes is 0.
+   */
+  v8ExternalBytes: number;
 }
 
 export function memory(): MemoryInfo {
@@ -142,4 +178,5 @@ export function resetPeakMemory(): void {
 export function _resetScopes(): void {
   scopes = [];
   current = null;
+  setDepth();
 }
