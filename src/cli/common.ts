@@ -4,8 +4,7 @@ import type { Module } from '../nn/module.js';
 import { manualSeed } from '../torch/random.js';
 import { getNumThreads, setNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
-import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, restoreCheckpoint, type TrainingParts } from '../train/checkpoint.js';
+import { captureCheckpoint, checkpointPart, restoreCheckpoint, type TrainingParts } from '../train/checkpoint.js';
 import { type LoopResult, type LoopSpec, trainLoop } from '../train/loop.js';
 import { Run } from '../train/run.js';
 import { CliError, intOption, type OptionSpec, type Parsed } from './args.js';
@@ -69,13 +68,6 @@ export function loadFamilyRun(dir: string, family: string): Run {
     throw new CliError(`${dir} is not a ${family} run (family '${run.config.family}')`);
   }
   return run;
-}
-
-/** The tensors a checkpoint saved under `prefix` ('model.', 'ema.'), with the prefix taken off. */
-export function checkpointPart(tensors: Record<string, Tensor>, prefix: string): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
-  return out;
 }
 
 /** Loads the model weights of a run's checkpoint; the optimizer and loader state stay on disk. */

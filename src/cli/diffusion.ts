@@ -17,6 +17,7 @@ import { ones, zeros } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
 import { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
+import { checkpointPart } from '../train/checkpoint.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog, saveScatterSvg } from '../train/plot.js';
 import { Progress } from '../train/progress.js';
@@ -33,7 +34,6 @@ import {
   stringOption,
 } from './args.js';
 import {
-  checkpointPart,
   evalEveryOption,
   loadFamilyRun,
   note,

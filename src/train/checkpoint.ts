@@ -33,7 +33,8 @@ function prefixed(prefix: string, tensors: Record<string, Tensor>): Record<strin
   return out;
 }
 
-function strip(prefix: string, tensors: Record<string, Tensor>): Record<string, Tensor> {
+/** The tensors of one part of a checkpoint (e.g. prefix 'model.'), with the prefix removed. */
+export function checkpointPart(tensors: Record<string, Tensor>, prefix: string): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
   return out;
@@ -57,11 +58,11 @@ export function captureCheckpoint(step: number, parts: TrainingParts, extra: { [
 
 /** Restores what captureCheckpoint saved; returns the step to continue after. */
 export function restoreCheckpoint(ckpt: Checkpoint, parts: TrainingParts): number {
-  parts.model.loadStateDict(strip('model.', ckpt.tensors));
+  parts.model.loadStateDict(checkpointPart(ckpt.tensors, 'model.'));
   const meta = (ckpt.state.stateful ?? {}) as { [key: string]: { [key: string]: Json } };
   for (const [name, s] of Object.entries(parts.stateful ?? {})) {
     if (!meta[name]) throw new Error(`checkpoint has no state for '${name}'`);
-    s.loadStateDict({ tensors: strip(`${name}.`, ckpt.tensors), meta: meta[name] });
+    s.loadStateDict({ tensors: checkpointPart(ckpt.tensors, `${name}.`), meta: meta[name] });
   }
   const loaders = (ckpt.state.loaders ?? {}) as { [key: string]: Json };
   for (const [name, l] of Object.entries(parts.loaders ?? {})) {

@@ -13,7 +13,7 @@ import { cat, stack } from '../torch/functions.js';
 import { Generator, manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, restoreCheckpoint, type TrainingParts } from '../train/checkpoint.js';
+import { captureCheckpoint, checkpointPart, restoreCheckpoint, type TrainingParts } from '../train/checkpoint.js';
 import { saveImageGrid } from '../train/images.js';
 import { type LoopResult, trainLoop } from '../train/loop.js';
 import { plotRunLog } from '../train/plot.js';
@@ -343,9 +343,7 @@ export function loadRunModel(
   const model = new VAE(modelConfig(cfg, data));
   tidy(() => {
     const { tensors } = run.loadCheckpoint();
-    const own: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(tensors)) if (k.startsWith('model.')) own[k.slice(6)] = v;
-    model.loadStateDict(own);
+    model.loadStateDict(checkpointPart(tensors, 'model.'));
   });
   return { cfg, data, model, run };
 }
