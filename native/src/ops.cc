@@ -345,7 +345,9 @@ std::string describeInputs(napi_env env, const OpInfo& op, size_t argc, napi_val
   return s.empty() ? "" : " [" + s + "]";
 }
 
-thread_local std::vector<c10::IValue> stack;
+// The reused argument stack. A plain global, like the slot table: the addon runs on the main JS
+// thread only, and thread_local would cost a TLS lookup on every access from a shared object.
+std::vector<c10::IValue> stack;
 // napi_get_cb_info pads argv with undefined up to the capacity it is given, so keep that small
 // and fall back to a bigger buffer for the few operators with many arguments.
 constexpr size_t kFastArgs = 16;
