@@ -127,7 +127,7 @@ def main():
     n = len(raw) // 64
     images = torch.frombuffer(bytearray(raw), dtype=torch.uint8).reshape(n, 1, 8, 8).float() / (cfg["levels"] - 1)
     net = UNet(1, cfg["width"], cfg["depth"], cfg["fourier"])
-    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"])
+    opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], foreach=cfg.get("foreach"))
     bs = cfg["batchSize"]
     gen = torch.Generator().manual_seed(cfg["seed"])
 
