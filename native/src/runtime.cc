@@ -17,6 +17,37 @@ void ensureDefault() {
   if (generators.empty()) generators.push_back(at::detail::getDefaultCPUGenerator());
 }
 
+// at::set_num_threads sizes OpenMP (and MKL) but not OpenBLAS, whose pthread build keeps its own
+// worker per core. Those workers spin on sched_yield between BLAS calls, so with one libtorch
+// thread a second core still burns (measured: 40% of the quickstart's CPU samples). Only an
+// OpenBLAS already loaded by libtorch is touched; other BLAS libraries have no such symbol.
+using BlasThreadsSetter = void (*)(int);
+using BlasThreadsGetter = int (*)();
+
+void* openBlas() {
+  static void* handle = [] {
+    for (const char* name : {"libopenblas.so.0", "libopenblasp.so.0", "libopenblaso.so.0"}) {
+      if (void* h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD)) return h;
+    }
+    return static_cast<void*>(nullptr);
+  }();
+  return handle;
+}
+
+void setBlasThreads(int n) {
+  if (void* h = openBlas()) {
+    if (auto set = reinterpret_cast<BlasThreadsSetter>(dlsym(h, "openblas_set_num_threads"))) set(n);
+  }
+}
+
+/** OpenBLAS's thread count, or 0 when libtorch does not use OpenBLAS. */
+int blasThreads() {
+  if (void* h = openBlas()) {
+    if (auto get = reinterpret_cast<BlasThreadsGetter>(dlsym(h, "openblas_get_num_threads"))) return get();
+  }
+  return 0;
+}
+
 }  // namespace
 
 at::Generator generatorAt(int32_t id) {
@@ -28,6 +59,7 @@ at::Generator generatorAt(int32_t id) {
 }
 
 void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
+  setBlasThreads(at::get_num_threads());
   exportFn(env, exports, "manualSeed", [](const Napi::CallbackInfo& info) -> Napi::Value {
     ensureDefault();
     uint64_t seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
@@ -84,6 +116,7 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
     int n = info[0].As<Napi::Number>().Int32Value();
     if (n < 1) throw std::runtime_error("thread count must be at least 1");
     at::set_num_threads(n);
+    setBlasThreads(n);
     return info.Env().Undefined();
   });
   exportFn(env, exports, "getNumThreads", [](const Napi::CallbackInfo& info) -> Napi::Value {
@@ -100,6 +133,7 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
     Dl_info dl;
     if (dladdr(reinterpret_cast<void*>(&at::show_config), &dl) && dl.dli_fname) o.Set("library", dl.dli_fname);
     o.Set("parallel", at::get_parallel_info());
+    o.Set("blasThreads", blasThreads());
     return o;
   });
 }

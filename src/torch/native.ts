@@ -77,7 +77,14 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaDeviceCount(): number;
-  runtimeInfo(): { builtAgainst: string; config: string; library?: string; parallel: string };
+  runtimeInfo(): {
+    builtAgainst: string;
+    config: string;
+    library?: string;
+    parallel: string;
+    /** OpenBLAS's thread count, kept equal to libtorch's; 0 when libtorch uses another BLAS. */
+    blasThreads: number;
+  };
 }
 
 export interface NativeArg {

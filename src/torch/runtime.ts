@@ -1,6 +1,7 @@
 // Threads, devices and facts about the running libtorch.
 import { N } from './native.js';
 
+/** libtorch's intra-op threads; OpenBLAS, when libtorch uses it, gets the same count. */
 export function setNumThreads(n: number): void {
   N.setNumThreads(n);
 }
@@ -17,7 +18,12 @@ export const cuda = {
   },
 };
 
-export function runtimeInfo(): { torchVersion: string; library?: string; threads: number } {
+export function runtimeInfo(): { torchVersion: string; library?: string; threads: number; blasThreads: number } {
   const info = N.runtimeInfo();
-  return { torchVersion: info.builtAgainst, library: info.library, threads: N.getNumThreads() };
+  return {
+    torchVersion: info.builtAgainst,
+    library: info.library,
+    threads: N.getNumThreads(),
+    blasThreads: info.blasThreads,
+  };
 }
