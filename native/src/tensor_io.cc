@@ -55,6 +55,16 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
     if (t.numel() != 1) throw std::runtime_error("a tensor with " + std::to_string(t.numel()) + " elements cannot be converted to a number");
     at::Scalar s = t.item();
     if (s.isBoolean()) return Napi::Boolean::New(info.Env(), s.toBool());
+    if (s.isIntegral(false)) {
+      // A JS number holds integers exactly only up to 2^53; refuse rather than round.
+      const int64_t v = s.toLong();
+      constexpr int64_t kMaxSafe = (int64_t{1} << 53) - 1;
+      if (v > kMaxSafe || v < -kMaxSafe) {
+        throw std::runtime_error("item(): the integer " + std::to_string(v) +
+                                 " is beyond 2^53 - 1, where JS numbers lose digits; toTypedArray() gives it exactly");
+      }
+      return Napi::Number::New(info.Env(), static_cast<double>(v));
+    }
     return Napi::Number::New(info.Env(), s.toDouble());
   });
   exportFn(env, exports, "shape", [](const Napi::CallbackInfo& info) -> Napi::Value {

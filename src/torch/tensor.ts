@@ -138,12 +138,15 @@ export class Tensor implements Tracked {
     }
     return viewBytes(N.toBuffer(this.h), d);
   }
-  /** Nested JS arrays of numbers (booleans for bool tensors); a number for a 0-d tensor. */
+  /**
+   * Nested JS arrays of numbers (booleans for bool tensors); a number for a 0-d tensor. Throws on
+   * int64 values beyond 2^53, which numbers cannot hold exactly (toTypedArray() gives BigInts).
+   */
   toArray(): NestedArray {
     const flat = this.toTypedArray();
     const isBool = this.dtype === 'bool';
     const values: (number | boolean)[] = Array.from(flat as ArrayLike<number | bigint>, (v) =>
-      isBool ? v !== 0 : Number(v),
+      isBool ? v !== 0 : typeof v === 'bigint' ? safeNumber(v) : v,
     );
     const shape = this.shape;
     if (shape.length === 0) return values[0];
@@ -155,7 +158,7 @@ export class Tensor implements Tracked {
     };
     return build(0);
   }
-  /** The value of a one-element tensor; bool tensors give 0 or 1. */
+  /** The value of a one-element tensor; bool tensors give 0 or 1. Throws on int64 values beyond 2^53. */
   item(): number {
     return Number(N.item(this.h));
   }
@@ -698,4 +701,14 @@ function flatShape(args: number[] | [number[]]): number[] {
 let formatHook: (t: Tensor) => string = (t) => `Tensor(${N.describe(t.h)})`;
 export function setFormatter(f: (t: Tensor) => string): void {
   formatHook = f;
+}
+
+/** A BigInt as a number, refusing values a number cannot hold exactly. */
+function safeNumber(v: bigint): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(
+      `toArray(): the integer ${v} is beyond 2^53 - 1, where JS numbers lose digits; toTypedArray() gives it exactly`,
+    );
+  }
+  return Number(v);
 }

@@ -257,3 +257,16 @@ test('autograd: backward, grad fields, leaves and retainGrad', () => {
   const unused = torch.ones([1], { requiresGrad: true });
   assert.deepEqual(torch.grad(w.sum(), [w, unused], { allowUnused: true })[1], null);
 });
+
+test('int64 values reach JS exactly or not at all', () => {
+  torch.tidy(() => {
+    const safe = 2n ** 53n - 1n;
+    const big = torch.tensor(new BigInt64Array([safe, safe + 2n, -(safe + 2n)]));
+    assert.equal(big.select(0, 0).item(), Number(safe));
+    assert.throws(() => big.select(0, 1).item(), /9007199254740993 is beyond 2\^53 - 1/);
+    assert.throws(() => big.select(0, 2).item(), /-9007199254740993 is beyond/);
+    assert.throws(() => big.toArray(), /toArray\(\): the integer 9007199254740993 is beyond/);
+    assert.deepEqual([...(big.toTypedArray() as BigInt64Array)], [safe, safe + 2n, -(safe + 2n)]);
+    assert.deepEqual(big.narrow(0, 0, 1).toArray(), [Number(safe)]);
+  });
+});
