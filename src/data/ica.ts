@@ -35,7 +35,7 @@ export interface IcaOptions {
   condThreshold?: number;
   /** Random matrices drawn to set the default threshold (default 10,000). */
   condSamples?: number;
-  /** Use one matrix for every hidden layer, as the reference code's default data set does (default false). */
+  /** Reuse one matrix across layers, as the reference code's SyntheticDataset does: the first for every layer when dataDim = dim, else a second square one after the first layer (default false). */
   repeatMatrix?: boolean;
   /** Segment means U(−5, 5) instead of 0 (default false). */
   uncentered?: boolean;
@@ -174,7 +174,10 @@ export function makeNonlinearIca(opts: IcaOptions = {}): IcaData {
     for (let layer = 0; layer < o.layers; layer++) {
       const rows = layer === 0 ? o.dim : o.dataDim;
       let a: Tensor;
-      if (o.repeatMatrix && layer > 1) a = mixing[1];
+      // The reference reuses its first matrix for every layer when the dimensions agree, else a second
+      // square one for every layer after the first.
+      const reuse = o.dataDim === o.dim ? 0 : 1;
+      if (o.repeatMatrix && layer > reuse) a = mixing[reuse];
       else {
         const key = `${rows}x${o.dataDim}`;
         let threshold = o.condThreshold ?? thresholdCache.get(key);

@@ -68,3 +68,22 @@ test('ICA data: the mixing is nonlinear, Laplace sources have unit variance befo
   assert.throws(() => makeNonlinearIca({ dim: 5, dataDim: 3 }), /dataDim/);
   assert.throws(() => makeNonlinearIca({ scaleRange: [0, 1] }), /scaleRange/);
 });
+
+test('ICA data: repeatMatrix reuses the first matrix for every layer when dataDim = dim, as the reference', () => {
+  const sq = makeNonlinearIca({ segments: 2, perSegment: 50, repeatMatrix: true, seed: 4, condSamples: 200 });
+  assert.equal(sq.mixing.length, 3);
+  assert.ok(sq.mixing[1] === sq.mixing[0] && sq.mixing[2] === sq.mixing[0]);
+  assert.equal(sq.conditions.length, 1);
+  const wide = makeNonlinearIca({
+    segments: 2,
+    perSegment: 50,
+    dataDim: 7,
+    repeatMatrix: true,
+    seed: 4,
+    condSamples: 200,
+  });
+  assert.deepEqual(wide.mixing[0].shape, [5, 7]);
+  assert.ok(wide.mixing[2] === wide.mixing[1] && wide.mixing[1] !== wide.mixing[0]);
+  sq.dispose();
+  wide.dispose();
+});
