@@ -23,7 +23,7 @@ import type { BrenierDecoderOptions } from './brenier.js';
 import { loadVaeData, oneHot, prepareBatch, type VaeData } from './data.js';
 import { type CollapseReport, collapseDiagnostics } from './diagnostics.js';
 import type { LikelihoodKind } from './likelihoods.js';
-import { annealWeights, type ModelKind, VAE, type VaeConfig } from './model.js';
+import { type AnnealWeights, annealWeights, type ModelKind, VAE, type VaeConfig } from './model.js';
 import type { Activation } from './nets.js';
 import type { PpcaOptions } from './synthetic.js';
 
@@ -39,6 +39,10 @@ export interface VaeRunConfig {
   activation: Activation;
   slope: number;
   xavier: boolean;
+  /** With xavier, zero the biases too (default true; ilkhem/iVAE keeps PyTorch's default biases). */
+  zeroBias?: boolean;
+  /** Separate mean and log-variance encoder networks, as ilkhem/iVAE (default false). */
+  splitEncoder?: boolean;
   beta: number;
   /** Gaussian likelihood: fixed variance or 'learned'. */
   variance: number | 'learned';
@@ -54,6 +58,8 @@ export interface VaeRunConfig {
   k: number;
   /** Train with the annealed, reweighted ELBO of iVAE's reference code (see annealWeights). */
   anneal: boolean;
+  /** Without annealing: constant weights of the reweighted objective (ilkhem/iVAE's runner uses a 100, b 1, c 0, d 10); unset gives the plain ELBO. */
+  weights?: AnnealWeights;
   ica?: IcaOptions;
   ppca?: PpcaOptions;
   brenier?: BrenierDecoderOptions;
@@ -120,6 +126,8 @@ export function modelConfig(cfg: VaeRunConfig, data: VaeData): VaeConfig {
     activation: cfg.activation,
     slope: cfg.slope,
     xavier: cfg.xavier,
+    zeroBias: cfg.zeroBias,
+    splitEncoder: cfg.splitEncoder,
     likelihood: cfg.likelihood,
     variance: cfg.variance,
     levels: data.levels,
@@ -179,7 +187,9 @@ export function buildExperiment(cfg: VaeRunConfig, data = loadRunData(cfg)): Exp
         // The schedule's step count is checkpointed, so the annealing resumes where it stopped.
         const t = cfg.anneal
           ? model.annealedLoss(x, u, annealWeights(schedule.lastEpoch, cfg.steps, a0, cfg.beta), data.train.length)
-          : model.forward(x, u);
+          : cfg.weights
+            ? model.annealedLoss(x, u, cfg.weights, data.train.length)
+            : model.forward(x, u);
         t.loss.backward();
         optimizer.step();
         schedule.step();

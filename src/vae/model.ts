@@ -26,6 +26,10 @@ export interface VaeConfig {
   slope?: number;
   /** Xavier init (iVAE's code) instead of PyTorch's default. */
   xavier?: boolean;
+  /** With xavier, zero the biases too (default true). */
+  zeroBias?: boolean;
+  /** Separate networks for the encoder's mean and log-variance, as ilkhem/iVAE (default false: one network, two heads). */
+  splitEncoder?: boolean;
   likelihood: LikelihoodKind;
   /** Gaussian likelihood: a fixed variance, or 'learned'. */
   variance?: number | 'learned';
@@ -94,6 +98,8 @@ export class ConditionalPrior extends Module<[Tensor], Tensor> {
 
 export class VAE extends Module<[Tensor, Tensor?], ElboTerms> {
   readonly encoder: MLP;
+  /** The log-variance network when the encoder is split (then `encoder` gives the mean only). */
+  readonly encoderLogVar: MLP | null;
   readonly decoder: Module<[Tensor], Tensor>;
   readonly likelihood: Likelihood;
   readonly prior: ConditionalPrior | null;
@@ -104,12 +110,23 @@ export class VAE extends Module<[Tensor, Tensor?], ElboTerms> {
   constructor(readonly config: VaeConfig) {
     super();
     const { dataDim, latentDim } = config;
-    const mlp = { hidden: config.hidden, activation: config.activation, slope: config.slope, xavier: config.xavier };
+    const mlp = {
+      hidden: config.hidden,
+      activation: config.activation,
+      slope: config.slope,
+      xavier: config.xavier,
+      zeroBias: config.zeroBias,
+    };
     this.latentDim = latentDim;
     this.auxDim = config.model === 'ivae' ? (config.auxDim ?? 0) : 0;
     if (config.model === 'ivae' && this.auxDim < 1) throw new Error('iVAE needs auxDim ≥ 1 (the size of u)');
     this.beta = config.beta ?? (config.model === 'beta-vae' ? 4 : 1);
-    this.encoder = this.registerModule('encoder', new MLP(dataDim + this.auxDim, 2 * latentDim, mlp));
+    const split = config.splitEncoder ?? false;
+    this.encoder = this.registerModule('encoder', new MLP(dataDim + this.auxDim, (split ? 1 : 2) * latentDim, mlp));
+    this.encoderLogVar = this.registerModule(
+      'encoderLogVar',
+      split ? new MLP(dataDim + this.auxDim, latentDim, mlp) : null,
+    );
     this.decoder = this.registerModule(
       'decoder',
       config.model === 'lidvae'
@@ -129,7 +146,9 @@ export class VAE extends Module<[Tensor, Tensor?], ElboTerms> {
   /** q(z|x) or, for the iVAE, q(z|x,u): a diagonal Gaussian. */
   encode(x: Tensor, u?: Tensor): Posterior {
     const input = this.prior ? cat([x, this.requireU(u)], 1) : x;
-    const [mean, logVar] = this.encoder.forward(input).chunk(2, 1);
+    const [mean, logVar] = this.encoderLogVar
+      ? [this.encoder.forward(input), this.encoderLogVar.forward(input)]
+      : this.encoder.forward(input).chunk(2, 1);
     // Bounded log-variances keep exp() finite early in training.
     return { mean, logVar: logVar.clamp(-30, 20) };
   }

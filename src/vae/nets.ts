@@ -35,8 +35,10 @@ export interface MlpOptions {
   hidden: number[];
   activation?: Activation;
   slope?: number;
-  /** Xavier-uniform weights and zero biases (iVAE's init) instead of PyTorch's default. */
+  /** Xavier-uniform weights (iVAE's init) instead of PyTorch's default. */
   xavier?: boolean;
+  /** With `xavier`, also zero the biases (default true); ilkhem/iVAE keeps PyTorch's default biases. */
+  zeroBias?: boolean;
 }
 
 /** Linear layers with a nonlinearity between them (none after the last). */
@@ -59,7 +61,7 @@ export class MLP extends Module<[Tensor], Tensor> {
       const layer = new Linear(sizes[i], sizes[i + 1]);
       if (opts.xavier) {
         init.xavierUniform_(layer.weight);
-        init.zeros_(layer.bias!);
+        if (opts.zeroBias ?? true) init.zeros_(layer.bias!);
       }
       this.layers.append(layer);
     }

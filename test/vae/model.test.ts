@@ -136,3 +136,32 @@ test('training steps of every model keep the live tensor count flat', () => {
     torch.dispose([x, u]);
   }
 });
+
+test('reference-style options: split encoder, Xavier with default biases', () => {
+  torch.manualSeed(11);
+  const split = new VAE(small('ivae', { auxDim: 3, splitEncoder: true, xavier: true, zeroBias: false }));
+  const shared = new VAE(small('ivae', { auxDim: 3, xavier: true }));
+  try {
+    assert.ok(split.encoderLogVar !== null && shared.encoderLogVar === null);
+    assert.equal(split.encoder.outFeatures, 2);
+    assert.equal(shared.encoder.outFeatures, 4);
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        const x = torch.randn([5, 6]);
+        const u = torch.eye(3).repeat(2, 1).narrow(0, 0, 5);
+        const q = split.encode(x, u);
+        assert.deepEqual(q.mean.shape, [5, 2]);
+        assert.deepEqual(q.logVar.shape, [5, 2]);
+        // The log-variance comes from its own network.
+        const direct = split.encoderLogVar!.forward(torch.cat([x, u], 1));
+        assert.ok(direct.equal(q.logVar));
+        const nonzero = (m: VAE) => m.encoder.layers.at(0).bias!.abs().sum().item() > 0;
+        assert.ok(nonzero(split), 'zeroBias false keeps the default biases');
+        assert.ok(!nonzero(shared), 'Xavier init zeroes the biases by default');
+      }),
+    );
+  } finally {
+    split.dispose();
+    shared.dispose();
+  }
+});
