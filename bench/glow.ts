@@ -1,6 +1,7 @@
 // npm run bench:glow — Glow training steps, genlab against the same model in PyTorch (bench/glow.py).
 //   npx tsx bench/glow.ts            speed: median Adam step (dequantise, log p, bits/dim, backward,
 //                                    clip, update) on two Glows, alternating rounds, pinned to one core
+//                                    (--rounds N; --only digits|fashion times one and writes nothing)
 //   npx tsx bench/glow.ts results    trains Glow on digits and fashion-mnist through `genlab flows`,
 //                                    then writes results/glow.md and results/glow-*.png
 //                                    (--reuse: keep finished runs, redo evaluation and pictures)
@@ -129,23 +130,27 @@ function speed(): void {
   pinToOneCore(import.meta.url);
   const threads = Number(argValue('threads', '1'));
   const rounds = Number(argValue('rounds', '5'));
+  // --only digits (or fashion) times one model; the results file is then left alone.
+  const only = argValue('only', '');
+  const workloads = WORKLOADS.filter((w) => only === '' || w.name === only);
+  if (workloads.length === 0) throw new Error(`--only: no workload named '${only}'`);
   torch.setNumThreads(threads);
   const script = fileURLToPath(new URL('./glow.py', import.meta.url));
   const series = (keys: string[]) =>
-    Object.fromEntries(WORKLOADS.flatMap((w) => keys.map((k) => [`${w.name}${k}`, []]))) as Record<string, number[]>;
+    Object.fromEntries(workloads.flatMap((w) => keys.map((k) => [`${w.name}${k}`, []]))) as Record<string, number[]>;
   const ours = series(['', 'Cpu']);
   const theirs = series(['', 'Cpu', 'Foreach', 'ForeachCpu']);
   let version = '';
   for (let r = 0; r < rounds; r++) {
-    for (const w of WORKLOADS) {
+    for (const w of workloads) {
       const t = stepTimes(w);
       ours[w.name].push(t.wall);
       ours[`${w.name}Cpu`].push(t.cpu);
     }
-    const py = runPython(script, [String(threads), JSON.stringify(WORKLOADS)]);
+    const py = runPython(script, [String(threads), JSON.stringify(workloads)]);
     version = String(py.torch);
     for (const k of Object.keys(theirs)) theirs[k].push(Number(py[k]));
-    const line = WORKLOADS.map(
+    const line = workloads.map(
       (w) => `${w.name} ${(ours[w.name][r] * 1e3).toFixed(1)} vs ${(theirs[w.name][r] * 1e3).toFixed(1)} ms`,
     );
     process.stderr.write(`round ${r + 1}/${rounds}: ${line.join(', ')}\n`);
@@ -158,7 +163,7 @@ function speed(): void {
     target: 1.05,
     unit: 'ms',
   });
-  const rows: Row[] = WORKLOADS.flatMap((w) => [
+  const rows: Row[] = workloads.flatMap((w) => [
     row(w, '', '', 'wall-clock'),
     row(w, 'Cpu', 'Cpu', 'process CPU time'),
     row(w, '', 'Foreach', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
@@ -166,7 +171,7 @@ function speed(): void {
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, median over ${rounds} alternating rounds of each side's median step. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
   console.log(`${head}\n\n${ratioTable(rows)}`);
-  writeSection('Speed against PyTorch', `${head}\n\n${ratioTable(rows)}`);
+  if (only === '') writeSection('Speed against PyTorch', `${head}\n\n${ratioTable(rows)}`);
 }
 
 /** Runs a `genlab flows` verb in this process; returns what it printed with --json. */
