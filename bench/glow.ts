@@ -170,8 +170,16 @@ function speed(): void {
   ]);
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, median over ${rounds} alternating rounds of each side's median step. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
-  console.log(`${head}\n\n${ratioTable(rows)}`);
-  if (only === '') writeSection('Speed against PyTorch', `${head}\n\n${ratioTable(rows)}`);
+  // The spread of the per-round ratios shows how far the machine's drift reaches into the medians.
+  const spread = workloads
+    .map((w) => {
+      const ratios = ours[w.name].map((g, r) => g / theirs[w.name][r]).sort((a, b) => a - b);
+      return `${w.name} ${ratios[0].toFixed(3)}–${ratios[ratios.length - 1].toFixed(3)}`;
+    })
+    .join(', ');
+  const body = `${head}\n\n${ratioTable(rows)}\n\nRatio of each round's wall-clock medians, lowest to highest: ${spread}.`;
+  console.log(body);
+  if (only === '') writeSection('Speed against PyTorch', body);
 }
 
 /** Runs a `genlab flows` verb in this process; returns what it printed with --json. */
