@@ -6,6 +6,7 @@
 //                                    then writes results/glow.md and results/glow-*.png
 //                                    (--reuse: keep finished runs, redo evaluation and pictures)
 // Each mode rewrites its own section of results/glow.md.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +127,26 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/**
+ * One round of genlab's side in a fresh process, as each of PyTorch's rounds is: a process that
+ * has already trained the other models carries their heap and allocator state into the timing.
+ */
+function genlabRound(workloads: Workload[], threads: number): Record<string, { wall: number; cpu: number }> {
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), 'round', String(threads), JSON.stringify(workloads)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0) throw new Error(`genlab round failed: ${r.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** The child side of genlabRound: times each workload and prints one JSON object. */
+function round(threads: number, workloads: Workload[]): void {
+  torch.setNumThreads(threads);
+  console.log(JSON.stringify(Object.fromEntries(workloads.map((w) => [w.name, stepTimes(w)]))));
+}
+
 function speed(): void {
   pinToOneCore(import.meta.url);
   const threads = Number(argValue('threads', '1'));
@@ -134,7 +155,6 @@ function speed(): void {
   const only = argValue('only', '');
   const workloads = WORKLOADS.filter((w) => only === '' || w.name === only);
   if (workloads.length === 0) throw new Error(`--only: no workload named '${only}'`);
-  torch.setNumThreads(threads);
   const script = fileURLToPath(new URL('./glow.py', import.meta.url));
   const series = (keys: string[]) =>
     Object.fromEntries(workloads.flatMap((w) => keys.map((k) => [`${w.name}${k}`, []]))) as Record<string, number[]>;
@@ -142,10 +162,10 @@ function speed(): void {
   const theirs = series(['', 'Cpu', 'Foreach', 'ForeachCpu']);
   let version = '';
   for (let r = 0; r < rounds; r++) {
+    const t = genlabRound(workloads, threads);
     for (const w of workloads) {
-      const t = stepTimes(w);
-      ours[w.name].push(t.wall);
-      ours[`${w.name}Cpu`].push(t.cpu);
+      ours[w.name].push(t[w.name].wall);
+      ours[`${w.name}Cpu`].push(t[w.name].cpu);
     }
     const py = runPython(script, [String(threads), JSON.stringify(workloads)]);
     version = String(py.torch);
@@ -169,7 +189,7 @@ function speed(): void {
     row(w, '', 'Foreach', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
   ]);
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, median over ${rounds} alternating rounds of each side's median step. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
+  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, median over ${rounds} alternating rounds of each side's median step, each round a fresh process on both sides. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
   // The spread of the per-round ratios shows how far the machine's drift reaches into the medians.
   const spread = workloads
     .map((w) => {
@@ -264,4 +284,5 @@ async function results(): Promise<void> {
 }
 
 if (process.argv[2] === 'results') await results();
+else if (process.argv[2] === 'round') round(Number(process.argv[3]), JSON.parse(process.argv[4]));
 else speed();
