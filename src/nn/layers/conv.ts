@@ -68,11 +68,12 @@ export class Conv2d extends Module<[Tensor], Tensor> {
   }
 
   forward(x: Tensor): Tensor {
-    const conv = { bias: this.bias, stride: this.stride, dilation: this.dilation, groups: this.groups };
-    if (this.paddingMode === 'zeros') return F.conv2d(x, this.weight, { ...conv, padding: this.padding });
+    const { bias, stride, dilation, groups } = this;
+    if (this.paddingMode === 'zeros')
+      return F.conv2d(x, this.weight, { bias, stride, padding: this.padding, dilation, groups });
     const padded = F.pad(x, this.explicitPadding(), { mode: this.paddingMode });
     try {
-      return F.conv2d(padded, this.weight, { ...conv, padding: 0 });
+      return F.conv2d(padded, this.weight, { bias, stride, padding: 0, dilation, groups });
     } finally {
       padded.dispose();
     }
