@@ -175,11 +175,16 @@ function speed(): void {
     );
     process.stderr.write(`round ${r + 1}/${rounds}: ${line.join(', ')}\n`);
   }
+  // Rounds alternate, so each round's pair ran under about the same load on this shared host; the
+  // median of the paired ratios is steadier than the ratio of the two medians, which can pair a
+  // genlab round from a slow spell with a PyTorch round from a fast one.
+  const pairedRatios = (a: number[], b: number[]) => a.map((x, r) => x / b[r]);
   const row = (w: Workload, ourKey: string, theirKey: string, what: string): Row => ({
     key: theirKey,
     name: `Glow training step, ${what}: ${w.label}`,
     genlab: median(ours[`${w.name}${ourKey}`]),
     pytorch: median(theirs[`${w.name}${theirKey}`]),
+    ratio: median(pairedRatios(ours[`${w.name}${ourKey}`], theirs[`${w.name}${theirKey}`])),
     target: 1.05,
     unit: 'ms',
   });
@@ -189,11 +194,11 @@ function speed(): void {
     row(w, '', 'Foreach', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
   ]);
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, median over ${rounds} alternating rounds of each side's median step, each round a fresh process on both sides. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
+  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, ${rounds} alternating rounds, each a fresh process on both sides; times are the median over rounds of each side's median step, and the ratio is the median over rounds of that round's genlab/PyTorch ratio. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
   // The spread of the per-round ratios shows how far the machine's drift reaches into the medians.
   const spread = workloads
     .map((w) => {
-      const ratios = ours[w.name].map((g, r) => g / theirs[w.name][r]).sort((a, b) => a - b);
+      const ratios = pairedRatios(ours[w.name], theirs[w.name]).sort((a, b) => a - b);
       return `${w.name} ${ratios[0].toFixed(3)}–${ratios[ratios.length - 1].toFixed(3)}`;
     })
     .join(', ');
