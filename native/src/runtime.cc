@@ -19,7 +19,7 @@ void ensureDefault() {
 
 // at::set_num_threads sizes OpenMP (and MKL) but not OpenBLAS, whose pthread build keeps its own
 // worker per core. Those workers spin on sched_yield between BLAS calls, so with one libtorch
-// thread a second core still burns (measured: 40% of the quickstart's CPU samples). Only an
+// thread a second core still burns (measured: a sixth of a short VDM run's CPU samples). Only an
 // OpenBLAS already loaded by libtorch is touched; other BLAS libraries have no such symbol.
 using BlasThreadsSetter = void (*)(int);
 using BlasThreadsGetter = int (*)();
