@@ -21,6 +21,7 @@ import { commonOptions, floatOption, intOption, parseOrHelp, stringOption } from
 import {
   evalEveryOption,
   firstPositional,
+  loadFamilyRun,
   loadModelWeights,
   note,
   openRunFolder,
@@ -137,7 +138,7 @@ async function train(argv: string[]): Promise<void> {
 }
 
 function loadRunNet(dir: string): { run: Run; net: ClassifierNet; data: string; root?: string } {
-  const run = Run.load(dir);
+  const run = loadFamilyRun(dir, 'classifier');
   const data = String(run.config.data);
   const root = (run.config.root as string) || undefined;
   const trainSet = loadDataset(data, { root, split: 'test' });

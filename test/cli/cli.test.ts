@@ -90,6 +90,17 @@ test('a truncated checkpoint gives a one-line error naming the file', () => {
   oneLineError(genlab(['classifier', 'eval', run]), /checkpoint\.safetensors/);
 });
 
+test("another family's run folder gives a one-line error naming the family", () => {
+  const run = join(tmp, 'not-a-classifier');
+  const r = genlab(['classifier', 'train', '--data', 'digits', '--steps', '2', '--out', run, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  const config = join(run, 'config.json');
+  writeFileSync(config, readFileSync(config, 'utf8').replace('"family": "classifier"', '"family": "vae"'));
+  for (const verb of ['eval', 'export']) {
+    oneLineError(genlab(['classifier', verb, run]), /is not a classifier run \(family 'vae'\)/);
+  }
+});
+
 test('SIGINT saves a checkpoint and --resume ends bit-identical to an uninterrupted run', async () => {
   const args = ['classifier', 'train', '--data', 'digits', '--steps', '300', '--batch-size', '32', '--seed', '5'];
   const [whole, cut] = [join(tmp, 'whole'), join(tmp, 'cut')];
