@@ -17,6 +17,7 @@ export {
   warmupCosine,
 } from './lr-scheduler.js';
 export { type GroupOptions, Optimizer, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+export { type PlateauOptions, ReduceLROnPlateau } from './plateau.js';
 export { RMSprop, type RMSpropOptions, type RMSpropState } from './rmsprop.js';
 export { SGD, type SGDOptions, type SGDState } from './sgd.js';
 export type { Json, StateDict } from './state.js';

@@ -12,6 +12,7 @@ import {
   clipGradNorm,
   type LRScheduler,
   type Optimizer,
+  ReduceLROnPlateau,
   RMSprop,
   SGD,
   StepLR,
@@ -186,4 +187,45 @@ test(`optimizers match PyTorch 1.13 after ${STEPS} steps`, { skip: torchMissing(
     assert.notDeepEqual(got.w, Array.from(Float32Array.from(W0)), `${c.name}: w did not move`);
   });
   t.diagnostic(`${exact} of ${total} parameter values are bit-identical to PyTorch`);
+});
+
+test('ReduceLROnPlateau matches PyTorch 1.13 on a noisy metric, in every mode', { skip: torchMissing() }, () => {
+  // A metric that improves, stalls and wobbles, so every rule (threshold, patience, cooldown, floor) acts.
+  const metrics = Array.from({ length: 60 }, (_, i) => 1 / (1 + i) + 0.02 * Math.sin(1.7 * i) + (i > 30 ? 0.05 : 0));
+  const settings = [
+    { mode: 'min', factor: 0.5, patience: 2, threshold: 1e-2, thresholdMode: 'rel', cooldown: 1, minLr: 0.01 },
+    { mode: 'max', factor: 0.3, patience: 1, threshold: 5e-3, thresholdMode: 'abs', cooldown: 0, minLr: 0.002 },
+  ] as const;
+  const script = `
+import json, sys, torch
+cfg = json.load(sys.stdin)
+out = []
+for s in cfg["settings"]:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sch = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode=s["mode"], factor=s["factor"], patience=s["patience"],
+        threshold=s["threshold"], threshold_mode=s["thresholdMode"], cooldown=s["cooldown"], min_lr=s["minLr"])
+    lrs = []
+    for m in cfg["metrics"]:
+        sch.step(m)
+        lrs.append(opt.param_groups[0]["lr"])
+    out.append(lrs)
+print(json.dumps(out))
+`;
+  const r = spawnSync(PYTHON, ['-c', script], {
+    input: JSON.stringify({ metrics, settings }),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
+  const expected = JSON.parse(r.stdout) as number[][];
+  settings.forEach((setting, i) => {
+    const opt = new SGD([torch.zeros([1]).requiresGrad_()], { lr: 0.1 });
+    const s = new ReduceLROnPlateau(opt, { ...setting });
+    const lrs = metrics.map((m) => {
+      s.step(m);
+      return opt.paramGroups[0].lr;
+    });
+    assert.deepEqual(lrs, expected[i], `setting ${i}`);
+    assert.ok(new Set(lrs).size >= 3, `setting ${i}: at least two cuts happen`);
+  });
 });

@@ -8,6 +8,7 @@ import {
   LinearLR,
   type LRScheduler,
   MultiStepLR,
+  ReduceLROnPlateau,
   SequentialLR,
   SGD,
   StepLR,
@@ -127,5 +128,58 @@ describe('schedules', () => {
     a.step();
     b.step();
     assert.deepEqual(b.getLastLr(), a.getLastLr());
+  });
+});
+
+describe('ReduceLROnPlateau', () => {
+  test('cuts after `patience` steps without a relative improvement, as PyTorch does', () => {
+    const opt = sgd(1);
+    const s = new ReduceLROnPlateau(opt, { factor: 0.5, patience: 2 });
+    // 10 best; 9.9995 is within the 1e-4 relative threshold (not better); 3 bad steps → cut at step 4.
+    const metrics = [10, 9.9995, 10, 11, 9, 9, 9, 9, 8.5, 8.5];
+    const lrs = metrics.map((m) => {
+      s.step(m);
+      return opt.paramGroups[0].lr;
+    });
+    assert.deepEqual(lrs, [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]);
+    assert.equal(s.best, 8.5);
+    assert.equal(s.numBadSteps, 1);
+  });
+
+  test('max mode with an absolute threshold, cooldown and a floor per group', () => {
+    const opt = sgd(0.1, 0.01);
+    const s = new ReduceLROnPlateau(opt, {
+      mode: 'max',
+      thresholdMode: 'abs',
+      threshold: 0.1,
+      factor: 0.1,
+      patience: 0,
+      cooldown: 1,
+      minLr: [0.0001, 0.005],
+    });
+    const trace: number[][] = [];
+    for (const m of [0.5, 0.55, 0.7, 0.75, 0.7, 0.65]) {
+      s.step(m);
+      trace.push(opt.paramGroups.map((g) => g.lr));
+    }
+    // 0.5 best. 0.55 is not above 0.6: cut (group 1 stops at its floor 0.005), cooldown 1.
+    // 0.7 is better. 0.75 is not above 0.8: cut; group 1 is at its floor and stays. The cooldown
+    // swallows the bad 0.7; 0.65 cuts again, group 0 down to its own floor 1e-4.
+    assertClose(trace.flat(), [0.1, 0.01, 0.01, 0.005, 0.01, 0.005, 0.001, 0.005, 0.001, 0.005, 0.0001, 0.005], 1e-12);
+  });
+
+  test('state round-trips, including an infinite best before any step', () => {
+    const a = new ReduceLROnPlateau(sgd(1), { factor: 0.5, patience: 1 });
+    const fresh = new ReduceLROnPlateau(sgd(1), { factor: 0.5, patience: 1 });
+    fresh.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
+    assert.equal(fresh.best, Infinity);
+    for (const m of [3, 4, 4]) a.step(m);
+    const b = new ReduceLROnPlateau(sgd(1), { factor: 0.5, patience: 1 });
+    b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
+    assert.deepEqual([b.best, b.numBadSteps, b.lastEpoch, b.getLastLr()[0]], [3, 0, 3, 0.5]);
+    for (const s of [a, b]) s.step(5);
+    assert.deepEqual(b.stateDict(), a.stateDict());
+    assert.throws(() => new ReduceLROnPlateau(sgd(1), { factor: 1 }), /factor/);
+    assert.throws(() => new ReduceLROnPlateau(sgd(1, 0.5), { minLr: [0] }), /1 minLr values for 2/);
   });
 });
