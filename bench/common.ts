@@ -39,6 +39,21 @@ export function runPython(script: string, args: string[]): Record<string, number
   return JSON.parse(lines[lines.length - 1]);
 }
 
+/** The middle value (the upper one of an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * The median over rounds of genlab's time / PyTorch's time in the same round. Rounds alternate, so
+ * each pair ran under about the same load on this shared host; the ratio of the two sides' medians
+ * can pair a genlab round from a slow spell with a PyTorch round from a fast one.
+ */
+export function pairedRatio(ours: number[], theirs: number[]): number {
+  return median(ours.map((x, r) => x / theirs[r]));
+}
+
 export interface Row {
   key: string;
   name: string;

@@ -7,7 +7,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nn, optim, torch } from '../src/index.js';
 import type { Tensor } from '../src/torch/index.js';
-import { argValue, bestTime, medianTime, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import {
+  argValue,
+  bestTime,
+  median,
+  medianTime,
+  pairedRatio,
+  pinToOneCore,
+  type Row,
+  ratioTable,
+  runPython,
+} from './common.js';
 
 pinToOneCore(import.meta.url);
 const threads = Number(argValue('threads', '1'));
@@ -86,11 +96,6 @@ function convNet(): number {
   return t;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 const script = fileURLToPath(new URL('./engine.py', import.meta.url));
 const ours: Record<string, number[]> = { add: [], mlp: [], conv: [] };
 const theirs: Record<string, number[]> = { add: [], mlp: [], conv: [] };
@@ -111,6 +116,7 @@ const allRows: Row[] = [
     name: '(a) tiny add, per op',
     genlab: median(ours.add),
     pytorch: median(theirs.add),
+    ratio: pairedRatio(ours.add, theirs.add),
     target: 1.0,
     unit: 'µs',
   },
@@ -119,6 +125,7 @@ const allRows: Row[] = [
     name: '(b) MLP 784-512-512-10, Adam step, batch 128',
     genlab: median(ours.mlp),
     pytorch: median(theirs.mlp),
+    ratio: pairedRatio(ours.mlp, theirs.mlp),
     target: 1.05,
     unit: 'ms',
   },
@@ -127,6 +134,7 @@ const allRows: Row[] = [
     name: '(c) conv net 3×(conv+GroupNorm+SiLU), 28×28, batch 64',
     genlab: median(ours.conv),
     pytorch: median(theirs.conv),
+    ratio: pairedRatio(ours.conv, theirs.conv),
     target: 1.05,
     unit: 'ms',
   },
@@ -135,11 +143,11 @@ const rows = allRows.filter((r) => ours[r.key].length > 0);
 const when = new Date().toISOString().slice(0, 10);
 const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
 console.log(
-  `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds\n`,
+  `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds; ratio: median of the per-round ratios\n`,
 );
 console.log(ratioTable(rows));
 if (rows.length === allRows.length) {
-  const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds.\n\n${ratioTable(rows)}\n`;
+  const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds; the ratio is the median of the per-round ratios.\n\n${ratioTable(rows)}\n`;
   mkdirSync('results', { recursive: true });
   writeFileSync('results/engine.md', text);
 }

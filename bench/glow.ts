@@ -14,7 +14,7 @@ import { flows } from '../src/cli/flows.js';
 import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
 import { Glow } from '../src/flows/glow.js';
 import { optim, torch } from '../src/index.js';
-import { argValue, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import { argValue, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -122,11 +122,6 @@ function stepTimes(w: Workload): { wall: number; cpu: number } {
   return t;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /**
  * One round of genlab's side in a fresh process, as each of PyTorch's rounds is: a process that
  * has already trained the other models carries their heap and allocator state into the timing.
@@ -175,16 +170,12 @@ function speed(): void {
     );
     process.stderr.write(`round ${r + 1}/${rounds}: ${line.join(', ')}\n`);
   }
-  // Rounds alternate, so each round's pair ran under about the same load on this shared host; the
-  // median of the paired ratios is steadier than the ratio of the two medians, which can pair a
-  // genlab round from a slow spell with a PyTorch round from a fast one.
-  const pairedRatios = (a: number[], b: number[]) => a.map((x, r) => x / b[r]);
   const row = (w: Workload, ourKey: string, theirKey: string, what: string): Row => ({
     key: theirKey,
     name: `Glow training step, ${what}: ${w.label}`,
     genlab: median(ours[`${w.name}${ourKey}`]),
     pytorch: median(theirs[`${w.name}${theirKey}`]),
-    ratio: median(pairedRatios(ours[`${w.name}${ourKey}`], theirs[`${w.name}${theirKey}`])),
+    ratio: pairedRatio(ours[`${w.name}${ourKey}`], theirs[`${w.name}${theirKey}`]),
     target: 1.05,
     unit: 'ms',
   });
@@ -198,7 +189,7 @@ function speed(): void {
   // The spread of the per-round ratios shows how far the machine's drift reaches into the medians.
   const spread = workloads
     .map((w) => {
-      const ratios = pairedRatios(ours[w.name], theirs[w.name]).sort((a, b) => a - b);
+      const ratios = ours[w.name].map((g, r) => g / theirs[w.name][r]).sort((a, b) => a - b);
       return `${w.name} ${ratios[0].toFixed(3)}–${ratios[ratios.length - 1].toFixed(3)}`;
     })
     .join(', ');

@@ -21,7 +21,7 @@ import { inceptionScore } from '../src/metrics/inception.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
 import * as torch from '../src/torch/index.js';
-import { argValue, medianTime, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import { argValue, median, medianTime, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
 
 const RESULTS = 'results/vdm.md';
 const mode = process.argv[2] === 'results' ? 'results' : 'bench';
@@ -49,11 +49,6 @@ function writeSection(name: string, body: string): void {
     (k) => `<!-- ${k}:start -->\n${blocks.get(k)}\n<!-- ${k}:end -->`,
   );
   writeFileSync(RESULTS, `${HEADER}\n${parts.join('\n\n')}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function meanSe(xs: number[]): { mean: number; se: number } {
@@ -171,18 +166,27 @@ function bench(): void {
 
   const label = `VDM training step (U-Net width ${s.width}, depth ${s.depth}, ${params} parameters), digits batch ${s.batchSize}`;
   const rows: Row[] = [
-    { key: 'vdm', name: label, genlab: median(ours), pytorch: median(theirs), target: 1.05, unit: 'ms' },
+    {
+      key: 'vdm',
+      name: label,
+      genlab: median(ours),
+      pytorch: median(theirs),
+      ratio: pairedRatio(ours, theirs),
+      target: 1.05,
+      unit: 'ms',
+    },
     {
       key: 'vdmForeach',
       name: `${label}, PyTorch with \`Adam(foreach=True)\``,
       genlab: median(ours),
       pytorch: median(theirsForeach),
+      ratio: pairedRatio(ours, theirsForeach),
       target: 1.05,
       unit: 'ms',
     },
   ];
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-  const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds of 30 steps`;
+  const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds of 30 steps; ratio: median of the per-round ratios`;
   const curveTable = [
     '| step | genlab loss (bits/dim, mean of 25 steps) | PyTorch loss |',
     '|---|---|---|',
