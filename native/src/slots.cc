@@ -175,13 +175,19 @@ void syncTensor(napi_env env, int32_t h) {
 
 namespace {
 
-napi_value Free(napi_env env, napi_callback_info info) {
+// The handle passed as the first argument, or -1 (which every slot function ignores). Raw N-API
+// rather than Napi::CallbackInfo: free and escape run for every tensor that leaves a scope.
+int32_t firstHandle(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int32_t h = -1;
   if (argc >= 1) napi_get_value_int32(env, argv[0], &h);
-  releaseTensor(env, h);
+  return h;
+}
+
+napi_value Free(napi_env env, napi_callback_info info) {
+  releaseTensor(env, firstHandle(env, info));
   return nullptr;
 }
 
@@ -208,12 +214,7 @@ napi_value FreeMany(napi_env env, napi_callback_info info) {
 
 // escape(h): the handle left every scope; from now on the garbage collector owns it.
 napi_value Escape(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t h = -1;
-  if (argc >= 1) napi_get_value_int32(env, argv[0], &h);
-  escapeTensor(env, h);
+  escapeTensor(env, firstHandle(env, info));
   return nullptr;
 }
 

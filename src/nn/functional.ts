@@ -60,7 +60,8 @@ export interface ConvTranspose2dOptions {
 
 /** The adjoint of conv2d; weight is [in, out/groups, kh, kw]. */
 export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
-  return ops.convTranspose2d_input(x, weight, { ...opts, bias: opts.bias ?? null });
+  const { bias = null, stride, padding, outputPadding, groups, dilation } = opts;
+  return ops.convTranspose2d_input(x, weight, { bias, stride, padding, outputPadding, groups, dilation });
 }
 
 // ---- resampling and pooling ----
