@@ -54,6 +54,28 @@ export function pairedRatio(ours: number[], theirs: number[]): number {
   return median(ours.map((x, r) => x / theirs[r]));
 }
 
+/**
+ * Runs a `genlab` CLI verb in this process with --json and returns the last JSON object it printed.
+ * Stdout is captured only while the verb runs.
+ */
+export async function verbJson(
+  verb: { run(argv: string[]): Promise<void> },
+  args: string[],
+): Promise<Record<string, any>> {
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await verb.run([...args, '--json']);
+  } finally {
+    process.stdout.write = write;
+  }
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
 export interface Row {
   key: string;
   name: string;

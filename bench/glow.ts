@@ -14,7 +14,7 @@ import { flows } from '../src/cli/flows.js';
 import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
 import { Glow } from '../src/flows/glow.js';
 import { optim, torch } from '../src/index.js';
-import { argValue, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import { argValue, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython, verbJson } from './common.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -200,19 +200,9 @@ function speed(): void {
 
 /** Runs a `genlab flows` verb in this process; returns what it printed with --json. */
 async function genlab(verb: string, args: string[]): Promise<Record<string, any>> {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await flows.verbs[verb].run([...args, '--json']);
-  } finally {
-    process.stdout.write = write;
-  }
+  const result = await verbJson(flows.verbs[verb], args);
   process.stderr.write(`genlab flows ${verb} ${args.join(' ')}\n`);
-  return JSON.parse(out.trim().split('\n').pop()!);
+  return result;
 }
 
 interface Experiment {

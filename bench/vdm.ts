@@ -21,7 +21,17 @@ import { inceptionScore } from '../src/metrics/inception.js';
 import { Adam } from '../src/optim/adam.js';
 import { clipGradNorm } from '../src/optim/clip.js';
 import * as torch from '../src/torch/index.js';
-import { argValue, median, medianTime, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import {
+  argValue,
+  median,
+  medianTime,
+  pairedRatio,
+  pinToOneCore,
+  type Row,
+  ratioTable,
+  runPython,
+  verbJson,
+} from './common.js';
 
 const RESULTS = 'results/vdm.md';
 const mode = process.argv[2] === 'results' ? 'results' : 'bench';
@@ -212,19 +222,9 @@ async function runCli(verb: 'train' | 'sample' | 'eval', args: string[]): Promis
 
 /** Runs `genlab diffusion eval <run> --json` in-process and returns its result (also saved as eval.json). */
 async function evalJson(run: string, args: string[]): Promise<Record<string, number | string | null>> {
-  let text = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => {
-    text += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await runCli('eval', [run, '--json', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  writeFileSync(join(run, 'eval.json'), text);
-  return JSON.parse(text.trim().split('\n').pop()!);
+  const result = await verbJson(diffusion.verbs.eval, [run, '--quiet', ...args]);
+  writeFileSync(join(run, 'eval.json'), `${JSON.stringify(result)}\n`);
+  return result;
 }
 
 /** FID of 1,000 training digits against the test digits, and their IS: what a perfect model would get. */
