@@ -232,6 +232,10 @@ export function layerNorm(x: Tensor, normalizedShape: number[], opts: NormOption
 
 /** Normalises each group of channels of [N, C, …] over the group's channels and positions. */
 export function groupNorm(x: Tensor, numGroups: number, opts: NormOptions = {}): Tensor {
+  const shape = x.shape;
+  if (shape.length < 2) throw new Error(`groupNorm: expected an input of at least 2 dims, got [${shape}]`);
+  // PyTorch's check, on the sizes [N·C / numGroups, numGroups, …].
+  verifyBatchSize('groupNorm', Math.floor((shape[0] * shape[1]) / numGroups), shape);
   return ops.groupNorm(x, numGroups, { weight: opts.weight ?? null, bias: opts.bias ?? null, eps: opts.eps ?? 1e-5 });
 }
 
@@ -249,6 +253,7 @@ export function batchNorm(
   if (!training && (runningMean === null || runningVar === null)) {
     throw new Error('batchNorm: running statistics are needed outside training');
   }
+  if (training) verifyBatchSize('batchNorm', x.shape[0], x.shape);
   return ops.batchNorm(
     x,
     opts.weight ?? null,
@@ -260,6 +265,18 @@ export function batchNorm(
     opts.eps ?? 1e-5,
     true,
   );
+}
+
+/**
+ * PyTorch's _verify_batch_size: batch statistics of a single value per channel are meaningless
+ * (the variance is 0, the output all zeros, BatchNorm's unbiased running variance NaN), so refuse.
+ */
+function verifyBatchSize(name: string, first: number, shape: number[]): void {
+  let n = first;
+  for (let i = 2; i < shape.length; i++) n *= shape[i];
+  if (n === 1) {
+    throw new Error(`${name}: expected more than 1 value per channel when training, got an input of size [${shape}]`);
+  }
 }
 
 /** x / max(‖x‖_p, eps) along dim. */
@@ -278,8 +295,15 @@ export function embedding(
   weight: Tensor,
   opts: { paddingIdx?: number | null; scaleGradByFreq?: boolean } = {},
 ): Tensor {
-  let paddingIdx = opts.paddingIdx ?? -1;
-  if (opts.paddingIdx !== undefined && opts.paddingIdx !== null && paddingIdx < 0) paddingIdx += weight.size(0);
+  let paddingIdx = -1;
+  if (opts.paddingIdx !== undefined && opts.paddingIdx !== null) {
+    const n = weight.size(0);
+    paddingIdx = opts.paddingIdx;
+    if (!Number.isInteger(paddingIdx) || paddingIdx >= n || paddingIdx < -n) {
+      throw new Error(`embedding: paddingIdx ${paddingIdx} is not within the ${n} embeddings (−${n} to ${n - 1})`);
+    }
+    if (paddingIdx < 0) paddingIdx += n;
+  }
   return ops.embedding(weight, indices, { paddingIdx, scaleGradByFreq: opts.scaleGradByFreq ?? false });
 }
 
@@ -324,12 +348,88 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: ClassLossOptions
   });
 }
 
-export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return ops.mseLoss(input, target, { reduction: reductionCode(opts.reduction) });
+/**
+ * PyTorch's functional losses broadcast input and target against each other before calling the
+ * ATen kernel, whose own broadcasting gives wrong gradients to a broadcast operand. Like
+ * PyTorch, a size mismatch also warns (once per pair of shapes), since it is usually a mistake.
+ */
+function broadcastPair(name: string, input: Tensor, target: Tensor): [Tensor, Tensor] {
+  const a = input.shape;
+  const b = target.shape;
+  let same = a.length === b.length;
+  for (let i = 0; same && i < a.length; i++) same = a[i] === b[i];
+  if (same) return [input, target];
+  warnOnce(
+    `${name}: a target of size [${b}] differs from the input size [${a}]; broadcasting them will likely give ` +
+      'wrong results. Please ensure they have the same size.',
+  );
+  const [x, y] = ops.broadcastTensors([input, target]);
+  return [x, y];
 }
 
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, 'UserWarning');
+}
+
+/** Runs a pointwise ATen loss on input and target broadcast to one shape, freeing the expanded views. */
+function pointwiseLoss(name: string, input: Tensor, target: Tensor, fn: (x: Tensor, y: Tensor) => Tensor): Tensor {
+  const [x, y] = broadcastPair(name, input, target);
+  if (x === input) return fn(x, y);
+  try {
+    return fn(x, y);
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/** Mean (or sum) of (input − target)²; input and target are broadcast first, as PyTorch does. */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionCode(opts.reduction);
+  return pointwiseLoss('mseLoss', input, target, (x, y) => ops.mseLoss(x, y, { reduction }));
+}
+
+/** Mean (or sum) of |input − target|; input and target are broadcast first, as PyTorch does. */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return ops.l1Loss(input, target, { reduction: reductionCode(opts.reduction) });
+  const reduction = reductionCode(opts.reduction);
+  return pointwiseLoss('l1Loss', input, target, (x, y) => ops.l1Loss(x, y, { reduction }));
+}
+
+/**
+ * ½d² where d = |input − target| < delta, else delta·(d − ½delta): squared near zero, linear (with
+ * slope delta) beyond. delta defaults to 1 and must be positive.
+ */
+export function huberLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  const reduction = reductionCode(opts.reduction);
+  const delta = opts.delta ?? 1;
+  if (!(delta > 0)) throw new Error(`huberLoss: delta must be positive, got ${delta}`);
+  return pointwiseLoss('huberLoss', input, target, (x, y) => ops.huberLoss(x, y, { reduction, delta }));
+}
+
+/**
+ * ½d²/beta where d = |input − target| < beta, else d − ½beta: the Huber loss divided by beta, so
+ * the linear part has slope 1. beta defaults to 1; beta 0 gives the L1 loss.
+ */
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  opts: { reduction?: Reduction; beta?: number } = {},
+): Tensor {
+  const reduction = reductionCode(opts.reduction);
+  const beta = opts.beta ?? 1;
+  if (!(beta >= 0)) throw new Error(`smoothL1Loss: beta must not be negative, got ${beta}`);
+  return pointwiseLoss('smoothL1Loss', input, target, (x, y) =>
+    beta === 0 ? ops.l1Loss(x, y, { reduction }) : ops.smoothL1Loss(x, y, { reduction, beta }),
+  );
+}
+
+function sameShape(a: Tensor, b: Tensor): boolean {
+  const x = a.shape;
+  const y = b.shape;
+  return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
 /** −[t·log p + (1 − t)·log(1 − p)] for probabilities p (logs clamped at −100, as PyTorch). */
@@ -338,10 +438,17 @@ export function binaryCrossEntropy(
   target: Tensor,
   opts: { weight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
-  return ops.binaryCrossEntropy(probs, target, {
-    weight: opts.weight ?? null,
-    reduction: reductionCode(opts.reduction),
-  });
+  if (!sameShape(probs, target)) {
+    throw new Error(
+      `binaryCrossEntropy: the target size [${target.shape}] differs from the input size [${probs.shape}]; ` +
+        'they must be the same',
+    );
+  }
+  const reduction = reductionCode(opts.reduction);
+  const weight = opts.weight ?? null;
+  // The kernel needs a weight of the input's shape; PyTorch expands a broadcastable one first.
+  if (weight === null || sameShape(weight, probs)) return ops.binaryCrossEntropy(probs, target, { weight, reduction });
+  return tidy(() => ops.binaryCrossEntropy(probs, target, { weight: weight.expand(probs.shape), reduction }));
 }
 
 /** Binary cross entropy of σ(logits), computed stably; posWeight scales the positive term per class. */
@@ -350,6 +457,11 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
+  if (!sameShape(logits, target)) {
+    throw new Error(
+      `binaryCrossEntropyWithLogits: the target size [${target.shape}] must be the same as the input size [${logits.shape}]`,
+    );
+  }
   return ops.binaryCrossEntropyWithLogits(logits, target, {
     weight: opts.weight ?? null,
     posWeight: opts.posWeight ?? null,
