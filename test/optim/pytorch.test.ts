@@ -5,18 +5,25 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { torch } from '../../src/index.js';
 import {
+  Adadelta,
+  Adagrad,
   Adam,
   Adamax,
   AdamW,
+  ASGD,
   CosineAnnealingLR,
   clipGradNorm,
   type LRScheduler,
+  NAdam,
   type Optimizer,
+  RAdam,
   ReduceLROnPlateau,
   RMSprop,
+  Rprop,
   SGD,
   StepLR,
 } from '../../src/optim/index.js';
+import type { Tensor } from '../../src/torch/tensor.js';
 import { values } from './helpers.js';
 
 // Debian's interpreter, where python3-torch lives; GENLAB_PYTHON overrides it.
@@ -36,6 +43,10 @@ interface Case {
   opt: string;
   /** Options in genlab's camelCase; converted to PyTorch's keyword names for Python. */
   options: Record<string, number | boolean | number[]>;
+  /** Compare bit for bit instead of to 1e-6 relative. */
+  exact?: boolean;
+  /** A state tensor of w to compare too: [genlab key, PyTorch key]. */
+  stateKey?: [string, string];
   /** Learning rate of a second group holding b, if any. */
   groupLr?: number;
   clip?: number;
@@ -79,6 +90,51 @@ const CASES: Case[] = [
     opt: 'RMSprop',
     options: { lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.01 },
   },
+  { name: 'Adadelta', opt: 'Adadelta', options: {}, exact: true },
+  {
+    name: 'Adadelta lr, rho, decay, maximize',
+    opt: 'Adadelta',
+    options: { lr: 0.5, rho: 0.8, eps: 1e-4, weightDecay: 0.05, maximize: true },
+    exact: true,
+  },
+  { name: 'Adagrad', opt: 'Adagrad', options: { lr: 0.1 }, exact: true },
+  {
+    name: 'Adagrad lrDecay, accumulator, decay, two groups',
+    opt: 'Adagrad',
+    options: { lr: 0.1, lrDecay: 0.05, initialAccumulatorValue: 0.2, weightDecay: 0.01, eps: 1e-6 },
+    groupLr: 0.3,
+    exact: true,
+  },
+  { name: 'ASGD', opt: 'ASGD', options: { lr: 0.05 }, exact: true },
+  {
+    name: 'ASGD averaging from step 3, decay, maximize',
+    opt: 'ASGD',
+    options: { lr: 0.05, lambd: 0.01, alpha: 0.6, t0: 3, weightDecay: 0.02, maximize: true },
+    exact: true,
+    stateKey: ['ax', 'ax'],
+  },
+  { name: 'NAdam', opt: 'NAdam', options: { lr: 0.02 }, exact: true },
+  {
+    name: 'NAdam betas, momentumDecay, decay',
+    opt: 'NAdam',
+    options: { lr: 0.02, betas: [0.8, 0.95], momentumDecay: 0.01, weightDecay: 0.05, eps: 1e-6 },
+    exact: true,
+  },
+  // rho_t exceeds 5 from step 6 with β2 = 0.999, so both branches run.
+  { name: 'RAdam', opt: 'RAdam', options: { lr: 0.02 }, exact: true },
+  {
+    name: 'RAdam betas, decay',
+    opt: 'RAdam',
+    options: { lr: 0.02, betas: [0.7, 0.9], weightDecay: 0.05, eps: 1e-6 },
+    exact: true,
+  },
+  { name: 'Rprop', opt: 'Rprop', options: { lr: 0.05 }, exact: true },
+  {
+    name: 'Rprop etas, step sizes, maximize',
+    opt: 'Rprop',
+    options: { lr: 0.3, etas: [0.3, 1.5], stepSizes: [0.01, 0.4], maximize: true },
+    exact: true,
+  },
 ];
 
 // Starting values and loss constants, shared with Python as float64 and rounded to float32 on both sides.
@@ -90,7 +146,8 @@ const C_ = Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7));
 const SCRIPT = `
 import json, sys, torch
 cfg = json.load(sys.stdin)
-snake = {'weightDecay': 'weight_decay'}
+snake = {'weightDecay': 'weight_decay', 'lrDecay': 'lr_decay', 'initialAccumulatorValue': 'initial_accumulator_value',
+         'momentumDecay': 'momentum_decay', 'stepSizes': 'step_sizes'}
 def run(case):
     w = torch.tensor(cfg['w0'], dtype=torch.float32).reshape(3, 4).requires_grad_()
     b = torch.tensor(cfg['b0'], dtype=torch.float32).requires_grad_()
@@ -118,11 +175,12 @@ def run(case):
         opt.step()
         if sched:
             sched.step()
-    return {'w': w.detach().reshape(-1).tolist(), 'b': b.detach().tolist(), 'norms': norms}
+    st = opt.state[w][case['stateKey'][1]].reshape(-1).tolist() if 'stateKey' in case else []
+    return {'w': w.detach().reshape(-1).tolist(), 'b': b.detach().tolist(), 'norms': norms, 'state': st}
 print(json.dumps([run(c) for c in cfg['cases']]))
 `;
 
-function runGenlab(c: Case): { w: number[]; b: number[]; norms: number[] } {
+function runGenlab(c: Case): { w: number[]; b: number[]; norms: number[]; state: number[] } {
   const w = torch.tensor(W0, { dtype: 'float32' }).reshape(3, 4).requiresGrad_();
   const b = torch.tensor(B0, { requiresGrad: true });
   const a = torch.tensor(A_).reshape(3, 4);
@@ -135,6 +193,12 @@ function runGenlab(c: Case): { w: number[]; b: number[]; norms: number[] } {
     AdamW: () => new AdamW(params, opts),
     Adamax: () => new Adamax(params, opts),
     RMSprop: () => new RMSprop(params, opts),
+    Adadelta: () => new Adadelta(params, opts),
+    Adagrad: () => new Adagrad(params, opts),
+    ASGD: () => new ASGD(params, opts),
+    NAdam: () => new NAdam(params, opts),
+    RAdam: () => new RAdam(params, opts),
+    Rprop: () => new Rprop(params, opts),
   };
   const opt = makers[c.opt]();
   let sched: LRScheduler | undefined;
@@ -151,17 +215,18 @@ function runGenlab(c: Case): { w: number[]; b: number[]; norms: number[] } {
     opt.step();
     sched?.step();
   }
-  return { w: values(w), b: values(b), norms };
+  const state = c.stateKey === undefined ? [] : values(opt.state.get(w)![c.stateKey[0]] as Tensor);
+  return { w: values(w), b: values(b), norms, state };
 }
 
-function assertRel(actual: number[], expected: number[], what: string): number {
+function assertRel(actual: number[], expected: number[], what: string, bitIdentical = false): number {
   let exact = 0;
   assert.equal(actual.length, expected.length, what);
   for (let i = 0; i < actual.length; i++) {
     const diff = Math.abs(actual[i] - expected[i]);
     if (diff === 0) exact++;
     assert.ok(
-      diff <= 1e-6 * Math.max(Math.abs(expected[i]), 1e-3),
+      bitIdentical ? Object.is(actual[i], expected[i]) : diff <= 1e-6 * Math.max(Math.abs(expected[i]), 1e-3),
       `${what}[${i}]: genlab ${actual[i]}, PyTorch ${expected[i]}`,
     );
   }
@@ -172,13 +237,21 @@ test(`optimizers match PyTorch 1.13 after ${STEPS} steps`, { skip: torchMissing(
   const cfg = { w0: W0, b0: B0, a: A_, c: C_, steps: STEPS, cases: CASES };
   const r = spawnSync(PYTHON, ['-c', SCRIPT], { input: JSON.stringify(cfg), encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  const expected = JSON.parse(r.stdout) as { w: number[]; b: number[]; norms: number[] }[];
+  const expected = JSON.parse(r.stdout) as { w: number[]; b: number[]; norms: number[]; state: number[] }[];
   let exact = 0;
   let total = 0;
   CASES.forEach((c, i) => {
     const got = runGenlab(c);
-    exact += assertRel(got.w, expected[i].w, `${c.name}: w`) + assertRel(got.b, expected[i].b, `${c.name}: b`);
+    exact +=
+      assertRel(got.w, expected[i].w, `${c.name}: w`, c.exact) +
+      assertRel(got.b, expected[i].b, `${c.name}: b`, c.exact);
     total += got.w.length + got.b.length;
+    if (c.stateKey !== undefined) {
+      exact += assertRel(got.state, expected[i].state, `${c.name}: state ${c.stateKey[0]}`, c.exact);
+      total += got.state.length;
+      // The average differs from the last iterate once averaging has started.
+      assert.notDeepEqual(got.state, got.w, `${c.name}: the average is the last iterate`);
+    }
     if (c.clip !== undefined) {
       assertRel(got.norms, expected[i].norms, `${c.name}: norms`);
       assert.ok(got.norms[0] > c.clip, `${c.name}: the clip never acted`);

@@ -3,13 +3,19 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { torch } from '../../src/index.js';
 import {
+  Adadelta,
+  Adagrad,
   Adam,
   Adamax,
   AdamW,
+  ASGD,
   EMA,
   type LRScheduler,
+  NAdam,
   type Optimizer,
+  RAdam,
   RMSprop,
+  Rprop,
   SGD,
   type StateDict,
   warmupCosine,
@@ -25,6 +31,13 @@ const MAKERS: Record<string, Maker> = {
   AdamW: (p) => new AdamW(p, { lr: 0.05 }),
   Adamax: (p) => new Adamax(p, { lr: 0.05 }),
   'RMSprop centered': (p) => new RMSprop(p, { lr: 0.01, momentum: 0.5, centered: true }),
+  Adadelta: (p) => new Adadelta(p, { lr: 0.5, weightDecay: 0.01 }),
+  Adagrad: (p) => new Adagrad(p, { lr: 0.1, lrDecay: 0.01, initialAccumulatorValue: 0.1 }),
+  'ASGD averaging': (p) => new ASGD(p, { lr: 0.05, lambd: 0.01, t0: 2 }),
+  NAdam: (p) => new NAdam(p, { lr: 0.05 }),
+  // β2 = 0.9 turns the rectified step on from step 3, on both sides of the save.
+  RAdam: (p) => new RAdam(p, { lr: 0.05, betas: [0.9, 0.9] }),
+  Rprop: (p) => new Rprop(p, { lr: 0.05 }),
 };
 
 interface Run {
