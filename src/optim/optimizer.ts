@@ -31,6 +31,32 @@ export function withDefaults<O extends object>(defaults: O, given: Partial<O>): 
   return out;
 }
 
+/**
+ * The base of every optimizer. To write one, as with torch.optim.Optimizer:
+ * - declare its hyperparameters (`lr` and the rest) and its per-parameter state (tensors, and
+ *   numbers such as a step count; both are saved by stateDict());
+ * - pass the defaults, merged with the user's options by `withDefaults`, to `super`;
+ * - implement `updateParam(p, grad, group)`, which runs under noGrad inside a tidy() scope per
+ *   parameter, so it updates `p` in place and may create temporaries freely; create state with
+ *   `this.stateOf(p, init)` and `keep()` its tensors so they outlive the scope;
+ * - optionally override `validate(group)` (call super) to refuse bad hyperparameters, and
+ *   `updateGroup` to update a whole group with multi-tensor kernels.
+ *
+ * ```ts
+ * import { torch, optim } from 'genlab';
+ * interface SignMomentumOptions { lr: number; beta: number }
+ * class SignMomentum extends optim.Optimizer<SignMomentumOptions, { buf: torch.Tensor }> {
+ *   constructor(params: optim.Params<SignMomentumOptions>, opts: Partial<SignMomentumOptions> = {}) {
+ *     super(params, optim.withDefaults({ lr: 1e-3, beta: 0.9 }, opts));
+ *   }
+ *   protected updateParam(p: torch.Tensor, grad: torch.Tensor, group: optim.ParamGroup<SignMomentumOptions>) {
+ *     const s = this.stateOf(p, () => ({ buf: torch.zerosLike(p).keep() }));
+ *     s.buf.mul_(group.beta).add_(grad, { alpha: 1 - group.beta });
+ *     p.add_(s.buf.sign(), { alpha: -group.lr });
+ *   }
+ * }
+ * ```
+ */
 export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends ParamState = ParamState> {
   readonly defaults: O;
   readonly paramGroups: ParamGroup<O>[] = [];
