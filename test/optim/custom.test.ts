@@ -47,13 +47,13 @@ test('a custom optimizer written against the public API takes the hand-computed 
   opt.step();
   opt.zeroGrad();
   // buf = 0.5·g = [1, −2, 0] and [3]; x −= 0.1·sign(buf), y −= 0.5·sign(buf).
-  assert.deepEqual(Array.from(x.toTypedArray()), [0.9, -1.9, 0.5]);
-  assert.deepEqual(Array.from(y.toTypedArray()), [2.5]);
+  assert.deepEqual(Array.from(x.toTypedArray() as Float64Array), [0.9, -1.9, 0.5]);
+  assert.deepEqual(Array.from(y.toTypedArray() as Float64Array), [2.5]);
   lossStep([-6, -4, 1], -8);
   opt.step();
   // buf = 0.5·[1, −2, 0] + 0.5·[−6, −4, 1] = [−2.5, −3, 0.5], and 0.5·3 + 0.5·(−8) = −2.5.
-  assert.deepEqual(Array.from(x.toTypedArray()), [0.9 + 0.1, -1.9 + 0.1, 0.5 - 0.1]);
-  assert.deepEqual(Array.from(y.toTypedArray()), [3]);
+  assert.deepEqual(Array.from(x.toTypedArray() as Float64Array), [0.9 + 0.1, -1.9 + 0.1, 0.5 - 0.1]);
+  assert.deepEqual(Array.from(y.toTypedArray() as Float64Array), [3]);
 
   const sd = opt.stateDict();
   assert.deepEqual(Object.keys(sd.tensors).sort(), ['state.0.buf', 'state.1.buf']);
@@ -61,5 +61,5 @@ test('a custom optimizer written against the public API takes the hand-computed 
   const fresh = new SignMomentum([{ params: [x] }, { params: [y] }]);
   fresh.loadStateDict(sd);
   assert.equal(fresh.paramGroups[1].lr, 0.5);
-  assert.deepEqual(Array.from(fresh.state.get(x)!.buf.toTypedArray()), [-2.5, -3, 0.5]);
+  assert.deepEqual(Array.from(fresh.state.get(x)!.buf.toTypedArray() as Float64Array), [-2.5, -3, 0.5]);
 });
