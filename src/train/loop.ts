@@ -1,4 +1,5 @@
 // The training loop shared by every family: steps, logs, checkpoints, signals and NaN guards.
+import { GenlabError } from '../torch/errors.js';
 import { tidy } from '../torch/scope.js';
 import { Progress } from './progress.js';
 import type { Checkpoint, Json, Run } from './run.js';
@@ -20,8 +21,15 @@ export interface LoopSpec {
   evalEvery?: number;
   label?: string;
   quiet?: boolean;
+  /** Where progress goes (stderr by default). */
+  progressStream?: NodeJS.WriteStream;
   /** Called after each checkpoint (plots, sample grids). */
   afterCheckpoint?(step: number): void;
+  /**
+   * How messages spell a setting, e.g. `(s) => \`--${s}\`` on the command line; `'resume'` by
+   * default. Messages name settings by their API names, as GenlabError hints do.
+   */
+  spell?: (setting: string) => string;
 }
 
 export interface LoopResult {
@@ -32,6 +40,8 @@ export interface LoopResult {
 
 export class NonFiniteLossError extends Error {}
 
+const quoted = (s: string) => `'${s}'`;
+
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -41,9 +51,21 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
   const { run, steps } = spec;
   const start = spec.startStep ?? 0;
+  const spell = spec.spell ?? quoted;
+  if (!Number.isSafeInteger(steps) || steps < 0) {
+    throw new GenlabError('config', `${run.path('config.json')}: 'steps' is ${steps}, not a non-negative integer`);
+  }
+  if (start > steps) {
+    throw new GenlabError(
+      'config',
+      `${run.path('config.json')}: 'steps' is ${steps}, but the run's checkpoint is already at step ${start}`,
+      `set {steps} to ${start} or more to continue it`,
+    );
+  }
+  if (run.training) throw new GenlabError('run', `${run.dir}: this run is already training in this process`);
   const checkpointEvery = spec.checkpointEvery ?? Math.max(1, Math.ceil(steps / 10));
   const logEvery = spec.logEvery ?? Math.max(1, Math.floor(steps / 200));
-  const progress = new Progress({ total: steps, label: spec.label, quiet: spec.quiet });
+  const progress = new Progress({ total: steps, label: spec.label, quiet: spec.quiet, stream: spec.progressStream });
   progress.resumeFrom(start);
 
   let signal: string | null = null;
@@ -56,6 +78,7 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  run.training = true;
 
   let lastSaved = start;
   let metrics: Record<string, number> = {};
@@ -86,13 +109,14 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
       await nextTurn();
       if (signal) {
         if (lastSaved !== step) save(step);
-        progress.done(`stopped by ${signal} at step ${step}; resume with --resume`);
+        progress.done(`stopped by ${signal} at step ${step}; continue it with ${spell('resume')}`);
         return { step, stoppedBy: 'signal', metrics };
       }
     }
     progress.done(`finished ${steps} steps`);
     return { step: steps, stoppedBy: 'done', metrics };
   } finally {
+    run.training = false;
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }

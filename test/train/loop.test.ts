@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { torch } from '../../src/index.js';
+import { GenlabError } from '../../src/torch/errors.js';
 import { trainLoop } from '../../src/train/loop.js';
 import { Run } from '../../src/train/run.js';
 
 function newRun(): Run {
-  return Run.open(join(mkdtempSync(join(tmpdir(), 'genlab-loop-')), 'run'), { test: true });
+  return Run.open(join(mkdtempSync(join(tmpdir(), 'genlab-loop-')), 'run'), { test: true }, { notify: () => {} });
 }
 
 test('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
@@ -79,17 +80,51 @@ test('checkpoints, logs and resume positions', async () => {
   );
 });
 
-test('checkpoint and state.json that disagree are refused', () => {
+test('a config whose steps were cut below the checkpoint is refused, naming the field', async () => {
   const run = newRun();
-  run.saveCheckpoint({ tensors: { a: torch.ones([1]) }, state: { step: 3 } });
-  const state = JSON.parse(readFileSync(run.path('state.json'), 'utf8'));
-  state.step = 9;
-  writeFileSync(run.path('state.json'), JSON.stringify(state));
-  assert.throws(() => run.loadCheckpoint(), /checkpoint \(step 3\) and state\.json \(step 9\) disagree/);
+  await assert.rejects(
+    trainLoop({
+      run,
+      steps: 100,
+      startStep: 187,
+      quiet: true,
+      step: () => assert.fail('no step runs'),
+      checkpoint: (s) => ({ tensors: {}, state: { step: s } }),
+    }),
+    (e: unknown) => {
+      assert.ok(e instanceof GenlabError);
+      assert.equal(e.kind, 'config');
+      assert.match(
+        e.messageWith((s) => `--${s}`),
+        /config\.json: 'steps' is 100, but the run's checkpoint is already at step 187; set --steps to 187 or more/,
+      );
+      return true;
+    },
+  );
+  assert.equal(run.training, false);
 });
 
-test('a new run refuses a folder that holds one', () => {
+test('a signal finishes the step, saves, and the message spells the resume setting as asked', async () => {
   const run = newRun();
-  run.saveCheckpoint({ tensors: {}, state: { step: 1 } });
-  assert.throws(() => Run.open(run.dir, {}), /already holds a run; pass --resume/);
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+  let during = false;
+  const result = await trainLoop({
+    run,
+    steps: 50,
+    checkpointEvery: 100,
+    spell: (s) => `--${s}`,
+    progressStream: stream,
+    step: (s) => {
+      during = run.training;
+      if (s === 3) process.emit('SIGINT');
+      return { loss: 1 };
+    },
+    checkpoint: (s) => ({ tensors: {}, state: { step: s } }),
+  });
+  assert.equal(during, true, 'the run is marked as training inside the loop');
+  assert.equal(run.training, false);
+  assert.deepEqual([result.stoppedBy, result.step], ['signal', 3]);
+  assert.equal(run.loadCheckpoint().state.step, 3);
+  assert.match(lines.join(''), /stopped by SIGINT at step 3; continue it with --resume/);
 });
