@@ -5,16 +5,21 @@ import { stack } from '../torch/functions.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
-/** One example: features (a flat Float32Array or a tensor) and an integer label. */
+/** One example: features (a flat Float32Array or a tensor) and its label or target (a number). */
 export interface Item {
   x: Float32Array | Tensor;
   y: number;
 }
 
-/** A batch: x is [B, ...item shape], y is int64 [B]. */
+/**
+ * A batch: x is [B, ...item shape]; y is [B, ...] (int64 class labels for genlab's data sets, zeros
+ * when a data set has none); `rest` holds the batch of each further tensor of a TensorDataset made
+ * from more than two, in order.
+ */
 export interface Batch {
   x: Tensor;
   y: Tensor;
+  rest?: Tensor[];
 }
 
 /** Anything indexable. `shape` is the item shape (used to shape Float32Array items into batches). */
@@ -42,36 +47,76 @@ export interface TensorDatasetOptions {
   /** Names of the classes, indexed by label. */
   classes?: string[];
   name?: string;
+  /**
+   * Whether the dataset owns the tensors it is given: keeps them past every tidy() scope and frees them
+   * in dispose(). Default: true when an options object is given (the `(x, y, options)` form genlab's
+   * own loaders use), false for the bare form `new TensorDataset(a, b, …)`, which, like PyTorch's,
+   * only refers to the caller's tensors.
+   */
+  own?: boolean;
+}
+
+function isTensorArg(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && typeof (v as Tensor).indexSelect === 'function';
 }
 
 /**
- * Examples held as one tensor x [N, ...] and labels y [N]; batches are one index_select each.
- * The dataset owns its tensors (they are kept outside tidy scopes) until dispose().
+ * Examples held as tensors that share their first dimension, like PyTorch's `TensorDataset(*tensors)`:
+ * `new TensorDataset(x)`, `new TensorDataset(x, y)`, `new TensorDataset(x, y, w, …)`, each optionally
+ * followed by an options object. x is the first tensor and y the second (int64 zeros when there is
+ * none); batches take one index_select per tensor and keep every dtype (float regression targets stay
+ * float; an [N, k] target gives [B, k]). Further tensors come out in `Batch.rest`.
+ *
+ * Ownership: the caller keeps its tensors (and must keep them alive while the dataset is used) unless
+ * the dataset owns them (option `own`; the default with an options object, see TensorDatasetOptions).
+ * A dataset that owns its tensors keeps them outside tidy scopes until dispose().
  */
 export class TensorDataset implements BatchedDataset {
   readonly x: Tensor;
   readonly y: Tensor;
+  /** The tensors the dataset was given, in order (x, then y when given, then the rest). */
+  readonly tensors: readonly Tensor[];
   readonly divisor: number | undefined;
   readonly classes: string[] | undefined;
   readonly name: string;
+  /** Whether dispose() frees `tensors`. */
+  readonly owns: boolean;
+  /** The zero labels made for a dataset given no y; always the dataset's own. */
+  private readonly madeY: Tensor | null;
 
-  constructor(x: Tensor, y?: Tensor, opts: TensorDatasetOptions = {}) {
-    const n = x.shape[0];
-    if (x.ndim < 1) throw new Error('TensorDataset: x must have a leading example dimension');
-    if (y && (y.ndim !== 1 || y.shape[0] !== n)) {
-      throw new Error(`TensorDataset: y has shape [${y.shape}] but x holds ${n} examples`);
-    }
-    this.x = x.keep();
-    let labels = y ?? tensor(new BigInt64Array(n));
-    if (labels.dtype !== 'int64') {
-      const given = labels;
-      labels = given.to('int64');
-      given.dispose(); // the dataset owns what it was given
-    }
-    this.y = labels.keep();
+  constructor(...tensors: [Tensor, ...Tensor[]]);
+  constructor(x: Tensor, y: Tensor | undefined, opts: TensorDatasetOptions);
+  constructor(...args: [Tensor, ...Tensor[], TensorDatasetOptions]);
+  constructor(...args: (Tensor | TensorDatasetOptions | undefined)[]) {
+    const last = args[args.length - 1];
+    const hasOpts = args.length > 1 && last !== undefined && !isTensorArg(last);
+    const opts = (hasOpts ? last : {}) as TensorDatasetOptions;
+    let given = (hasOpts ? args.slice(0, -1) : args) as (Tensor | undefined)[];
+    // (x, undefined, options): the older form of a dataset without labels.
+    if (given.length === 2 && given[1] === undefined) given = given.slice(0, 1);
+    given.forEach((t, i) => {
+      if (!isTensorArg(t)) throw new TypeError(`TensorDataset: argument ${i} is not a Tensor`);
+    });
+    const ts = given as Tensor[];
+    if (ts.length === 0) throw new TypeError('TensorDataset: give at least one tensor');
+    const name = opts.name ?? 'tensors';
+    const n = ts[0].ndim < 1 ? -1 : ts[0].shape[0];
+    if (n < 0) throw new Error(`${name}: TensorDataset: x must have a leading example dimension`);
+    ts.forEach((t, i) => {
+      if (t.ndim < 1 || t.shape[0] !== n) {
+        const which = i === 1 ? 'y' : `tensor ${i}`;
+        throw new Error(`${name}: TensorDataset: ${which} has shape [${t.shape}] but x holds ${n} examples`);
+      }
+    });
+    this.owns = opts.own ?? hasOpts;
+    if (this.owns) for (const t of ts) t.keep();
+    this.tensors = ts;
+    this.x = ts[0];
+    this.madeY = ts.length > 1 ? null : tensor(new BigInt64Array(n)).keep();
+    this.y = ts[1] ?? (this.madeY as Tensor);
     this.divisor = opts.divisor;
     this.classes = opts.classes;
-    this.name = opts.name ?? 'tensors';
+    this.name = name;
   }
 
   get length(): number {
@@ -83,9 +128,13 @@ export class TensorDataset implements BatchedDataset {
     return this.x.shape.slice(1);
   }
 
+  /** Example i with y as a number; only for datasets whose y holds one value per example. */
   get(i: number): Item {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) {
       throw new RangeError(`${this.name}: index ${i} out of range for ${this.length} examples`);
+    }
+    if (this.y.ndim !== 1) {
+      throw new Error(`${this.name}: get(): y holds [${this.y.shape.slice(1)}] per example, not a number; use batch()`);
     }
     return tidy(() => {
       const x = this.convert(this.x.select(0, i)).contiguous();
@@ -94,30 +143,39 @@ export class TensorDataset implements BatchedDataset {
   }
 
   batch(indices: Tensor): Batch {
-    return tidy(() => ({ x: this.convert(this.x.indexSelect(0, indices)), y: this.y.indexSelect(0, indices) }));
-  }
-
-  /** The labels as a JS array. */
-  labels(): Int32Array {
-    return Int32Array.from(this.y.toTypedArray() as BigInt64Array, Number);
-  }
-
-  /** A new dataset holding copies of the chosen examples, in the given order. */
-  subset(indices: ArrayLike<number>): this {
     return tidy(() => {
-      const idx = tensor(Int32Array.from(indices));
-      return this.withTensors(this.x.indexSelect(0, idx), this.y.indexSelect(0, idx));
+      const b: Batch = { x: this.convert(this.x.indexSelect(0, indices)), y: this.y.indexSelect(0, indices) };
+      if (this.tensors.length > 2) b.rest = this.tensors.slice(2).map((t) => t.indexSelect(0, indices));
+      return b;
     });
   }
 
-  dispose(): void {
-    this.x.dispose();
-    this.y.dispose();
+  /** The labels as a JS array; y must hold one integer label per example. */
+  labels(): Int32Array {
+    if (this.y.ndim !== 1 || isFloating(this.y.dtype)) {
+      throw new Error(`${this.name}: labels(): y is ${this.y.dtype} [${this.y.shape}], not integer class labels`);
+    }
+    return Int32Array.from(this.y.toTypedArray() as ArrayLike<number | bigint>, Number);
   }
 
-  /** Subclasses return their own kind so subset() keeps metadata. */
-  protected withTensors(x: Tensor, y: Tensor): this {
-    return new TensorDataset(x, y, { divisor: this.divisor, classes: this.classes, name: this.name }) as this;
+  /** A new dataset holding copies of the chosen examples, in the given order; it owns the copies. */
+  subset(indices: ArrayLike<number>): this {
+    return tidy(() => {
+      const idx = tensor(Int32Array.from(indices));
+      return this.withTensors(this.tensors.map((t) => t.indexSelect(0, idx)));
+    });
+  }
+
+  /** Frees the tensors the dataset owns (the zero labels it made; the given tensors when it owns them). */
+  dispose(): void {
+    this.madeY?.dispose();
+    if (this.owns) for (const t of this.tensors) t.dispose();
+  }
+
+  /** Subclasses return their own kind so subset() keeps metadata; the new dataset owns `tensors`. */
+  protected withTensors(tensors: Tensor[]): this {
+    const opts = { divisor: this.divisor, classes: this.classes, name: this.name, own: true };
+    return new TensorDataset(...(tensors as [Tensor, ...Tensor[]]), opts) as this;
   }
 
   protected convert(x: Tensor): Tensor {
@@ -133,6 +191,8 @@ export interface ImageDatasetOptions {
   levels: number;
   classes?: string[];
   name?: string;
+  /** Whether the dataset owns (keeps, and frees in dispose()) the tensors; default true. */
+  own?: boolean;
 }
 
 /**
@@ -144,7 +204,12 @@ export class ImageDataset extends TensorDataset {
 
   constructor(raw: Tensor, labels: Tensor, opts: ImageDatasetOptions) {
     if (raw.ndim !== 4) throw new Error(`ImageDataset: images must be [N, C, H, W], got [${raw.shape}]`);
-    super(raw, labels, { divisor: opts.levels - 1, classes: opts.classes, name: opts.name ?? 'images' });
+    super(raw, labels, {
+      divisor: opts.levels - 1,
+      classes: opts.classes,
+      name: opts.name ?? 'images',
+      own: opts.own ?? true,
+    });
     this.levels = opts.levels;
   }
 
@@ -158,7 +223,8 @@ export class ImageDataset extends TensorDataset {
     return this.convert(this.x);
   }
 
-  protected override withTensors(x: Tensor, y: Tensor): this {
+  protected override withTensors(tensors: Tensor[]): this {
+    const [x, y] = tensors;
     return new ImageDataset(x, y, { levels: this.levels, classes: this.classes, name: this.name }) as this;
   }
 }

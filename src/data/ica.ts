@@ -209,7 +209,7 @@ export function makeNonlinearIca(opts: IcaOptions = {}): IcaData {
       conditions,
       thresholds,
       options: o,
-      toDataset: () => tidy(() => new TensorDataset(xs.clone(), segment.clone(), { name: 'ica' })),
+      toDataset: () => tidy(() => new TensorDataset(xs.clone(), segment.clone(), { name: 'ica', own: true })),
       dispose: () => {
         for (const t of [xs, ss, segment, scales, ...new Set(mixing)]) t.dispose();
       },

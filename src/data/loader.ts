@@ -7,6 +7,7 @@ import { tensor } from '../torch/creation.js';
 import { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
+import * as tensorModule from '../torch/tensor.js';
 import { type Batch, collate, type Dataset, isBatched } from './dataset.js';
 import { DataError } from './errors.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -44,13 +45,33 @@ export interface LoaderState {
   dropLast: boolean;
 }
 
+/** Whether the garbage collector alone owns t: made outside every scope, and not kept. */
+function ownedByGc(t: Tensor): boolean {
+  // The torch layer's accessor where it has one; before it, Tensor's numeric state (1: backstop).
+  const accessor = (tensorModule as unknown as { tensorState?: (t: Tensor) => string }).tensorState;
+  if (typeof accessor === 'function') return accessor(t) === 'gc';
+  return (t as unknown as { state?: number }).state === 1;
+}
+
+/** Frees the tensors of a batch that nobody else frees: not a scope's, not kept. */
+function release(b: Batch): void {
+  for (const t of [b.x, b.y, ...(b.rest ?? [])]) if (!t.isDisposed && ownedByGc(t)) t.dispose();
+}
+
 // Distinguishes the transform stream from the order stream derived from the same seed.
 const TRANSFORM_STREAM = 0x7472;
 
 /**
- * Iterating a loader (`for (const b of loader)`) yields the rest of the current epoch, then moves to
- * the next; `next()` yields batches forever across epochs (for step-based training). Batches belong
- * to the caller: call next() inside the training step's tidy(), or dispose them.
+ * Two ways to take batches:
+ * - `next()` yields batches forever across epochs (for step-based training). Its batch belongs to
+ *   the caller: call next() inside the training step's tidy(), or dispose the batch.
+ * - Iterating (`for (const {x, y} of loader)`) yields the rest of the current epoch, then moves to
+ *   the next. As in PyTorch, a batch lives until the loop takes the next one: when it is made outside
+ *   every tidy() scope, the loader frees its tensors when the next batch is taken or the loop ends
+ *   (also by break or throw), unless they were kept with keep(). So
+ *   `for (const {x, y} of loader) tidy(() => step(x, y))` holds one batch at a time. Inside a tidy()
+ *   the scope owns the batches, as it owns any tensor made there, and frees them when it ends.
+ *   To hold on to a batch past its turn, keep() its tensors (then dispose them) or use next().
  */
 export class DataLoader implements Iterable<Batch> {
   readonly dataset: Dataset;
@@ -131,10 +152,13 @@ export class DataLoader implements Iterable<Batch> {
       if (isBatched(this.dataset)) {
         batch = this.dataset.batch(this.epochIndices(epoch).narrow(0, start, idx.length));
       } else batch = collate(this.dataset, idx);
+      const rest = batch.rest;
       if (this.transforms.length > 0) {
         this.generator ??= new Generator(0);
         this.generator.manualSeed(deriveSeed(this.seed, epoch, b, TRANSFORM_STREAM));
         for (const t of this.transforms) batch = t(batch, { generator: this.generator, epoch, batch: b });
+        // Transforms map x and y; a dataset's further tensors pass through unless a transform set them.
+        if (rest !== undefined && batch.rest === undefined) batch = { x: batch.x, y: batch.y, rest };
       }
       return batch;
     });
@@ -155,10 +179,21 @@ export class DataLoader implements Iterable<Batch> {
     this.orderTensor = null;
   }
 
-  /** Yields the remaining batches of the current epoch. */
+  /** Yields the remaining batches of the current epoch; see the class comment for who frees them. */
   *[Symbol.iterator](): Iterator<Batch> {
     const epoch = this._epoch;
-    while (this._epoch === epoch) yield this.next();
+    let previous: Batch | null = null;
+    try {
+      while (this._epoch === epoch) {
+        // The loop asked for another batch: it is done with the previous one. Free it first, so two
+        // batches never coexist.
+        if (previous !== null) release(previous);
+        previous = this.next();
+        yield previous;
+      }
+    } finally {
+      if (previous !== null) release(previous);
+    }
   }
 
   state(): LoaderState {

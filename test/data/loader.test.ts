@@ -20,8 +20,8 @@ function tiny(): TensorDataset {
       shape: [10, 2],
     },
   );
-  const y = torch.tensor(Int32Array.from({ length: 10 }, (_, i) => i % 3));
-  return new TensorDataset(x, y);
+  const y = torch.tensor(BigInt64Array.from({ length: 10 }, (_, i) => BigInt(i % 3)));
+  return new TensorDataset(x, y, { own: true });
 }
 
 const ids = (b: Batch) => Array.from(b.x.select(1, 0).toTypedArray(), Number);
@@ -189,4 +189,174 @@ test('batches gather from the big tensor: same values as get(i), and no tensors 
   loader.dispose();
   assert.equal(torch.memory().tensors, before);
   ds.dispose();
+});
+
+test('the idiomatic loop frees each batch when it takes the next: 2 epochs keep the live tensor count flat', () => {
+  const x = torch.tensor(
+    Float32Array.from({ length: 200 }, (_, k) => k),
+    { shape: [100, 2] },
+  );
+  const y = torch.tensor(Float32Array.from({ length: 100 }, (_, k) => k / 2));
+  const ds = new TensorDataset(x, y);
+  const loader = new DataLoader(ds, { batchSize: 8, shuffle: true, seed: 5 });
+  assert.equal(torch.memory().scopeDepth, 0);
+  const before = torch.memory().tensors;
+  const live: number[] = [];
+  let sum = 0;
+  for (let epoch = 0; epoch < 2; epoch++) {
+    for (const { x: bx, y: by } of loader) {
+      // The training step, as in PyTorch: the batch itself is made outside tidy().
+      sum += torch.tidy(() => bx.sum().add(by.sum()).item());
+      live.push(torch.memory().tensors);
+    }
+  }
+  assert.equal(live.length, 2 * 13);
+  // Each epoch sums every x and y once: 2 × (Σk for k < 200 + Σk/2 for k < 100).
+  assert.equal(sum, 2 * (19900 + 2475));
+  // During a step: the batch's x and y and the epoch's cached index tensor, never more.
+  assert.deepEqual(new Set(live), new Set([before + 3]));
+  // After the loop: only the index tensor, which dispose() frees.
+  assert.equal(torch.memory().tensors, before + 1);
+  loader.dispose();
+  assert.equal(torch.memory().tensors, before);
+  ds.dispose();
+  // The dataset did not own x and y: the caller frees them.
+  assert.ok(!x.isDisposed && !y.isDisposed);
+  x.dispose();
+  y.dispose();
+});
+
+test('iteration frees the last batch on break and on throw, and leaves kept tensors and scope-owned ones', () => {
+  const ds = tiny();
+  const loader = new DataLoader(ds, { batchSize: 3 });
+  const before = torch.memory().tensors;
+  let first: torch.Tensor | null = null;
+  for (const b of loader) {
+    first = b.x;
+    break;
+  }
+  assert.ok(first?.isDisposed, 'break frees the batch');
+  assert.throws(() => {
+    for (const b of loader) {
+      first = b.y;
+      throw new Error('step failed');
+    }
+  }, /step failed/);
+  assert.ok(first?.isDisposed, 'a throw frees the batch');
+  // keep(): the batch outlives its turn; the caller disposes it.
+  const kept: torch.Tensor[] = [];
+  for (const b of new DataLoader(ds, { batchSize: 4 })) kept.push(b.y.keep());
+  assert.deepEqual(
+    kept.map((t) => Array.from(t.toTypedArray() as BigInt64Array, Number)),
+    [
+      [0, 1, 2, 0],
+      [1, 2, 0, 1],
+      [2, 0],
+    ],
+  );
+  for (const t of kept) t.dispose();
+  // Inside tidy() the scope owns the batches: all are alive until it ends (the classifier's evaluation relies on it).
+  const ys = torch.tidy(() => {
+    const all: torch.Tensor[] = [];
+    for (const b of new DataLoader(ds, { batchSize: 4 })) all.push(b.y);
+    return torch.cat(all);
+  });
+  assert.deepEqual(Array.from(ys.toTypedArray() as BigInt64Array, Number), [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+  ys.dispose();
+  // The loader above still holds its index tensor; the cut-short loader's holds one too.
+  loader.dispose();
+  assert.ok(torch.memory().tensors <= before + 2);
+  ds.dispose();
+});
+
+test('next() still hands the caller a batch it owns, alive after the next next()', () => {
+  const ds = tiny();
+  const loader = new DataLoader(ds, { batchSize: 4 });
+  const a = loader.next();
+  const b = loader.next();
+  assert.ok(!a.x.isDisposed && !a.y.isDisposed);
+  assert.deepEqual(ids(a), [0, 1, 2, 3]);
+  assert.deepEqual(ids(b), [4, 5, 6, 7]);
+  for (const t of [a.x, a.y, b.x, b.y]) t.dispose();
+  loader.dispose();
+  ds.dispose();
+});
+
+test('TensorDataset as in PyTorch: any tensors sharing the first dimension, dtypes kept, the caller owns them', () => {
+  const x = torch.tensor(
+    Float32Array.from({ length: 12 }, (_, k) => k),
+    { shape: [4, 3] },
+  );
+  const target = torch.tensor(new Float32Array([0.25, 1.5, -2.75, 3.125]));
+  const pair = torch.tensor(
+    Float64Array.from({ length: 8 }, (_, k) => k / 4),
+    { shape: [4, 2] },
+  );
+  const mask = torch.tensor(new Uint8Array([1, 0, 1, 1]));
+  const ds = new TensorDataset(x, target, pair, mask);
+  assert.equal(ds.length, 4);
+  assert.equal(ds.owns, false);
+  const idx = torch.tensor(new BigInt64Array([2n, 0n]));
+  const b = ds.batch(idx);
+  // Float regression targets stay float, not truncated to int64.
+  assert.equal(b.y.dtype, 'float32');
+  assert.deepEqual(Array.from(b.y.toTypedArray() as Float32Array), [-2.75, 0.25]);
+  assert.equal(b.rest?.length, 2);
+  const [bp, bm] = b.rest as torch.Tensor[];
+  assert.equal(bp.dtype, 'float64');
+  assert.deepEqual(bp.shape, [2, 2]);
+  assert.deepEqual(Array.from(bp.toTypedArray() as Float64Array), [1, 1.25, 0, 0.25]);
+  assert.equal(bm.dtype, 'uint8');
+  assert.deepEqual(Array.from(bm.toTypedArray() as Uint8Array), [1, 1]);
+  assert.equal(ds.get(1).y, 1.5);
+  assert.throws(() => ds.labels(), /y is float32 \[4\], not integer class labels/);
+  // An [n, k] target is a target, not an error.
+  const wide = new TensorDataset(x, pair);
+  assert.deepEqual(wide.batch(idx).y.shape, [2, 2]);
+  assert.throws(() => wide.get(0), /y holds \[2\] per example, not a number; use batch\(\)/);
+  // A subset copies every tensor and owns the copies.
+  const sub = ds.subset([3, 1]);
+  assert.equal(sub.owns, true);
+  assert.deepEqual(Array.from(sub.tensors[3].toTypedArray() as Uint8Array), [1, 0]);
+  sub.dispose();
+  assert.ok(sub.tensors.every((t) => t.isDisposed));
+  // The transforms of a loader map x and y; the further tensors pass through.
+  const loader = new DataLoader(ds, { batchSize: 4, transform: ({ x: bx, y }) => ({ x: bx.mul(2), y }) });
+  const lb = loader.next();
+  assert.deepEqual(Array.from(lb.x.toTypedArray() as Float32Array).slice(0, 3), [0, 2, 4]);
+  assert.deepEqual(Array.from((lb.rest as torch.Tensor[])[1].toTypedArray() as Uint8Array), [1, 0, 1, 1]);
+  torch.dispose([lb.x, lb.y, lb.rest, b.x, b.y, b.rest, idx]);
+  loader.dispose();
+  // Disposing datasets that do not own their tensors leaves them to the caller.
+  ds.dispose();
+  wide.dispose();
+  for (const t of [x, target, pair, mask]) assert.ok(!t.isDisposed);
+  // Unless the caller hands them over: own frees them with the dataset, and keeps them past tidy().
+  const owned = torch.tidy(() => new TensorDataset(x.clone(), target.clone(), { own: true }));
+  assert.ok(!owned.x.isDisposed && !owned.y.isDisposed);
+  owned.dispose();
+  assert.ok(owned.x.isDisposed && owned.y.isDisposed);
+  for (const t of [x, target, pair, mask]) t.dispose();
+  assert.throws(
+    () => new TensorDataset(torch.zeros([3, 2]), torch.zeros([4])),
+    /TensorDataset: y has shape \[4\] but x holds 3 examples/,
+  );
+});
+
+test('TensorDataset keeps the older (x, y | undefined, options) form: it owns its tensors, labels default to zeros', () => {
+  const x = torch.tidy(() => torch.ones([3, 2]));
+  const ds = new TensorDataset(x, undefined, { name: 'ppca' });
+  assert.equal(ds.owns, true);
+  assert.equal(ds.y.dtype, 'int64');
+  assert.deepEqual(Array.from(ds.labels()), [0, 0, 0]);
+  assert.equal(ds.tensors.length, 1);
+  const y = torch.tensor(new Int32Array([2, 0, 1]));
+  const labelled = new TensorDataset(torch.ones([3, 1]), y, { name: 'l' });
+  // dtypes are kept in every form; the given y is the dataset's, not disposed at construction.
+  assert.equal(labelled.y, y);
+  assert.equal(labelled.y.dtype, 'int32');
+  assert.deepEqual(Array.from(labelled.labels()), [2, 0, 1]);
+  labelled.dispose();
+  ds.dispose();
+  assert.ok(x.isDisposed && y.isDisposed);
 });
