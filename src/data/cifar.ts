@@ -8,6 +8,8 @@ import { DataError, readMaybeGzip, requireFolder } from './errors.js';
 import type { FolderOptions } from './idx.js';
 
 const RECORD = 1 + 3 * 32 * 32;
+/** Records in each published batch file (data_batch_1..5.bin, test_batch.bin). */
+export const CIFAR10_RECORDS_PER_FILE = 10000;
 export const CIFAR10_CLASSES = [
   'airplane',
   'automobile',
@@ -21,8 +23,15 @@ export const CIFAR10_CLASSES = [
   'truck',
 ];
 
-/** Parses one binary batch file; returns labels and the pixel bytes in [N, 3, 32, 32] order. */
-export function parseCifarBatch(buf: Uint8Array, path: string): { labels: Uint8Array; pixels: Uint8Array } {
+/**
+ * Parses one binary batch file; returns labels and the pixel bytes in [N, 3, 32, 32] order. With
+ * `records`, the file must hold exactly that many: a file cut at a record boundary is otherwise whole.
+ */
+export function parseCifarBatch(
+  buf: Uint8Array,
+  path: string,
+  records?: number,
+): { labels: Uint8Array; pixels: Uint8Array } {
   if (buf.length === 0 || buf.length % RECORD !== 0) {
     const whole = Math.floor(buf.length / RECORD);
     throw new DataError(
@@ -30,6 +39,12 @@ export function parseCifarBatch(buf: Uint8Array, path: string): { labels: Uint8A
     );
   }
   const n = buf.length / RECORD;
+  if (records !== undefined && n !== records) {
+    throw new DataError(
+      `${path}: holds ${n} records (${buf.length} bytes), expected ${records} (${records * RECORD} bytes)`,
+      n < records ? 'the file was cut short: copy it again from the CIFAR-10 binary archive' : undefined,
+    );
+  }
   const labels = new Uint8Array(n);
   const pixels = new Uint8Array(n * (RECORD - 1));
   for (let i = 0; i < n; i++) {
@@ -58,8 +73,21 @@ function classNames(dir: string): string[] {
   return names.length === 10 ? names : CIFAR10_CLASSES;
 }
 
+export interface CifarOptions extends FolderOptions {
+  root: string;
+  /**
+   * Records each batch file must hold: 10,000 in the published files, the default. Set it only to read
+   * a copy cut down on purpose (e.g. for tests); every file must then hold exactly this many.
+   */
+  recordsPerFile?: number;
+}
+
 /** CIFAR-10 from a user-given folder: 50,000 train images (data_batch_1..5.bin) or 10,000 test. */
-export function loadCifar10(opts: FolderOptions & { root: string }): ImageDataset {
+export function loadCifar10(opts: CifarOptions): ImageDataset {
+  const records = opts.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
+  if (!Number.isSafeInteger(records) || records < 1) {
+    throw new DataError(`cifar10: recordsPerFile must be a positive integer, got ${records}`);
+  }
   const split = opts.split ?? 'train';
   if (split !== 'train' && split !== 'test') throw new DataError(`cifar10: unknown split '${split}' (train or test)`);
   requireFolder('cifar10', opts.root);
@@ -67,7 +95,7 @@ export function loadCifar10(opts: FolderOptions & { root: string }): ImageDatase
   const files = split === 'train' ? [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`) : ['test_batch.bin'];
   const parts = files.map((f) => {
     const path = join(dir, f);
-    return parseCifarBatch(readMaybeGzip(path), path);
+    return parseCifarBatch(readMaybeGzip(path), path, records);
   });
   const n = parts.reduce((s, p) => s + p.labels.length, 0);
   const labels = new Uint8Array(n);

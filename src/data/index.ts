@@ -1,5 +1,5 @@
 // Data sets and the DataLoader.
-export { CIFAR10_CLASSES, loadCifar10, parseCifarBatch } from './cifar.js';
+export { CIFAR10_CLASSES, CIFAR10_RECORDS_PER_FILE, type CifarOptions, loadCifar10, parseCifarBatch } from './cifar.js';
 export { type CsvOptions, parseCsv, readCsv, TableDataset } from './csv.js';
 export {
   type Batch,
