@@ -2,33 +2,41 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { GenlabError } from '../torch/errors.js';
 
-/** A data file or folder is missing, truncated or not what it claims to be. The message is one line. */
-export class DataError extends Error {
+/**
+ * A data file or folder is missing, truncated or not what it claims to be: a GenlabError of kind
+ * 'data'. The message is one line (GenlabError joins the lines of quoted file names and parser
+ * messages, so logs stay greppable); a hint names settings in braces, e.g. `give it with {root}`.
+ */
+export class DataError extends GenlabError {
   override name = 'DataError';
-  constructor(message: string) {
-    // Messages quote file names and parser errors; keep them to one line so logs stay greppable.
-    super(message.replace(/\s*\n\s*/g, ' '));
+  constructor(message: string, hint?: string) {
+    super('data', message, hint);
   }
 }
 
 /** Throws unless `dir` is an existing folder; `what` names the data set in the message. */
-export function requireFolder(what: string, dir: string, hint = ''): void {
-  if (!existsSync(dir)) throw new DataError(`${what}: data folder ${dir} does not exist${hint}`);
+export function requireFolder(what: string, dir: string, hint?: string): void {
+  if (!existsSync(dir)) throw new DataError(`${what}: data folder ${dir} does not exist`, hint);
   if (!statSync(dir).isDirectory()) throw new DataError(`${what}: ${dir} is not a folder`);
 }
 
-/** The bytes of a file, gunzipped when they start with the gzip magic (whatever the name says). */
-export function readMaybeGzip(path: string): Buffer {
-  let raw: Buffer;
+/** The bytes of a file as they are on disk, with one-line errors. */
+export function readRaw(path: string): Buffer {
   try {
-    raw = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new DataError(`${path}: file not found`);
     if (code === 'EISDIR') throw new DataError(`${path}: is a folder, expected a file`);
     throw new DataError(`${path}: cannot read (${(e as Error).message})`);
   }
+}
+
+/** The bytes of a file, gunzipped when they start with the gzip magic (whatever the name says). */
+export function readMaybeGzip(path: string): Buffer {
+  const raw = readRaw(path);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       return gunzipSync(raw);

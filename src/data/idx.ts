@@ -1,9 +1,10 @@
 // The IDX format of MNIST and Fashion-MNIST: a 4-byte magic (0, 0, type, number of dimensions),
 // big-endian uint32 sizes, then the values in row-major order. Files may be gzipped.
 import { join } from 'node:path';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { tensor } from '../torch/creation.js';
 import { ImageDataset } from './dataset.js';
-import { DataError, findFile, readMaybeGzip, requireFolder } from './errors.js';
+import { DataError, findFile, readRaw, requireFolder } from './errors.js';
 
 type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
@@ -31,9 +32,24 @@ export interface IdxExpect {
   noun?: string;
 }
 
-/** Parses IDX bytes; `path` only names the file in errors. ubyte data is a view of `buf`, not a copy. */
-export function parseIdx(buf: Uint8Array, path: string, expect: IdxExpect = {}): IdxArray {
-  if (buf.length < 4) throw new DataError(`${path}: truncated: ${buf.length} bytes is too short for an IDX header`);
+/** Above this many bytes a header is taken as corrupt: 4 GiB is far beyond any published IDX set. */
+export const MAX_IDX_BYTES = 2 ** 32;
+
+interface IdxHeader {
+  typeCode: number;
+  type: (typeof types)[number];
+  dims: number[];
+  headerBytes: number;
+  /** Bytes of the whole file the header implies. */
+  need: number;
+}
+
+/** Checks the magic and reads the sizes; null when `buf` ends before the sizes do (and `partial` is set). */
+function readHeader(buf: Uint8Array, path: string, expect: IdxExpect, partial = false): IdxHeader | null {
+  if (buf.length < 4) {
+    if (partial) return null;
+    throw new DataError(`${path}: truncated: ${buf.length} bytes is too short for an IDX header`);
+  }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magic = view.getUint32(0);
   const typeCode = buf[2];
@@ -46,18 +62,34 @@ export function parseIdx(buf: Uint8Array, path: string, expect: IdxExpect = {}):
   }
   const headerBytes = 4 + 4 * ndim;
   if (buf.length < headerBytes) {
+    if (partial) return null;
     throw new DataError(`${path}: truncated: ${buf.length} bytes is too short for a ${ndim}-d IDX header`);
   }
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i));
   const count = dims.reduce((a, b) => a * b, 1);
   const need = headerBytes + count * type.bytes;
+  if (need > MAX_IDX_BYTES) {
+    throw new DataError(
+      `${path}: header says ${describe(dims, expect)} (${need} bytes), more than the ${MAX_IDX_BYTES}-byte limit of an IDX file; the header is corrupt`,
+    );
+  }
+  return { typeCode, type, dims, headerBytes, need };
+}
+
+function describe(dims: number[], expect: IdxExpect): string {
+  const noun = expect.noun ?? 'items';
+  return dims.length > 1 ? `${dims[0]} ${noun} of ${dims.slice(1).join('×')}` : `${dims[0]} ${noun}`;
+}
+
+/** Parses IDX bytes; `path` only names the file in errors. ubyte data is a view of `buf`, not a copy. */
+export function parseIdx(buf: Uint8Array, path: string, expect: IdxExpect = {}): IdxArray {
+  const { typeCode, type, dims, headerBytes, need } = readHeader(buf, path, expect) as IdxHeader;
+  const count = (need - headerBytes) / type.bytes;
   if (buf.length !== need) {
-    const noun = expect.noun ?? 'items';
-    const what = dims.length > 1 ? `${dims[0]} ${noun} of ${dims.slice(1).join('×')}` : `${dims[0]} ${noun}`;
     const problem = buf.length < need ? 'truncated' : 'trailing bytes';
     throw new DataError(
-      `${path}: ${problem}: header says ${what} (${need} bytes) but the file holds ${buf.length} bytes`,
+      `${path}: ${problem}: header says ${describe(dims, expect)} (${need} bytes) but the file holds ${buf.length} bytes`,
     );
   }
   if (type.bytes === 1) {
@@ -65,6 +97,7 @@ export function parseIdx(buf: Uint8Array, path: string, expect: IdxExpect = {}):
     return { dims, data: typeCode === 0x08 ? bytes : new Int8Array(bytes.buffer, bytes.byteOffset, count) };
   }
   // Wider types are big-endian on disk.
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const data = type.make(count);
   for (let i = 0, o = headerBytes; i < count; i++, o += type.bytes) {
     if (typeCode === 0x0b) data[i] = view.getInt16(o);
@@ -75,9 +108,47 @@ export function parseIdx(buf: Uint8Array, path: string, expect: IdxExpect = {}):
   return { dims, data };
 }
 
+/**
+ * Inflates a gzipped IDX file no further than its header allows. A small gzip file can inflate to
+ * gigabytes (a "gzip bomb"), so the header is inflated first, from a growing prefix of the compressed
+ * bytes, and the whole stream is then inflated with zlib's maxOutputLength set to the size the header
+ * implies: a stream that inflates to more stops there instead of filling memory.
+ */
+function inflateIdx(raw: Uint8Array, path: string, expect: IdxExpect): Uint8Array {
+  const corrupt = (e: unknown) => new DataError(`${path}: corrupt gzip data (${(e as Error).message})`);
+  let header: IdxHeader | null = null;
+  // Each prefix of p compressed bytes inflates to at most about 1,032·p bytes (deflate's largest ratio).
+  for (let p = 256; header === null; p *= 16) {
+    const whole = p >= raw.length;
+    let head: Buffer;
+    try {
+      // A prefix ends mid-stream: sync-flush returns what it holds; the whole file must end properly.
+      head = whole
+        ? gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES })
+        : gunzipSync(raw.subarray(0, p), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw corrupt(e);
+    }
+    header = readHeader(head, path, expect, !whole);
+    if (whole) break;
+  }
+  const limit = (header as IdxHeader).need;
+  try {
+    return gunzipSync(raw, { maxOutputLength: Math.max(1, limit) });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corrupt(e);
+    const { dims } = header as IdxHeader;
+    throw new DataError(
+      `${path}: trailing bytes: header says ${describe(dims, expect)} (${limit} bytes) but the data inflates to more; inflating stopped there`,
+    );
+  }
+}
+
 /** Reads an IDX file, gzipped or plain. */
 export function readIdx(path: string, expect: IdxExpect = {}): IdxArray {
-  return parseIdx(readMaybeGzip(path), path, expect);
+  const raw = readRaw(path);
+  const gz = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  return parseIdx(gz ? inflateIdx(raw, path, expect) : raw, path, expect);
 }
 
 /** An image dataset from an IDX pair: ubyte images [N, H, W] and ubyte labels [N]. */
@@ -159,7 +230,10 @@ export function loadMnist(opts: FolderOptions & { root: string }): ImageDataset 
 export function loadFashionMnist(opts: FolderOptions = {}): ImageDataset {
   const split = checkSplit('fashion-mnist', opts.split ?? 'train');
   const root = opts.root ?? FASHION_MNIST_ROOT;
-  requireFolder('fashion-mnist', root, opts.root ? '' : ' (install the dataset-fashion-mnist package)');
+  const hint = opts.root
+    ? undefined
+    : 'install the dataset-fashion-mnist package, or give the folder of its files with {root}';
+  requireFolder('fashion-mnist', root, hint);
   const f = idxFiles(root, split);
   return loadIdxPair(f.images, f.labels, { name: 'fashion-mnist', classes: FASHION_CLASSES });
 }

@@ -1,4 +1,4 @@
-// loadDataset(name, opts): one entry point for the CLI's --data flag.
+// loadDataset(name, opts): one entry point for every named data set (the CLI's data setting among others).
 import { loadCifar10 } from './cifar.js';
 import { TensorDataset } from './dataset.js';
 import { loadDigits } from './digits.js';
@@ -22,7 +22,10 @@ export const DATASET_NAMES = ['digits', 'fashion-mnist', 'mnist', 'cifar10', ...
 
 function needRoot(name: string, root: string | undefined): string {
   if (!root)
-    throw new DataError(`${name}: give the folder holding its files (root / --data-root); nothing is downloaded`);
+    throw new DataError(
+      `${name}: no data folder given; nothing is downloaded`,
+      'give the folder of its files with {root}',
+    );
   return root;
 }
 
@@ -49,7 +52,7 @@ export function loadDataset(name: string, opts: LoadOptions = {}): TensorDataset
     const base = opts.seed ?? 0;
     const seed = split === 'train' ? base : deriveSeed(base, 1);
     const { x, y } = makeToy(toy, opts.n ?? 10000, { seed, noise: opts.noise });
-    return new TensorDataset(x, y, { name: toy });
+    return new TensorDataset(x, y, { name: toy, own: true });
   }
   throw new DataError(`unknown data set '${name}' (one of ${DATASET_NAMES.join(', ')})`);
 }

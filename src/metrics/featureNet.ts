@@ -12,6 +12,7 @@ import { GroupNorm } from '../nn/layers/norm.js';
 import { AdaptiveAvgPool2d } from '../nn/layers/pooling.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../torch/autograd.js';
+import { GenlabError } from '../torch/errors.js';
 import { loadSafetensors } from '../torch/safetensors.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
@@ -88,10 +89,16 @@ export function featureNetPath(name: string): string {
 /** The shipped, trained classifier for a data set, in eval mode. */
 export function loadFeatureNet(name: string): ClassifierNet {
   const config = FEATURE_NETS[name];
-  if (!config) throw new Error(`no feature network for '${name}' (have: ${Object.keys(FEATURE_NETS).join(', ')})`);
+  if (!config) {
+    throw new GenlabError('usage', `no feature network for '${name}' (have: ${Object.keys(FEATURE_NETS).join(', ')})`);
+  }
   const path = featureNetPath(name);
   if (!existsSync(path)) {
-    throw new Error(`${path} is missing: train one with 'genlab classifier train --data ${name}' and export it`);
+    throw new GenlabError(
+      'asset',
+      `${path} is missing`,
+      `train a classifier with {data} '${name}' and export its weights to that file`,
+    );
   }
   const net = new ClassifierNet(config);
   tidy(() => net.loadStateDict(loadSafetensors(path).tensors));

@@ -84,7 +84,21 @@ test('mnist over a folder of gzipped files and of plain files gives the same ten
 
 test('a missing folder names the data set and the folder', () => {
   throwsOneLine(() => loadMnist({ root: '/x/y' }), /^mnist: data folder \/x\/y does not exist$/);
-  throwsOneLine(() => loadDataset('mnist'), /^mnist: give the folder/);
+  throwsOneLine(
+    () => loadDataset('mnist'),
+    /^mnist: no data folder given; nothing is downloaded; give the folder of its files with 'root'$/,
+  );
+  // The hint names the setting; each caller spells it (the command line as a flag).
+  try {
+    loadDataset('mnist');
+  } catch (e) {
+    assert.ok(e instanceof DataError && e.kind === 'data');
+    assert.deepEqual(e.settings, ['root']);
+    assert.match(
+      e.messageWith((s) => `--${s}`),
+      /with --root$/,
+    );
+  }
 });
 
 test('a missing file is named, with the other names tried', () => {
@@ -154,4 +168,51 @@ test('the installed Fashion-MNIST: 60,000 + 10,000 images of 28×28, 6,000 of ea
 test('fashion-mnist from a missing folder and an unknown split', () => {
   throwsOneLine(() => loadFashionMnist({ root: '/nope/fm' }), /^fashion-mnist: data folder \/nope\/fm does not exist$/);
   throwsOneLine(() => loadFashionMnist({ split: 'val' as 'test' }), /unknown split 'val'/);
+});
+
+test('a gzip bomb stops inflating at the size its header implies; valid gzip files still load', () => {
+  // 64 MiB of zeros after a header that declares 2 images of 28×28 (1,584 bytes). Built as a
+  // multi-member gzip stream (valid, and what gunzip reads) from one compressed 1 MiB member, so
+  // making it allocates no 64 MiB here.
+  const header = idx([2, 28, 28], []);
+  const zeros = gzipSync(Buffer.alloc(1 << 20), { level: 9 });
+  const bomb = Buffer.concat([gzipSync(header), ...Array.from({ length: 64 }, () => zeros)]);
+  assert.ok(bomb.length < (1 << 20) / 8, `the bomb is ${bomb.length} bytes compressed`);
+  const p = join(dir, 'bomb-idx3-ubyte.gz');
+  writeFileSync(p, bomb);
+  const rss = process.memoryUsage().rss;
+  throwsOneLine(
+    () => readIdx(p, { dims: 3, noun: 'images' }),
+    /bomb-idx3-ubyte\.gz: trailing bytes: header says 2 images of 28×28 \(1584 bytes\) but the data inflates to more; inflating stopped there$/,
+  );
+  // Inflating the whole stream would take 64 MiB or more; stopping at the header's size takes almost nothing.
+  const grew = process.memoryUsage().rss - rss;
+  assert.ok(grew < 16 * 2 ** 20, `RSS grew by ${(grew / 2 ** 20).toFixed(1)} MiB`);
+  // A header that declares an absurd size is refused before anything is inflated.
+  const huge = join(dir, 'huge-idx3-ubyte.gz');
+  writeFileSync(huge, Buffer.concat([gzipSync(idx([60000, 65535, 65535], [])), zeros]));
+  throwsOneLine(
+    () => readIdx(huge, { dims: 3, noun: 'images' }),
+    /huge-idx3-ubyte\.gz: header says 60000 images of 65535×65535 \(\d+ bytes\), more than the 4294967296-byte limit of an IDX file; the header is corrupt$/,
+  );
+  // The same 2 images, whole, in one member and split across members, load as they are.
+  const values = Array.from({ length: 2 * 784 }, (_, i) => (i * 7) % 256);
+  const good = idx([2, 28, 28], values);
+  for (const [name, bytes] of [
+    ['one', gzipSync(good)],
+    ['split', Buffer.concat([gzipSync(good.subarray(0, 10)), gzipSync(good.subarray(10))])],
+  ] as const) {
+    const q = join(dir, `${name}-idx3-ubyte.gz`);
+    writeFileSync(q, bytes);
+    const a = readIdx(q, { dims: 3 });
+    assert.deepEqual(a.dims, [2, 28, 28]);
+    assert.deepEqual(Array.from(a.data), values);
+  }
+  // Short by one byte is still truncated, not a bomb.
+  const short = join(dir, 'short-idx3-ubyte.gz');
+  writeFileSync(short, gzipSync(good.subarray(0, good.length - 1)));
+  throwsOneLine(
+    () => readIdx(short, { dims: 3 }),
+    /truncated: header says 2 items of 28×28 \(1584 bytes\) but the file holds 1583 bytes$/,
+  );
 });
