@@ -219,13 +219,94 @@ function readHeaderLength(first8: Uint8Array, total: number, where: string): num
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// The reference reader (Rust, serde_json) is strict where JSON.parse is lenient, and a file that one
+// reader accepts and the other refuses, or reads differently, is a bug waiting in someone's pipeline.
+// So before JSON.parse: no byte-order mark (TextDecoder would silently drop it), nesting no deeper
+// than MAX_HEADER_DEPTH (a shape nested 10⁶ deep otherwise parses, then overflows the stack of any
+// recursive code that touches it); after it, the scan's findings: no duplicate key in an object
+// (JSON.parse keeps the last, silently), and shape and data_offsets numbers written as plain integers
+// (serde refuses `6.0`, `6e0` and `-0` for a usize; JSON.parse makes them 6 and 0).
+/** A valid header nests 3 deep (header → tensor → shape); anything past this is not a header. */
+const MAX_HEADER_DEPTH = 64;
+/** Integers as serde reads them; negative ones are left to the range checks, which name them better. */
+const INTEGER_LITERAL = /^(?:0|-?[1-9][0-9]*)$/;
+const INTEGER_KEYS = new Set(['shape', 'data_offsets']);
+
+/**
+ * One linear pass over the header text, tracking only what JSON.parse hides: nesting depth, the keys
+ * of each object and the numbers inside shape and data_offsets. It never throws on malformed JSON
+ * (JSON.parse reports that); it returns the first problem found, or throws at once for too-deep nesting.
+ */
+function scanHeader(text: string, where: string): string | null {
+  interface Frame {
+    array: boolean;
+    keys: Set<string>;
+    /** Objects: the key of the value being read; arrays: the key the array is the value of. */
+    key: string | null;
+    expectKey: boolean;
+  }
+  const stack: Frame[] = [];
+  let problem: string | null = null;
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (stack.length >= MAX_HEADER_DEPTH) {
+        throw fail(where, `header nests deeper than ${MAX_HEADER_DEPTH} levels; a safetensors header nests 3`);
+      }
+      const array = c === 0x5b;
+      stack.push({ array, keys: new Set(), key: array ? (top?.key ?? null) : null, expectKey: !array });
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      i++;
+    } else if (c === 0x2c /* , */) {
+      if (top && !top.array) top.expectKey = true;
+      i++;
+    } else if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      if (top && !top.array && top.expectKey) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          return problem; // malformed: JSON.parse will say so
+        }
+        if (top.keys.has(key) && problem === null) {
+          problem = `header has the key ${JSON.stringify(key)} twice in one object`;
+        }
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j + 1;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < n && /[0-9eE.+-]/.test(text[j])) j++;
+      const literal = text.slice(i, j);
+      if (top?.array && INTEGER_KEYS.has(top.key ?? '') && !INTEGER_LITERAL.test(literal) && problem === null) {
+        const owner = stack.length >= 3 ? stack[stack.length - 3].key : null;
+        problem = `${owner === null ? '' : `tensor '${owner}': `}${top.key} holds ${literal}, not an integer written as one`;
+      }
+      i = j;
+    } else i++;
+  }
+  return problem;
+}
+
 function parseHeader(bytes: Uint8Array, dataLength: number, where: string): { entries: Entry[]; metadata: Metadata } {
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw fail(where, 'header starts with a byte-order mark; the format has none');
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
     throw fail(where, 'header is not valid UTF-8');
   }
+  const problem = scanHeader(text, where);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -233,6 +314,7 @@ function parseHeader(bytes: Uint8Array, dataLength: number, where: string): { en
     throw fail(where, `header is not valid JSON (${(e as Error).message})`);
   }
   if (!isPlainObject(header)) throw fail(where, 'header is not a JSON object');
+  if (problem !== null) throw fail(where, problem);
 
   const metadata: Metadata = {};
   const entries: Entry[] = [];
@@ -261,10 +343,10 @@ function parseEntry(name: string, info: unknown, dataLength: number, where: stri
     throw fail(where, `${what}: unknown dtype '${code}' (supported: ${[...dtypeOfCode.keys()].join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
-    throw fail(where, `${what}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    throw fail(where, `${what}: shape ${brief(shape)} is not a list of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-    throw fail(where, `${what}: data_offsets ${JSON.stringify(offsets)} is not a [begin, end] pair`);
+    throw fail(where, `${what}: data_offsets ${brief(offsets)} is not a [begin, end] pair`);
   }
   const [begin, end] = offsets as [number, number];
   if (end > dataLength) {
@@ -328,6 +410,12 @@ function materialise(
     throw e;
   }
   return { tensors, metadata };
+}
+
+/** A header value for a one-line message: its JSON, cut at 80 characters. */
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

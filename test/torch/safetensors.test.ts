@@ -12,7 +12,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The tensor's elements as raw bytes, so 16-bit floats and NaN payloads compare bit for bit. */
 function bits(t: torch.Tensor): Buffer {
-  return Buffer.from(N.toBuffer(t.h));
+  // Tensor.toBytes() where the torch layer has it; before it, the addon's copy of the handle's data.
+  const own = (t as unknown as { toBytes?: () => Uint8Array }).toBytes;
+  if (typeof own === 'function') return Buffer.from(own.call(t));
+  return Buffer.from(N.toBuffer((t as unknown as { h: number }).h));
 }
 
 function assertSame(got: torch.Tensor, want: torch.Tensor, name: string): void {
@@ -241,6 +244,71 @@ const corrupt: [string, () => string, RegExp][] = [
     /metadata value for 'step' is not a string/,
   ],
   [
+    'duplicate-name',
+    () =>
+      craft(
+        'duplicate-name',
+        `{"a": ${JSON.stringify(f32x2(0, 8))}, "b": ${JSON.stringify(f32x2(8, 16))}, "a": ${JSON.stringify(f32x2(8, 16))}}`,
+        new Uint8Array(16),
+      ),
+    /header has the key "a" twice in one object/,
+  ],
+  [
+    'duplicate-escaped-name',
+    () =>
+      craft(
+        'duplicate-escaped-name',
+        `{"a": ${JSON.stringify(f32x2(0, 8))}, "\\u0061": ${JSON.stringify(f32x2(0, 8))}}`,
+        new Uint8Array(8),
+      ),
+    /header has the key "a" twice in one object/,
+  ],
+  [
+    'duplicate-metadata-key',
+    () => craft('duplicate-metadata-key', '{"__metadata__": {"k": "1", "k": "2"}}'),
+    /header has the key "k" twice in one object/,
+  ],
+  [
+    'float-shape',
+    () => craft('float-shape', '{"a": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}', new Uint8Array(8)),
+    /tensor 'a': shape holds 2\.0, not an integer written as one/,
+  ],
+  [
+    'exponent-offset',
+    () =>
+      craft('exponent-offset', '{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8e0]}}', new Uint8Array(8)),
+    /tensor 'a': data_offsets holds 8e0, not an integer written as one/,
+  ],
+  [
+    'negative-zero',
+    () => craft('negative-zero', '{"a": {"dtype": "F32", "shape": [0], "data_offsets": [-0, 0]}}'),
+    /tensor 'a': data_offsets holds -0, not an integer written as one/,
+  ],
+  [
+    'bom',
+    () =>
+      craft(
+        'bom',
+        Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ a: f32x2(0, 8) }))]),
+        new Uint8Array(8),
+      ),
+    /header starts with a byte-order mark; the format has none/,
+  ],
+  [
+    'deep-shape',
+    () =>
+      craft(
+        'deep-shape',
+        `{"a": {"dtype": "F32", "shape": ${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}, "data_offsets": [0, 0]}}`,
+      ),
+    /header nests deeper than 64 levels; a safetensors header nests 3$/,
+  ],
+  [
+    'deep-65',
+    () => craft('deep-65', `{"__metadata__": ${'['.repeat(64)}${']'.repeat(64)}}`),
+    /header nests deeper than 64 levels/,
+  ],
+  [
     'bool-bytes',
     () =>
       craft(
@@ -280,6 +348,26 @@ for (const [name, make, problem] of corrupt) {
     assert.equal(torch.memory().tensors, live, 'a failed load frees what it made');
   });
 }
+
+test('strictness keeps what is legal: escapes in names, integers up to 2^53, nesting at the limit is only refused for its content', () => {
+  const names = { 'a"b': f32x2(0, 8), 'tab\there': f32x2(8, 16), é: f32x2(16, 24) };
+  const path = craft('legal-names', names, new Uint8Array(24));
+  assert.deepEqual(Object.keys(loadSafetensors(path).tensors).sort(), Object.keys(names).sort());
+  // Whitespace and padding as the reference writer leaves them.
+  const padded = craft(
+    'padded',
+    `  {"__metadata__": {"format": "pt"},\n "a": {"dtype": "U8", "shape": [ 3 ], "data_offsets": [0, 3]}}    `,
+    new Uint8Array([1, 2, 3]),
+  );
+  const back = loadSafetensors(padded);
+  assert.deepEqual(Array.from(back.tensors.a.toTypedArray() as Uint8Array), [1, 2, 3]);
+  assert.deepEqual(back.metadata, { format: 'pt' });
+  // 64 levels is the limit: 63 arrays inside the root object parse, and fail only as metadata.
+  assert.throws(
+    () => loadSafetensors(craft('deep-64', `{"__metadata__": ${'['.repeat(63)}${']'.repeat(63)}}`)),
+    /'__metadata__' is not an object/,
+  );
+});
 
 test('a missing file is reported with its path', () => {
   const path = join(dir, 'nope.safetensors');
