@@ -2,9 +2,10 @@
 // green, then blue, each 32×32 row-major), 10,000 records per file.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { tensor } from '../torch/creation.js';
 import { ImageDataset } from './dataset.js';
-import { DataError, readMaybeGzip, requireFolder } from './errors.js';
+import { DataError, readRaw, requireFolder } from './errors.js';
 import type { FolderOptions } from './idx.js';
 
 const RECORD = 1 + 3 * 32 * 32;
@@ -56,6 +57,22 @@ export function parseCifarBatch(
   return { labels, pixels };
 }
 
+/** A batch file's bytes; a gzipped one inflates no further than one byte past `records` records. */
+function readBatch(path: string, records: number): Uint8Array {
+  const raw = readRaw(path);
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return gunzipSync(raw, { maxOutputLength: records * RECORD + 1 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError(
+        `${path}: inflates to more than ${records} records (${records * RECORD} bytes); inflating stopped there`,
+      );
+    }
+    throw new DataError(`${path}: corrupt gzip data (${(e as Error).message})`);
+  }
+}
+
 /** The folder with the .bin files: root itself, or the cifar-10-batches-bin folder the archive unpacks to. */
 function batchFolder(root: string): string {
   const nested = join(root, 'cifar-10-batches-bin');
@@ -95,7 +112,7 @@ export function loadCifar10(opts: CifarOptions): ImageDataset {
   const files = split === 'train' ? [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`) : ['test_batch.bin'];
   const parts = files.map((f) => {
     const path = join(dir, f);
-    return parseCifarBatch(readMaybeGzip(path), path, records);
+    return parseCifarBatch(readBatch(path, records), path, records);
   });
   const n = parts.reduce((s, p) => s + p.labels.length, 0);
   const labels = new Uint8Array(n);

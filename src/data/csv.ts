@@ -98,7 +98,11 @@ export function parseCsv(text: string, path: string, opts: CsvOptions = {}): Tab
       }
       x[r * f + k] = v;
     }
-    if (labelIdx >= 0) rawLabels.push(cells[labelIdx]);
+    if (labelIdx >= 0) {
+      // An empty label would silently turn integer class ids into class names.
+      if (cells[labelIdx] === '') throw new DataError(`${where(line, labelIdx)}: empty cell, expected a label`);
+      rawLabels.push(cells[labelIdx]);
+    }
   });
   // Integer labels are used as class ids; any other labels become ids of their sorted distinct values.
   let classes: string[] | undefined;

@@ -242,3 +242,32 @@ test('csv integer labels beyond int64 are refused, not wrapped', () => {
     );
   }
 });
+
+test('csv: an empty label cell is refused rather than turning class ids into class names', () => {
+  assert.throws(
+    () => parseCsv('x,y\n1,0\n2,\n3,1\n', 'l.csv', { labelColumn: 'y' }),
+    (e) => oneLine(e, /^l\.csv: line 3, column 'y': empty cell, expected a label$/),
+  );
+});
+
+test('cifar10: a gzipped batch file loads, and one that inflates past its records stops there', () => {
+  const root = join(dir, 'cifar-gz');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'test_batch.bin'), gzipSync(cifarBatch(3, 2)));
+  const ds = loadCifar10({ root, split: 'test', recordsPerFile: 3 });
+  assert.deepEqual(Array.from(ds.labels()), [2, 3, 4]);
+  ds.dispose();
+  // 3 records, then 32 MiB of zeros: a multi-member stream built without allocating the zeros.
+  const zeros = gzipSync(Buffer.alloc(1 << 20), { level: 9 });
+  writeFileSync(
+    join(root, 'test_batch.bin'),
+    Buffer.concat([gzipSync(cifarBatch(3, 2)), ...Array.from({ length: 32 }, () => zeros)]),
+  );
+  const rss = process.memoryUsage().rss;
+  assert.throws(
+    () => loadCifar10({ root, split: 'test', recordsPerFile: 3 }),
+    (e) => oneLine(e, /test_batch\.bin: inflates to more than 3 records \(9219 bytes\); inflating stopped there$/),
+  );
+  const grew = process.memoryUsage().rss - rss;
+  assert.ok(grew < 16 * 2 ** 20, `RSS grew by ${(grew / 2 ** 20).toFixed(1)} MiB`);
+});
