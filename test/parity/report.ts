@@ -1,0 +1,81 @@
+// Runs the parity suite and writes results/parity.md: `npx tsx test/parity/report.ts`
+// (`--dry` prints the summary without writing the file).
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runParity, type Verdict } from './harness.js';
+import { KNOWN } from './known.js';
+
+const COMMAND = 'npx tsx test/parity/report.ts';
+
+function main(): Promise<void> {
+  return runParity().then((run) => {
+    const { verdicts } = run;
+    const statuses = ['exact', 'tol', 'documented', 'known-changed', 'undocumented'] as const;
+    const count = (vs: Verdict[], s: string) => vs.filter((v) => v.status === s).length;
+    const categories = [...new Set(verdicts.map((v) => v.c.category))];
+    const lines: string[] = [];
+    lines.push('# Parity with PyTorch 1.13');
+    lines.push('');
+    lines.push(
+      `genlab against Debian's PyTorch 1.13 (\`/usr/bin/python3\`, the same libtorch) on ${verdicts.length} seeded cases ` +
+        '(`test/parity/cases.ts`), each run on both sides with identical input bytes and one thread. ' +
+        'Values, dtypes, shapes, NaN positions and the sign of zero are compared bit for bit (any NaN matches any NaN) ' +
+        'unless a case states a tolerance; so is whether an error is raised, and for differentiable float cases the ' +
+        'gradients of a seeded weighted sum of the first output. The suite runs in `npm test` as `test/parity/parity.test.ts`.',
+    );
+    lines.push('');
+    lines.push(
+      `Regenerate with \`${COMMAND}\`. This run: ${new Date().toISOString().slice(0, 16)}Z, ${run.seconds.toFixed(1)} s wall clock, ${run.jsRestarts} genlab runner restart(s) after a crash.`,
+    );
+    lines.push('');
+    lines.push(
+      '| category | cases | bit for bit | within tolerance | documented difference | documented, changed | undocumented |',
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const cat of [...categories, 'all']) {
+      const vs = cat === 'all' ? verdicts : verdicts.filter((v) => v.c.category === cat);
+      const cells = statuses.map((s) => count(vs, s));
+      const name = cat === 'all' ? '**all**' : cat;
+      lines.push(`| ${name} | ${vs.length} | ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+    lines.push(
+      '"Documented, changed" counts cases of a documented difference that no longer behave as documented (fixed, or different in another way): `known.ts` needs updating.',
+    );
+    lines.push('');
+    lines.push('## Documented differences');
+    lines.push('');
+    lines.push('| difference | source | state in this run | cases | explanation |');
+    lines.push('|---|---|---|---|---|');
+    for (const [key, k] of Object.entries(KNOWN)) {
+      const vs = verdicts.filter((v) => v.c.known === key);
+      const state = k.fixed
+        ? 'fixed (agrees)'
+        : vs.every((v) => v.status === 'documented')
+          ? 'still differs'
+          : vs.every((v) => v.status === 'known-changed')
+            ? 'no longer as documented'
+            : 'mixed';
+      const ids = vs.map((v) => `\`${v.c.id}\``).join(', ');
+      lines.push(`| ${k.title} | ${k.source} | ${state} | ${ids} | ${k.explanation.replaceAll('|', '\\|')} |`);
+    }
+    const bad = verdicts.filter((v) => v.status === 'undocumented' || v.status === 'known-changed');
+    if (bad.length) {
+      lines.push('');
+      lines.push('## Failing cases');
+      lines.push('');
+      for (const v of bad) lines.push(`- \`${v.c.id}\` (${v.status}): ${v.why.replaceAll('|', '\\|')}`);
+    }
+    lines.push('');
+    const text = lines.join('\n');
+    if (!process.argv.includes('--dry')) {
+      writeFileSync(fileURLToPath(new URL('../../results/parity.md', import.meta.url)), text);
+    }
+    console.log(text);
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
