@@ -41,7 +41,9 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
   let fd = -1;
   try {
     fd = openSync(tmp, 'w');
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+    // Positional writes (pwrite): the same bytes, and calls a kill-injection test can count apart
+    // from the stream writes Node makes for its own purposes.
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at, at);
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;

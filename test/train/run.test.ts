@@ -97,6 +97,50 @@ test('a checkpoint is one file: the state is in its metadata and state.json is a
   run.close();
 });
 
+const PY_READER = `
+import json, struct, sys, torch
+data = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', data[:8])[0]
+header = json.loads(data[8:8 + n])
+meta = header.pop('__metadata__')
+kinds = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64}
+out = {'step': meta['step'], 'state': json.loads(meta['genlab.state']), 'tensors': {}}
+for name, e in header.items():
+    a, b = e['data_offsets']
+    t = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=kinds[e['dtype']]).reshape(e['shape'])
+    out['tensors'][name] = {'shape': list(t.shape), 'values': t.flatten().tolist()}
+print(json.dumps(out))
+`;
+const pythonTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch']).status === 0;
+
+test('PyTorch reads a run checkpoint with a plain safetensors reader, state included', {
+  skip: !pythonTorch && "Debian's python3-torch is not installed",
+}, () => {
+  const run = Run.open(fresh(), {}, quietly);
+  const state = { step: 12, rng: { default: 'AAAA' } };
+  run.saveCheckpoint({
+    tensors: {
+      'model.w': torch.tensor([
+        [0.5, -1.25],
+        [3, 4],
+      ]),
+      'optimizer.step': torch.tensor([12], { dtype: 'int64' }),
+    },
+    state,
+  });
+  run.close();
+  const r = spawnSync('/usr/bin/python3', ['-c', PY_READER, run.path('checkpoint.safetensors')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    step: '12',
+    state,
+    tensors: {
+      'model.w': { shape: [2, 2], values: [0.5, -1.25, 3, 4] },
+      'optimizer.step': { shape: [1], values: [12] },
+    },
+  });
+});
+
 test('state.json left missing or behind by a crash is rewritten from the checkpoint, with a notice', () => {
   const notes: string[] = [];
   const dir = fresh();
@@ -448,7 +492,7 @@ test('fsync before the rename, and of the folder after it (strace)', {
       '-qq',
       '-y',
       '-e',
-      'trace=write,fsync,rename',
+      'trace=write,pwrite64,fsync,rename',
       '-o',
       join(dir, 'trace'),
       process.execPath,
@@ -473,7 +517,7 @@ test('fsync before the rename, and of the folder after it (strace)', {
         .replace(/tmp-\d+/g, 'tmp-'),
     );
   assert.deepEqual(calls, [
-    'write(<D/a.txt.tmp->, "hello", 5)',
+    'pwrite64(<D/a.txt.tmp->, "hello", 5, 0)',
     'fsync(<D/a.txt.tmp->)',
     'rename("D/a.txt.tmp-", "D/a.txt")',
     'fsync(<D>)',
