@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what genlab needs and builds the native addon. Idempotent; quiet when all is in place.
 #   bash scripts/setup.sh          libtorch, OpenBLAS, Fashion-MNIST, npm packages, the addon
-#   bash scripts/setup.sh --test   also Debian's python3-torch, the peer for interop tests and benchmarks
+#   bash scripts/setup.sh --test   also Debian's python3-torch, the peer for interop tests and benchmarks,
+#                                  and strace, which the chaos suite uses to kill runs mid-checkpoint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist)
-if [[ "${1:-}" == "--test" ]]; then packages+=(python3-torch python3-numpy); fi
+if [[ "${1:-}" == "--test" ]]; then packages+=(python3-torch python3-numpy strace); fi
 if [[ -n "${LIBTORCH:-}" ]]; then packages=("${packages[@]/libtorch-dev}"); fi
 
 missing=()

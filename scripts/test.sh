@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The whole check: set-up, generated-code freshness (a test), types, lint, and the unit suite.
+# The whole check: set-up, generated-code freshness (a test), types, lint, the unit suite, then the
+# chaos suite (trainings killed mid-checkpoint by strace, then resumed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 npx tsc -p tsconfig.json --noEmit
 npx biome check src test bench scripts
 # Node 20 has no glob support in --test, so the files are listed here.
-mapfile -t files < <(find test -name '*.test.ts' | sort)
+mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/chaos/*' | sort)
+echo "test: unit suite"
 node --import tsx --test --test-concurrency=2 "${files[@]}"
+mapfile -t chaos < <(find test/chaos -name '*.test.ts' | sort)
+echo "test: chaos suite (kill injection)"
+node --import tsx --test "${chaos[@]}"
