@@ -87,17 +87,20 @@ export class TensorDataset implements BatchedDataset {
   constructor(...tensors: [Tensor, ...Tensor[]]);
   constructor(x: Tensor, y: Tensor | undefined, opts: TensorDatasetOptions);
   constructor(...args: [Tensor, ...Tensor[], TensorDatasetOptions]);
-  constructor(...args: (Tensor | TensorDatasetOptions | undefined)[]) {
+  constructor(...given: (Tensor | TensorDatasetOptions | undefined)[]) {
+    // An options argument passed as undefined is no options.
+    const args = given.slice();
+    while (args.length > 1 && args[args.length - 1] === undefined) args.pop();
     const last = args[args.length - 1];
     const hasOpts = args.length > 1 && last !== undefined && !isTensorArg(last);
     const opts = (hasOpts ? last : {}) as TensorDatasetOptions;
-    let given = (hasOpts ? args.slice(0, -1) : args) as (Tensor | undefined)[];
+    let list = (hasOpts ? args.slice(0, -1) : args) as (Tensor | undefined)[];
     // (x, undefined, options): the older form of a dataset without labels.
-    if (given.length === 2 && given[1] === undefined) given = given.slice(0, 1);
-    given.forEach((t, i) => {
+    if (list.length === 2 && list[1] === undefined) list = list.slice(0, 1);
+    list.forEach((t, i) => {
       if (!isTensorArg(t)) throw new TypeError(`TensorDataset: argument ${i} is not a Tensor`);
     });
-    const ts = given as Tensor[];
+    const ts = list as Tensor[];
     if (ts.length === 0) throw new TypeError('TensorDataset: give at least one tensor');
     const name = opts.name ?? 'tensors';
     const n = ts[0].ndim < 1 ? -1 : ts[0].shape[0];

@@ -341,6 +341,21 @@ test('TensorDataset as in PyTorch: any tensors sharing the first dimension, dtyp
     () => new TensorDataset(torch.zeros([3, 2]), torch.zeros([4])),
     /TensorDataset: y has shape \[4\] but x holds 3 examples/,
   );
+  assert.throws(
+    () => new TensorDataset(torch.zeros([3, 2]), torch.zeros([3]), torch.zeros([2, 3])),
+    /TensorDataset: tensor 2 has shape \[2,3\] but x holds 3 examples/,
+  );
+  // Types refuse this; plain JavaScript callers get the runtime check.
+  const untyped = TensorDataset as unknown as new (...args: unknown[]) => TensorDataset;
+  assert.throws(() => new untyped(torch.zeros([3]), undefined, torch.zeros([3])), /argument 1 is not a Tensor/);
+  // An options argument given as undefined is no options: the bare form, which does not own.
+  const plain = torch.zeros([3]);
+  const noOpts: { name?: string } | undefined = undefined;
+  const bare = new TensorDataset(plain, plain, noOpts as unknown as { name?: string });
+  assert.equal(bare.owns, false);
+  bare.dispose();
+  assert.ok(!plain.isDisposed);
+  plain.dispose();
 });
 
 test('TensorDataset keeps the older (x, y | undefined, options) form: it owns its tensors, labels default to zeros', () => {
