@@ -7,14 +7,23 @@ export { ASGD, type ASGDOptions, type ASGDState } from './asgd.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export { EMA, type EMAOptions, type EMAWarmup } from './ema.js';
 export {
+  ChainedScheduler,
+  ConstantLR,
   CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  CyclicLR,
+  type CyclicLROptions,
   ExponentialLR,
   LambdaLR,
   LinearLR,
   LRScheduler,
   type LrFunction,
   type LrGroups,
+  MultiplicativeLR,
   MultiStepLR,
+  OneCycleLR,
+  type OneCycleLROptions,
+  PolynomialLR,
   SequentialLR,
   StepLR,
   warmupCosine,

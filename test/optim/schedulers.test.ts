@@ -57,10 +57,11 @@ describe('schedules', () => {
     assertClose(lrs, [0.025, 0.04375, 0.0625, 0.08125, 0.1, 0.1, 0.1], 1e-15);
   });
 
-  test('CosineAnnealingLR: ηmin + (η0 − ηmin)(1 + cos(πt/T))/2, then holds at ηmin', () => {
-    const lrs = trace(new CosineAnnealingLR(sgd(), { tMax: 10, etaMin: 0.01 }), 15);
-    assertClose([lrs[0], lrs[5], lrs[10], lrs[15]], [0.1, 0.055, 0.01, 0.01], 1e-15);
+  test('CosineAnnealingLR: ηmin + (η0 − ηmin)(1 + cos(πt/T))/2, rising again after T as in PyTorch', () => {
+    const lrs = trace(new CosineAnnealingLR(sgd(), { tMax: 10, etaMin: 0.01 }), 20);
+    assertClose([lrs[0], lrs[5], lrs[10], lrs[15], lrs[20]], [0.1, 0.055, 0.01, 0.055, 0.1], 1e-15);
     assertClose([lrs[2]], [0.01 + (0.09 * (1 + Math.cos(Math.PI / 5))) / 2], 1e-15);
+    assertClose([lrs[12]], [0.01 + (0.09 * (1 + Math.cos((Math.PI * 12) / 10))) / 2], 1e-15);
   });
 
   test('warmupCosine: lr·t/W during warm-up, then cosine to the minimum', () => {
