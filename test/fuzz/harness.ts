@@ -104,14 +104,15 @@ export class Tally {
     return outcome;
   }
 
-  /** Prints the counts (one JSON line per mutation kind, for a results table) and asserts no failure. */
+  /**
+   * Prints the counts, one `fuzz {...}` JSON line per mutation kind and one for all (the last also as
+   * the test's diagnostic), for a results table; then asserts no failure.
+   */
   finish(t: TestContext): void {
     const total = { accepted: 0, refused: 0, crash: 0 };
     for (const [kind, c] of this.counts) {
       for (const k of ['accepted', 'refused', 'crash'] as const) total[k] += c[k];
-      const line = JSON.stringify({ parser: this.parser, mutation: kind, ...c });
-      t.diagnostic(line);
-      console.log(`# fuzz ${line}`);
+      console.log(`fuzz ${JSON.stringify({ parser: this.parser, mutation: kind, ...c })}`);
     }
     const line = JSON.stringify({
       parser: this.parser,
@@ -120,8 +121,8 @@ export class Tally {
       failures: this.failures.length,
       slowestMs: Math.round(this.slowest),
     });
+    console.log(`fuzz ${line}`);
     t.diagnostic(line);
-    console.log(`# fuzz ${line}`);
     assert.deepEqual(this.failures.slice(0, 10), [], `${this.failures.length} failures`);
   }
 }
