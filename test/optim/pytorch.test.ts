@@ -302,3 +302,45 @@ print(json.dumps(out))
     assert.ok(new Set(lrs).size >= 3, `setting ${i}: at least two cuts happen`);
   });
 });
+
+test("zeroGrad: PyTorch 1.13's default zero_grad() is zeroGrad({ setToNone: false }); genlab's default is set_to_none=True", {
+  skip: torchMissing(),
+}, () => {
+  // SGD with momentum; b gets a gradient in the first 3 of 6 steps only. Zeroed gradients keep
+  // b moving on its momentum; null gradients make the optimizer skip b.
+  const script = `
+import json, torch
+out = []
+for set_to_none in [False, True]:
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    b = torch.tensor([0.5], requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=0.1, momentum=0.9)
+    for t in range(6):
+        opt.zero_grad() if not set_to_none else opt.zero_grad(set_to_none=True)
+        loss = w.square().sum() + (b.square().sum() if t < 3 else 0)
+        loss.backward()
+        opt.step()
+    out.append(w.tolist() + b.tolist())
+print(json.dumps(out))
+`;
+  const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
+  const [zeroed, nulled] = JSON.parse(r.stdout) as number[][];
+  const run = (setToNone?: boolean) => {
+    const w = torch.tensor([1, -2], { requiresGrad: true });
+    const b = torch.tensor([0.5], { requiresGrad: true });
+    const opt = new SGD([w, b], { lr: 0.1, momentum: 0.9 });
+    for (let t = 0; t < 6; t++) {
+      opt.zeroGrad(setToNone === undefined ? {} : { setToNone });
+      torch.tidy(() => {
+        const loss = w.square().sum();
+        (t < 3 ? loss.add(b.square().sum()) : loss).backward();
+      });
+      opt.step();
+    }
+    return [...values(w), ...values(b)];
+  };
+  assert.deepEqual(run(false), zeroed);
+  assert.deepEqual(run(), nulled);
+  assert.notEqual(zeroed[2], nulled[2], 'the two settings must differ on b');
+});

@@ -75,6 +75,30 @@ describe('schedules', () => {
     assertClose([lrs[6]], [0.002 + (0.098 * (1 + Math.cos((Math.PI * 2) / 10))) / 2], 1e-15);
   });
 
+  test('warmupCosine keeps the rates of its earlier LinearLR + CosineAnnealingLR closed forms, bit for bit', () => {
+    // The expressions genlab's closed-form LinearLR and CosineAnnealingLR evaluated, in the same order.
+    const linear = (base: number, s: number, total: number, t: number) =>
+      base * (s + ((1 - s) * Math.min(t, total)) / total);
+    const cosine = (base: number, etaMin: number, tMax: number, t: number) =>
+      etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * Math.min(t, tMax)) / tMax))) / 2;
+    for (const [lr, warmupSteps, totalSteps, etaMin, s] of [
+      [2e-4, 100, 2001, 0, 0],
+      [1e-3, 0, 1000, 1e-5, 0],
+      [3e-4, 7, 50, 1e-6, 0.1],
+    ]) {
+      const opt = sgd(lr);
+      const sched = warmupCosine(opt, { warmupSteps, totalSteps, etaMin, warmupStartFactor: s });
+      for (let t = 0; t <= totalSteps + 10; t++) {
+        const want =
+          t < warmupSteps
+            ? linear(lr, s, warmupSteps, t)
+            : cosine(lr, etaMin, totalSteps - warmupSteps, t - warmupSteps);
+        assert.equal(opt.paramGroups[0].lr, want, `lr ${lr}, step ${t}`);
+        sched.step();
+      }
+    }
+  });
+
   test('SequentialLR hands over at the milestones, counting from each', () => {
     const opt = sgd();
     const first = new ExponentialLR(opt, { gamma: 0.5 });
