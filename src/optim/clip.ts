@@ -25,6 +25,10 @@ function fullNorm(t: Tensor, p: number): Tensor {
  * is at most maxNorm, and returns that norm before clipping. normType may be Infinity.
  * Like PyTorch, it always multiplies by min(1, maxNorm / (norm + 1e-6)). The per-gradient norms
  * and the scaling are multi-tensor (`_foreach_*`) calls: two native calls, not one per gradient.
+ *
+ * PyTorch returns the norm as a 0-dim tensor, so that a GPU step need not wait for it; this
+ * returns a number, which is what a JavaScript caller logs or compares (genlab reads the norm on
+ * the host in any case). Use `torch.tensor(norm)` where a tensor is needed.
  */
 export function clipGradNorm(
   params: Tensor | Tensor[],

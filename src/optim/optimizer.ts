@@ -130,7 +130,10 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
 
   /**
    * Clears the gradients. By default they become null (PyTorch 2's default), which frees them
-   * and lets the next step skip parameters that got no gradient; `setToNone: false` zeroes them.
+   * and lets the next step skip parameters that got no gradient; `setToNone: false` zeroes them,
+   * which is PyTorch 1.13's default. The two differ only for a parameter that gets no gradient in a
+   * step: zeroed, an optimizer with momentum or weight decay still moves it; null, it is left alone.
+   * genlab keeps null as its default because its training runs and published results use it.
    */
   zeroGrad(opts: { setToNone?: boolean } = {}): void {
     const setToNone = opts.setToNone ?? true;
