@@ -13,8 +13,8 @@ const SETTING = /\{([A-Za-z][\w-]*)\}/g;
 
 /**
  * An error with a one-line message and an optional hint, e.g. `pass {resume} to continue it`. The
- * plain message spells each `{setting}` as `'setting'`; `messageWith` spells it as the caller likes,
- * e.g. the CLI as `--resume`.
+ * plain message spells each `{setting}` (in the detail or the hint) as `'setting'`; `messageWith`
+ * spells it as the caller likes, e.g. the CLI as `--resume`.
  */
 export class GenlabError extends Error {
   override name = 'GenlabError';
@@ -26,9 +26,9 @@ export class GenlabError extends Error {
     super(GenlabError.compose(detail, hint, (s) => `'${s}'`));
   }
 
-  /** The settings the hint names, in order. */
+  /** The settings the message names, in order. */
   get settings(): string[] {
-    return [...(this.hint ?? '').matchAll(SETTING)].map((m) => m[1]);
+    return [...`${this.detail} ${this.hint ?? ''}`.matchAll(SETTING)].map((m) => m[1]);
   }
 
   /** The message with the hint's settings spelled by `spell`. */
@@ -38,7 +38,7 @@ export class GenlabError extends Error {
 
   private static compose(detail: string, hint: string | undefined, spell: (s: string) => string): string {
     // One line: file names and parser messages may bring their own newlines.
-    const one = (s: string) => s.replace(/\s*\n\s*/g, ' ');
-    return hint ? `${one(detail)}; ${one(hint.replace(SETTING, (_, s: string) => spell(s)))}` : one(detail);
+    const one = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(SETTING, (_, name: string) => spell(name));
+    return hint ? `${one(detail)}; ${one(hint)}` : one(detail);
   }
 }
