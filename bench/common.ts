@@ -54,26 +54,20 @@ export function pairedRatio(ours: number[], theirs: number[]): number {
   return median(ours.map((x, r) => x / theirs[r]));
 }
 
+const BIN = fileURLToPath(new URL('../bin/genlab.js', import.meta.url));
+
 /**
- * Runs a `genlab` CLI verb in this process with --json and returns the last JSON object it printed.
- * Stdout is captured only while the verb runs.
+ * Runs `genlab <args> --json` as a user would, in a child process (progress goes to this stderr),
+ * and returns the JSON result it printed.
  */
-export async function verbJson(
-  verb: { run(argv: string[]): Promise<void> },
-  args: string[],
-): Promise<Record<string, any>> {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await verb.run([...args, '--json']);
-  } finally {
-    process.stdout.write = write;
-  }
-  return JSON.parse(out.trim().split('\n').pop()!);
+export function genlabJson(args: string[]): Record<string, any> {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`genlab ${args.join(' ')} failed with exit code ${r.status}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
 }
 
 export interface Row {

@@ -10,11 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flows } from '../src/cli/flows.js';
 import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
 import { Glow } from '../src/flows/glow.js';
 import { optim, torch } from '../src/index.js';
-import { argValue, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython, verbJson } from './common.js';
+import { argValue, genlabJson, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -200,7 +199,7 @@ function speed(): void {
 
 /** Runs a `genlab flows` verb in this process; returns what it printed with --json. */
 async function genlab(verb: string, args: string[]): Promise<Record<string, any>> {
-  const result = await verbJson(flows.verbs[verb], args);
+  const result = genlabJson(['flows', verb, ...args]);
   process.stderr.write(`genlab flows ${verb} ${args.join(' ')}\n`);
   return result;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type IcaOptions, makeNonlinearIca } from '../src/data/ica.js';
 import { torch } from '../src/index.js';
 import { type Series, savePlotSvg } from '../src/train/plot.js';
+import { isInterrupted } from '../src/train/session.js';
 import { BrenierDecoder } from '../src/vae/brenier.js';
 import { decoderSensitivity } from '../src/vae/diagnostics.js';
 import {
@@ -45,9 +46,9 @@ async function runOne(cfg: VaeRunConfig): Promise<Row> {
   torch.manualSeed(cfg.seed);
   const t0 = performance.now();
   const dir = join(scratch, `${runCount++}-${cfg.model}-${cfg.data}-${cfg.seed}`);
-  const { evaluation } = await trainVaeRun(cfg, dir, { quiet: true });
+  const e = await trainVaeRun(cfg, dir, { quiet: true });
+  if (isInterrupted(e)) throw new Error(`${dir}: interrupted`);
   const seconds = (performance.now() - t0) / 1000;
-  const e = evaluation!;
   const c = e.collapse;
   const probe = cfg.data === 'ppca' ? probeDecoder(dir) : undefined;
   // Keep the first seed's sample grids of image runs next to the results.
@@ -297,7 +298,7 @@ function smallestEigenvalues(ica: IcaOptions): number[] {
 async function lidvae(): Promise<void> {
   const seeds = Number(argValue('seeds', '1'));
   const models: ModelKind[] = ['vae', 'beta-vae', 'lidvae'];
-  const datasets = ['ppca', 'digits', 'fashion-mnist'];
+  const datasets = ['ppca', 'digits', 'fashion-mnist'] as const;
   const rows: Row[] = [];
   const t0 = performance.now();
   // The synthetic case is cheap: at least 3 seeds, each with its own data set.
@@ -361,7 +362,7 @@ KL(q(z|x) ‖ p(z)), and the NLL bound from the IWAE estimator.
 
 ${sections.join('\n\n')}
 
-${lidvaeVerdict(rows, datasets)}
+${lidvaeVerdict(rows, [...datasets])}
 `;
   writeResult(argValue('out', 'results/lidvae.md'), md);
 }

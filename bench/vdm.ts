@@ -10,7 +10,6 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { diffusion } from '../src/cli/diffusion.js';
 import type { ImageDataset } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/registry.js';
 import { buildModel, defaultConfig } from '../src/diffusion/config.js';
@@ -23,6 +22,7 @@ import { clipGradNorm } from '../src/optim/clip.js';
 import * as torch from '../src/torch/index.js';
 import {
   argValue,
+  genlabJson,
   median,
   medianTime,
   pairedRatio,
@@ -30,7 +30,6 @@ import {
   type Row,
   ratioTable,
   runPython,
-  verbJson,
 } from './common.js';
 
 const RESULTS = 'results/vdm.md';
@@ -217,12 +216,12 @@ function bench(): void {
 // 3. The experiments of results/vdm.md
 
 async function runCli(verb: 'train' | 'sample' | 'eval', args: string[]): Promise<void> {
-  await diffusion.verbs[verb].run([...args, '--quiet']);
+  genlabJson(['diffusion', verb, ...args, '--quiet']);
 }
 
 /** Runs `genlab diffusion eval <run> --json` in-process and returns its result (also saved as eval.json). */
 async function evalJson(run: string, args: string[]): Promise<Record<string, number | string | null>> {
-  const result = await verbJson(diffusion.verbs.eval, [run, '--quiet', ...args]);
+  const result = genlabJson(['diffusion', 'eval', run, '--quiet', ...args]);
   writeFileSync(join(run, 'eval.json'), `${JSON.stringify(result)}\n`);
   return result;
 }

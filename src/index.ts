@@ -1,5 +1,6 @@
 // genlab: probabilistic deep learning on Node.js, on libtorch.
 
+export * as classifier from './classifier/index.js';
 export * as data from './data/index.js';
 export * as diffusion from './diffusion/index.js';
 export * as flows from './flows/index.js';

@@ -1,11 +1,13 @@
-// The `genlab` command: one sub-command group per family.
-import { CliError } from './args.js';
+// The `genlab` command: one sub-command group per family. Parses, calls the verb, prints what it
+// returns (or its JSON) and maps it to an exit code.
+import { GenlabError } from '../torch/errors.js';
+import { setNumThreads } from '../torch/runtime.js';
+import { isInterrupted } from '../train/session.js';
+import { flagName, helpText, parseOptions, UsageError } from './options.js';
+import type { Family, Verb } from './verb.js';
 
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
-export type Family = { summary: string; verbs: Record<string, Command> };
+/** Exit code of a training run stopped by a signal once its checkpoint was saved (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 async function families(): Promise<Record<string, Family>> {
   const { diffusion } = await import('./diffusion.js');
@@ -28,29 +30,63 @@ function topHelp(all: Record<string, Family>): string {
   return `genlab: probabilistic deep learning on libtorch\n\nUsage: genlab <family> <verb> [options]\n\n${lines.join('\n')}\n\nRun 'genlab <family> <verb> --help' for a command's options.\n`;
 }
 
+/** Spells the settings an error's hint names as this command's flags. */
+function messageOf(e: unknown): string {
+  if (e instanceof GenlabError) return e.messageWith((s) => `--${flagName(s)}`);
+  return (e as Error).message.split('\n')[0];
+}
+
+/** Parses argv for one verb, runs it and prints its result; returns the exit code. */
+export async function runVerb(name: string, v: Verb, argv: string[]): Promise<number> {
+  const { opts, global, positionals } = parseOptions(argv, v.options);
+  if (global.help) {
+    process.stdout.write(helpText(`genlab ${name} ${v.usage}`, v.description, v.options, v.args));
+    return 0;
+  }
+  const required = v.args ?? [];
+  if (positionals.length < required.length) throw new UsageError(`missing ${required[positionals.length].help}`);
+  const threads = (opts as { threads?: number }).threads;
+  if (threads !== undefined) setNumThreads(threads);
+  const quiet = global.quiet || global.json;
+  const log = (m: string) => {
+    if (!global.quiet) process.stderr.write(`${m}\n`);
+  };
+  const result = await v.run(opts, positionals, { log, quiet });
+  if (global.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (isInterrupted(result)) {
+    if (!global.json) {
+      process.stdout.write(
+        `stopped at step ${result.step}; continue with: genlab ${name} --out ${result.run} --resume\n`,
+      );
+    }
+    return EXIT_INTERRUPTED;
+  }
+  if (!global.json) process.stdout.write(`${v.show(result).join('\n')}\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const all = await families();
-    const [family, verb, ...rest] = argv;
+    const [family, verbName, ...rest] = argv;
     if (!family || family === '--help' || family === '-h' || family === 'help') {
       process.stdout.write(topHelp(all));
       return 0;
     }
     const f = all[family];
-    if (!f) throw new CliError(`unknown command '${family}'; one of: ${Object.keys(all).join(', ')}`, 2);
-    if (!verb || verb === '--help' || verb === '-h') {
+    if (!f) throw new UsageError(`unknown command '${family}'; one of: ${Object.keys(all).join(', ')}`);
+    if (!verbName || verbName === '--help' || verbName === '-h') {
       process.stdout.write(topHelp({ [family]: f }));
-      return verb ? 0 : 2;
+      return verbName ? 0 : 2;
     }
-    const cmd = f.verbs[verb];
-    if (!cmd) throw new CliError(`unknown verb '${family} ${verb}'; one of: ${Object.keys(f.verbs).join(', ')}`, 2);
-    await cmd.run(rest);
-    return Number(process.exitCode ?? 0); // 130 after an interrupted run
+    const v = f.verbs[verbName];
+    if (!v) throw new UsageError(`unknown verb '${family} ${verbName}'; one of: ${Object.keys(f.verbs).join(', ')}`);
+    return await runVerb(`${family} ${verbName}`, v, rest);
   } catch (e) {
-    const err = e as Error;
-    if (debug) process.stderr.write(`${err.stack ?? err.message}\n`);
-    else process.stderr.write(`genlab: ${err.message.split('\n')[0]}\n`);
-    return e instanceof CliError ? e.exitCode : 1;
+    if (debug) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    else process.stderr.write(`genlab: ${messageOf(e)}\n`);
+    const usage = e instanceof UsageError || (e instanceof GenlabError && e.kind === 'usage');
+    return usage ? 2 : 1;
   }
 }

@@ -7,7 +7,7 @@ import type { SamplerKind } from './sampling.js';
 import { makeSchedule, type ScheduleKind } from './schedules.js';
 import { defaultFourierExponents, type EpsNet, MLPDenoiser, UNet } from './unet.js';
 
-export interface VDMConfig {
+export interface VdmConfig {
   data: string;
   root: string;
   steps: number;
@@ -84,7 +84,7 @@ const COMMON = {
 };
 
 /** Defaults for a data set; anything the user passes overrides them. */
-export function defaultConfig(data: string): VDMConfig {
+export function defaultConfig(data: string): VdmConfig {
   if (isToy(data)) {
     return {
       ...COMMON,
@@ -139,7 +139,7 @@ export function defaultConfig(data: string): VDMConfig {
 }
 
 /** The ε-network and schedule a config describes, with fresh weights. */
-export function buildModel(cfg: VDMConfig, info: DataInfo): VDM {
+export function buildModel(cfg: VdmConfig, info: DataInfo): VDM {
   let net: EpsNet;
   if (info.shape.length === 3) {
     net = new UNet({

@@ -1,7 +1,8 @@
 // Variational diffusion models (Kingma, Salimans, Poole, Ho 2021): schedules, the VLB, networks,
 // samplers and evaluation.
-export { buildModel, type DataInfo, dataInfo, defaultConfig, gammaMinFor, type VDMConfig } from './config.js';
+export { buildModel, type DataInfo, dataInfo, defaultConfig, gammaMinFor, type VdmConfig } from './config.js';
 export { type BitsPerDim, hasFeatureNet, type SampleQuality, sampleQuality, testBitsPerDim } from './evaluate.js';
+export * from './experiment.js';
 export { type ScheduleObjective, type StepStats, VDM, type VDMOptions } from './model.js';
 export { gammaGrid, type SampleOptions, type SamplerKind, sampleLatent } from './sampling.js';
 export {

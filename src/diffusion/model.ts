@@ -113,7 +113,7 @@ export class VDM extends Module<[Tensor], VLBTerms> {
       return stats(terms, dims);
     }
     const values = this.sampleValues(x.shape[0], opts.generator);
-    const keys = ['g0', 'g1', 'gT', 'weight'] as const;
+    const keys = ['g0', 'g1', 'gammaT', 'weight'] as const;
     const leaves = {} as Record<(typeof keys)[number], Tensor>;
     for (const key of keys) leaves[key] = values[key].detach().clone().requiresGrad_();
     const terms = this.forward(x, { generator: opts.generator, values: leaves });

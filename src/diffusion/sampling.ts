@@ -16,7 +16,7 @@ export interface SampleOptions {
   sampler?: SamplerKind;
   generator?: Generator;
   /** The starting latent z₁; N(0, I) of `shape` when omitted. */
-  zT?: Tensor;
+  z1?: Tensor;
   /** Called after each step with the number of steps done (progress). */
   onStep?: (done: number) => void;
 }
@@ -37,7 +37,7 @@ export function sampleLatent(eps: EpsFn, schedule: NoiseSchedule, shape: number[
   const g = gammaGrid(schedule, steps);
   const batch = shape[0];
   return noGrad(() => {
-    let z = opts.zT ? opts.zT.clone() : randn(shape, { generator: opts.generator });
+    let z = opts.z1 ? opts.z1.clone() : randn(shape, { generator: opts.generator });
     for (let i = steps; i >= 1; i--) {
       const gt = g[i];
       const gs = g[i - 1];

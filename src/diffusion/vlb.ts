@@ -15,7 +15,7 @@ export type EpsFn = (z: Tensor, gammaT: Tensor) => Tensor;
 export interface ScheduleValues {
   g0: Tensor;
   g1: Tensor;
-  gT: Tensor;
+  gammaT: Tensor;
   /** γ′(t) in continuous time, T·expm1(γ_t − γ_s) in discrete time. */
   weight: Tensor;
 }
@@ -48,13 +48,13 @@ export function scheduleValues(schedule: NoiseSchedule, t: Tensor, timesteps = 0
   const g1 = ends.select(0, 1).expand([b]);
   if (timesteps === 0) {
     const { gamma, slope } = schedule.gammaAndSlope(t);
-    return { g0, g1, gT: gamma, weight: slope };
+    return { g0, g1, gammaT: gamma, weight: slope };
   }
   const T = timesteps;
   const tq = t.mul(T).ceil().clampMin(1).div(T);
-  const gT = schedule.gamma(tq);
-  const gS = schedule.gamma(tq.sub(1 / T));
-  return { g0, g1, gT, weight: gT.sub(gS).expm1().mul(T) };
+  const gammaT = schedule.gamma(tq);
+  const gammaS = schedule.gamma(tq.sub(1 / T));
+  return { g0, g1, gammaT, weight: gammaT.sub(gammaS).expm1().mul(T) };
 }
 
 /** Grey levels k ∈ {0, …, K−1} to the centres of K equal bins of (−1, 1): 2(k + ½)/K − 1. */
@@ -130,7 +130,7 @@ export interface VLBInputs {
 /** The three VLB terms of each example of a batch. */
 export function vlbTerms(inp: VLBInputs): VLBTerms {
   const { f, k, levels, values } = inp;
-  const { g0, g1, gT, weight } = values;
+  const { g0, g1, gammaT, weight } = values;
   const gen = { generator: inp.generator };
 
   // 1. Reconstruction: z₀/α₀ = f + e^{γ₀/2} ε₀.
@@ -155,10 +155,10 @@ export function vlbTerms(inp: VLBInputs): VLBTerms {
 
   // 3. Diffusion: z_t = α_t f + σ_t ε, weighted squared error of ε̂.
   const eps = inp.noise?.eps ?? randnLike(f, gen);
-  const alphaT = perExample(gT.neg().sigmoid().sqrt(), f);
-  const sigmaT = perExample(gT.sigmoid().sqrt(), f);
-  const zT = f.mul(alphaT).add(eps.mul(sigmaT));
-  const mse = sumPerExample(eps.sub(inp.eps(zT, gT)).square());
+  const alphaT = perExample(gammaT.neg().sigmoid().sqrt(), f);
+  const sigmaT = perExample(gammaT.sigmoid().sqrt(), f);
+  const zt = f.mul(alphaT).add(eps.mul(sigmaT));
+  const mse = sumPerExample(eps.sub(inp.eps(zt, gammaT)).square());
   const diff = mse.mul(weight).mul(0.5);
 
   return { recon, prior, diff, total: recon.add(prior).add(diff) };

@@ -12,8 +12,10 @@ import { ActNorm } from './actnorm.js';
 import { Flow } from './flow.js';
 
 /**
- * A 3×3 convolution that starts as the zero map, scaled per channel by exp(3 · logs) (the reference's
- * conv2d_zeros). Ending a network with it makes every coupling and prior start as the identity.
+ * A 3×3 convolution that starts as the zero map, scaled per channel by exp(3 · logs), like the
+ * reference's conv2d_zeros with one difference: the reference appends an "edge" input channel that
+ * marks the padded border, and this pads with zeros only. Ending a network with it makes every
+ * coupling and prior start as the identity.
  */
 export class ZeroConv2d extends Module<[Tensor], Tensor> {
   readonly conv: Conv2d;

@@ -3,6 +3,7 @@ export { ActNorm, type ActNormOptions } from './actnorm.js';
 export { Coupling, type CouplingKind, CouplingNet, ZeroConv2d } from './coupling.js';
 export { binCentres, bitsPerDim, dequantize, type Quantization, quantization, toBins, toImage } from './dequant.js';
 export { type EvalOptions, type EvalResult, evaluateBitsPerDim } from './evaluate.js';
+export * from './experiment.js';
 export { Flow } from './flow.js';
 export { fromEps, gaussianLogp, standardLogp } from './gaussian.js';
 export {

@@ -2,71 +2,112 @@
 // (MCC for the ICA benchmark, collapse diagnostics everywhere) and training inside a run folder.
 // The CLI and the benchmarks both go through here, so they measure the same thing.
 import { writeFileSync } from 'node:fs';
-import type { IcaOptions } from '../data/ica.js';
+import { z } from 'zod';
 import { DataLoader } from '../data/loader.js';
 import { mccDetails } from '../metrics/mcc.js';
 import { Adam } from '../optim/adam.js';
 import { warmupCosine } from '../optim/lr-scheduler.js';
 import { noGrad } from '../torch/autograd.js';
 import { randn } from '../torch/creation.js';
+import { GenlabError } from '../torch/errors.js';
 import { cat, stack } from '../torch/functions.js';
 import { Generator, manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
-import { captureCheckpoint, checkpointPart, restoreCheckpoint, type TrainingParts } from '../train/checkpoint.js';
+import { checkpointPart, type TrainingParts } from '../train/checkpoint.js';
+import { checkSettings, familyConfig } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
-import { type LoopResult, trainLoop } from '../train/loop.js';
 import { plotRunLog } from '../train/plot.js';
-import type { Json } from '../train/run.js';
 import { Run } from '../train/run.js';
-import type { BrenierDecoderOptions } from './brenier.js';
-import { loadVaeData, oneHot, prepareBatch, type VaeData } from './data.js';
+import { type Interrupted, type TrainOptions, trainParts } from '../train/session.js';
+import { trainStep } from '../train/step.js';
+import { loadVaeData, oneHot, prepareBatch, VAE_DATA, type VaeData } from './data.js';
 import { type CollapseReport, collapseDiagnostics } from './diagnostics.js';
-import type { LikelihoodKind } from './likelihoods.js';
-import { type AnnealWeights, annealWeights, type ModelKind, VAE, type VaeConfig } from './model.js';
-import type { Activation } from './nets.js';
-import type { PpcaOptions } from './synthetic.js';
+import { LIKELIHOODS } from './likelihoods.js';
+import { annealWeights, MODEL_KINDS, type ModelKind, VAE, type VaeConfig } from './model.js';
+import { ACTIVATIONS } from './nets.js';
+
+const count = z.int().min(1);
+/** The nonlinear-ICA benchmark's settings (data/ica.ts); unset fields take its defaults. */
+const icaOptions = z.strictObject({
+  segments: count.optional(),
+  perSegment: count.optional(),
+  dim: count.optional(),
+  dataDim: count.optional(),
+  layers: count.optional(),
+  activation: z.enum(['lrelu', 'xtanh', 'none']).optional(),
+  slope: z.number().optional(),
+  source: z.enum(['gauss', 'laplace']).optional(),
+  scaleRange: z.tuple([z.number(), z.number()]).optional(),
+  condThreshold: z.number().optional(),
+  condSamples: count.optional(),
+  repeatMatrix: z.boolean().optional(),
+  uncentered: z.boolean().optional(),
+  noise: z.number().min(0).optional(),
+  seed: z.int().min(0).optional(),
+});
+/** Probabilistic PCA data (synthetic.ts). */
+const ppcaOptions = z.strictObject({
+  n: count.optional(),
+  dataDim: count.optional(),
+  trueDim: count.optional(),
+  loadingScale: z.number().positive().optional(),
+  noise: z.number().min(0).optional(),
+  seed: z.int().min(0).optional(),
+});
+/** The latent-identifiable decoder's Brenier maps (brenier.ts). */
+const brenierOptions = z.strictObject({
+  hidden1: count.optional(),
+  hidden2: count.optional(),
+  depth: count.optional(),
+  activation: z.string().optional(),
+  positivity: z.string().optional(),
+  quadratic: z.number().optional(),
+  singularRange: z.tuple([z.number(), z.number()]).optional(),
+});
 
 /** Everything a run needs, stored as its config.json. */
-export interface VaeRunConfig {
-  family: 'vae';
-  model: ModelKind;
-  data: string;
-  root: string;
-  likelihood: LikelihoodKind;
-  latent: number;
-  hidden: number[];
-  activation: Activation;
-  slope: number;
-  xavier: boolean;
+export const vaeRunConfig = z.strictObject({
+  family: z.literal('vae'),
+  model: z.enum(MODEL_KINDS),
+  data: z.enum(VAE_DATA),
+  root: z.string(),
+  likelihood: z.enum(LIKELIHOODS),
+  latent: count,
+  hidden: z.array(count),
+  activation: z.enum(ACTIVATIONS),
+  slope: z.number(),
+  xavier: z.boolean(),
   /** With xavier, zero the biases too (default true; ilkhem/iVAE keeps PyTorch's default biases). */
-  zeroBias?: boolean;
+  zeroBias: z.boolean().optional(),
   /** Separate mean and log-variance encoder networks, as ilkhem/iVAE (default false). */
-  splitEncoder?: boolean;
-  beta: number;
+  splitEncoder: z.boolean().optional(),
+  beta: z.number().min(0),
   /** Gaussian likelihood: fixed variance or 'learned'. */
-  variance: number | 'learned';
-  steps: number;
-  batchSize: number;
-  lr: number;
+  variance: z.union([z.number().positive(), z.literal('learned')]),
+  steps: count,
+  batchSize: count,
+  lr: z.number().positive(),
   /** Cosine decay of the learning rate to lr·lrFloor over the run (1 keeps it constant). */
-  lrFloor: number;
-  seed: number;
+  lrFloor: z.number().min(0),
+  seed: z.int().min(0),
   /** Test examples used for evaluation (0: all). */
-  evalN: number;
+  evalN: z.int().min(0),
   /** Importance samples of the NLL bound. */
-  k: number;
+  k: count,
   /** Train with the annealed, reweighted ELBO of iVAE's reference code (see annealWeights). */
-  anneal: boolean;
+  anneal: z.boolean(),
   /** Without annealing: constant weights of the reweighted objective (ilkhem/iVAE's runner uses a 100, b 1, c 0, d 10); unset gives the plain ELBO. */
-  weights?: AnnealWeights;
-  ica?: IcaOptions;
-  ppca?: PpcaOptions;
-  brenier?: BrenierDecoderOptions;
-}
+  weights: z.strictObject({ a: z.number(), b: z.number(), c: z.number(), d: z.number() }).optional(),
+  ica: icaOptions.optional(),
+  ppca: ppcaOptions.optional(),
+  brenier: brenierOptions.optional(),
+});
+export type VaeRunConfig = z.infer<typeof vaeRunConfig>;
+export const parseVaeConfig = familyConfig('vae', vaeRunConfig);
 
 /** Per-data defaults; the ICA ones follow ilkhem/iVAE (3-layer MLPs of width 50, leaky ReLU 0.1, σ² = 0.01). */
-export function defaultRunConfig(model: ModelKind, data: string): VaeRunConfig {
+export function defaultRunConfig(model: ModelKind, data: VaeRunConfig['data']): VaeRunConfig {
   const base: VaeRunConfig = {
     family: 'vae',
     model,
@@ -115,6 +156,89 @@ export function defaultRunConfig(model: ModelKind, data: string): VaeRunConfig {
   }
 }
 
+/** The ICA benchmark of iVAE's paper: 40 segments of 1000 points, 5 sources, a 3-layer mixing MLP. */
+export const ICA_DEFAULTS = {
+  segments: 40,
+  perSegment: 1000,
+  dim: 5,
+  layers: 3,
+  activation: 'lrelu',
+  source: 'gauss',
+} as const satisfies z.infer<typeof icaOptions>;
+export const PPCA_DEFAULTS = { trueDim: 1, noise: 0.1 } as const;
+
+/** The settings a user gives for a run; unset ones take the per-data defaults of defaultRunConfig. */
+export interface VaeSettings {
+  root?: string;
+  likelihood?: VaeRunConfig['likelihood'];
+  latent?: number;
+  hidden?: number[];
+  activation?: VaeRunConfig['activation'];
+  beta?: number;
+  variance?: number | 'learned';
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  lrFloor?: number;
+  seed?: number;
+  evalN?: number;
+  k?: number;
+  anneal?: boolean;
+  /** ica: the benchmark's settings (segments, perSegment, dim, layers, activation, source). */
+  ica?: z.infer<typeof icaOptions>;
+  /** ppca: true latent dimension and noise. */
+  ppca?: z.infer<typeof ppcaOptions>;
+  /** Seed of generated data (ica, ppca; default 1). */
+  dataSeed?: number;
+  /** lidvae: widths of the hidden layers of g1 and g2 (g2 defaults to g1's). */
+  icnnHidden?: number[];
+}
+
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A run config from the per-data defaults and the given settings, checked for consistency. */
+export function vaeConfig(model: ModelKind, data: VaeRunConfig['data'], s: VaeSettings = {}): VaeRunConfig {
+  const d = defaultRunConfig(model, data);
+  const set = <K extends keyof VaeRunConfig>(k: K, v: VaeRunConfig[K] | undefined) => {
+    if (v !== undefined) d[k] = v;
+  };
+  set('root', s.root);
+  set('likelihood', s.likelihood);
+  // On the ICA benchmark the latent dimension defaults to the source dimension.
+  set('latent', s.latent ?? s.ica?.dim);
+  set('hidden', s.hidden);
+  set('activation', s.activation);
+  set('beta', s.beta);
+  set('variance', s.variance);
+  set('steps', s.steps);
+  set('batchSize', s.batchSize);
+  set('lr', s.lr);
+  set('lrFloor', s.lrFloor);
+  set('seed', s.seed);
+  set('evalN', s.evalN);
+  set('k', s.k);
+  set('anneal', s.anneal);
+  const dataSeed = s.dataSeed ?? 1;
+  if (data === 'ica') {
+    d.ica = { ...ICA_DEFAULTS, ...definedOnly(s.ica), seed: dataSeed };
+  }
+  if (data === 'ppca') d.ppca = { ...PPCA_DEFAULTS, ...definedOnly(s.ppca), seed: dataSeed };
+  if (model === 'lidvae') {
+    const [h1, h2] = s.icnnHidden ?? [64, 128];
+    d.brenier = { hidden1: h1, hidden2: h2 ?? h1 };
+  }
+  if (d.likelihood === 'bernoulli' && (data === 'ica' || data === 'ppca')) {
+    throw new GenlabError(
+      'usage',
+      `a bernoulli likelihood needs image data; ${data} is real-valued`,
+      'choose another {likelihood}',
+    );
+  }
+  return checkSettings(vaeRunConfig, d);
+}
+
 /** The model a run config describes, for data of the given size. */
 export function modelConfig(cfg: VaeRunConfig, data: VaeData): VaeConfig {
   return {
@@ -132,7 +256,7 @@ export function modelConfig(cfg: VaeRunConfig, data: VaeData): VaeConfig {
     variance: cfg.variance,
     levels: data.levels,
     beta: cfg.beta,
-    brenier: cfg.brenier,
+    brenier: cfg.brenier as VaeConfig['brenier'],
   };
 }
 
@@ -181,20 +305,15 @@ export function buildExperiment(cfg: VaeRunConfig, data = loadRunData(cfg)): Exp
     model,
     parts,
     step: () =>
-      tidy(() => {
+      trainStep({ optimizer, schedule, after: () => void model.afterStep() }, () => {
         const { x, u } = prepareBatch(loader.next(), data);
-        optimizer.zeroGrad();
         // The schedule's step count is checkpointed, so the annealing resumes where it stopped.
         const t = cfg.anneal
           ? model.annealedLoss(x, u, annealWeights(schedule.lastEpoch, cfg.steps, a0, cfg.beta), data.train.length)
           : cfg.weights
             ? model.annealedLoss(x, u, cfg.weights, data.train.length)
             : model.forward(x, u);
-        t.loss.backward();
-        optimizer.step();
-        schedule.step();
-        model.afterStep();
-        return { loss: t.loss.item(), kl: t.kl.mean().item() };
+        return { loss: t.loss, metrics: { kl: t.kl.mean() } };
       }),
     dispose: () => {
       optimizer.zeroGrad();
@@ -278,50 +397,44 @@ export function saveImages(exp: Experiment, dir: string): string[] {
   );
 }
 
-export interface TrainOutcome {
-  result: LoopResult;
-  evaluation?: VaeEvaluation;
-}
+export type VaeTrainResult = VaeEvaluation & { steps: number; loss: number; run: string };
 
 /**
  * Trains in a run folder (new, or resumed from its checkpoint), then evaluates and writes
  * results.json, loss.svg and, for images, sample grids.
  */
 export async function trainVaeRun(
-  cfg: VaeRunConfig,
+  config: VaeRunConfig,
   dir: string,
-  opts: { resume?: boolean; quiet?: boolean; log?: (msg: string) => void; evalEvery?: number } = {},
-): Promise<TrainOutcome> {
-  const run = Run.open(dir, cfg as unknown as { [key: string]: Json }, { resume: opts.resume });
+  opts: TrainOptions = {},
+): Promise<VaeTrainResult | Interrupted> {
+  const cfg = opts.resume ? Run.load(dir, parseVaeConfig).config : config;
+  manualSeed(cfg.seed);
+  const run = Run.open(dir, cfg, { resume: opts.resume });
+  opts.log?.(`vae: ${JSON.stringify(cfg)} -> ${dir}`);
   const exp = buildExperiment(cfg);
   try {
-    let start = 0;
-    if (opts.resume && run.hasCheckpoint()) {
-      start = tidy(() => restoreCheckpoint(run.loadCheckpoint(), exp.parts));
-      run.truncateLog(start);
-      opts.log?.(`resuming from step ${start}`);
-    }
-    const result = await trainLoop({
+    const result = await trainParts(
       run,
-      steps: cfg.steps,
-      startStep: start,
-      label: `${cfg.model} ${cfg.data}`,
-      quiet: opts.quiet,
-      evalEvery: opts.evalEvery,
-      step: () => exp.step(),
-      evaluate: opts.evalEvery ? () => flatMetrics(evaluateExperiment(exp.model, exp.data, cfg)) : undefined,
-      checkpoint: (step) => captureCheckpoint(step, exp.parts),
-      afterCheckpoint: () =>
-        plotRunLog(run.path('log.jsonl'), ['loss'], run.path('loss.svg'), {
-          title: `${cfg.model}: −ELBO (β-weighted)`,
-        }),
-    });
-    if (result.stoppedBy === 'signal') return { result };
+      exp.parts,
+      {
+        steps: cfg.steps,
+        label: `${cfg.model} ${cfg.data}`,
+        step: () => exp.step(),
+        evaluate: opts.evalEvery ? () => flatMetrics(evaluateExperiment(exp.model, exp.data, cfg)) : undefined,
+        afterCheckpoint: () =>
+          plotRunLog(run.path('log.jsonl'), ['loss'], run.path('loss.svg'), {
+            title: `${cfg.model}: −ELBO (β-weighted)`,
+          }),
+      },
+      opts,
+    );
+    if (result.stoppedBy === 'signal') return { interrupted: true, step: result.step, run: dir };
     const evaluation = evaluateExperiment(exp.model, exp.data, cfg);
     run.log({ step: result.step, ...flatMetrics(evaluation) });
     saveImages(exp, dir);
     writeFileSync(run.path('results.json'), `${JSON.stringify({ ...evaluation, steps: result.step }, null, 2)}\n`);
-    return { result, evaluation };
+    return { ...evaluation, steps: result.step, loss: result.metrics.loss, run: dir };
   } finally {
     exp.dispose();
   }
@@ -346,9 +459,9 @@ export function flatMetrics(e: VaeEvaluation): Record<string, number> {
 export function loadRunModel(
   dir: string,
   config?: VaeRunConfig,
-): { cfg: VaeRunConfig; data: VaeData; model: VAE; run: Run } {
-  const run = Run.load(dir);
-  const cfg = config ?? (run.config as unknown as VaeRunConfig);
+): { cfg: VaeRunConfig; data: VaeData; model: VAE; run: Run<VaeRunConfig> } {
+  const run = Run.load(dir, parseVaeConfig);
+  const cfg = config ?? run.config;
   const data = loadRunData(cfg);
   const model = new VAE(modelConfig(cfg, data));
   tidy(() => {
@@ -356,4 +469,20 @@ export function loadRunModel(
     model.loadStateDict(checkpointPart(tensors, 'model.'));
   });
   return { cfg, data, model, run };
+}
+
+/** Evaluates a trained run, with the run's settings unless k or evalN are given. */
+export function evaluateVaeRun(
+  dir: string,
+  opts: { k?: number; evalN?: number; seed?: number } = {},
+): VaeEvaluation & { run: string } {
+  const saved = Run.load(dir, parseVaeConfig).config;
+  const cfg = { ...saved, k: opts.k ?? saved.k, evalN: opts.evalN ?? saved.evalN };
+  const { data, model } = loadRunModel(dir, cfg);
+  try {
+    return { ...evaluateExperiment(model, data, cfg, opts.seed), run: dir };
+  } finally {
+    model.dispose();
+    data.dispose();
+  }
 }

@@ -9,17 +9,7 @@ export {
   mutualInformation,
 } from './diagnostics.js';
 export { bernoulliLogProb, discretizedLogisticLogProb, klNormal, normalLogProb } from './distributions.js';
-export {
-  buildExperiment,
-  defaultRunConfig,
-  type Experiment,
-  evaluateExperiment,
-  loadRunModel,
-  posteriorMeans,
-  trainVaeRun,
-  type VaeEvaluation,
-  type VaeRunConfig,
-} from './experiment.js';
+export * from './experiment.js';
 export { BrenierMap, ICNN, type IcnnOptions } from './icnn.js';
 export {
   BernoulliLikelihood,

@@ -50,6 +50,25 @@ test('an unknown option gives a one-line error and exit code 2', () => {
   assert.equal(r.status, 2);
   oneLineError(genlab(['nonsense']), /unknown command 'nonsense'/);
   oneLineError(genlab(['classifier', 'train', '--steps', 'many']), /--steps must be an integer/);
+  // Out-of-range numbers are refused before anything runs, instead of never ending.
+  oneLineError(genlab(['classifier', 'train', '--steps', '1e300']), /--steps must be an integer in 1…1e9, got '1e300'/);
+  oneLineError(genlab(['classifier', 'train', '--threads', '1000000000']), /--threads must be in 1…1024/);
+  oneLineError(genlab(['classifier', 'eval']), /missing run folder/);
+});
+
+test('runs plot refuses a series the log does not have, naming the ones it has', () => {
+  const run = join(tmp, 'plotted');
+  const r = genlab(['classifier', 'train', '--data', 'digits', '--steps', '10', '--out', run, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  oneLineError(
+    genlab(['runs', 'plot', run, '--keys', 'nosuchkey']),
+    /no values for nosuchkey; --keys takes some of: loss, testAccuracy/,
+  );
+  const ok = genlab(['runs', 'plot', run, '--keys', 'loss', '--json']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const out = JSON.parse(ok.stdout);
+  assert.equal(out.points.loss, 10, 'one point per logged step');
+  assert.match(readFileSync(out.file, 'utf8'), /<svg/);
 });
 
 test('a missing data folder gives a one-line error naming it', () => {
@@ -97,7 +116,7 @@ test("another family's run folder gives a one-line error naming the family", () 
   const config = join(run, 'config.json');
   writeFileSync(config, readFileSync(config, 'utf8').replace('"family": "classifier"', '"family": "vae"'));
   for (const verb of ['eval', 'export']) {
-    oneLineError(genlab(['classifier', verb, run]), /is not a classifier run \(family 'vae'\)/);
+    oneLineError(genlab(['classifier', verb, run]), /config\.json: not a classifier run \(family 'vae'\)/);
   }
 });
 

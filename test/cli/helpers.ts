@@ -1,5 +1,5 @@
-// Running the genlab command as a user would (in a child process, or a verb in this one), and the
-// check that Ctrl-C then --resume ends where an uninterrupted run ends.
+// Running the genlab command as a user would (in a child process), and the check that Ctrl-C then
+// --resume (or a family's train function with resume) ends where an uninterrupted run ends.
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,28 +15,6 @@ export function genlab(args: string[], opts: { cwd?: string } = {}): SpawnSyncRe
 
 export function genlabAsync(args: string[]) {
   return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/**
- * Runs a verb in this process and returns what it wrote to stdout before its first await: that is
- * all of a synchronous verb's output. Stdout is given back before awaiting, so that nothing else
- * (the test runner's own reports) is swallowed while a training verb runs.
- */
-export async function captureStdout(run: () => Promise<void>): Promise<string> {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  let pending: Promise<void>;
-  try {
-    pending = run();
-  } finally {
-    process.stdout.write = write;
-  }
-  await pending;
-  return out;
 }
 
 /** The step of the checkpoint in a run folder. */
@@ -103,26 +81,25 @@ export async function assertResumeMatches(args: string[], whole: string, cut: st
 }
 
 /**
- * The same with a train verb run in this process: SIGINT is emitted once a checkpoint is in `cut`.
- * Returns what the interrupted call returned.
+ * The same with a family's train function run in this process: `train(dir, resume)` trains into
+ * `dir`; SIGINT is emitted once a checkpoint is in `cut`. Returns what the interrupted call returned.
  */
 export async function assertResumeMatchesInProcess<T>(
-  train: (args: string[]) => Promise<T>,
-  args: string[],
+  train: (dir: string, resume: boolean) => Promise<T>,
   whole: string,
   cut: string,
 ): Promise<T> {
-  await train([...args, '--out', whole]);
+  await train(whole, false);
   const timer = setInterval(() => {
     if (existsSync(join(cut, 'state.json'))) {
       clearInterval(timer);
       process.emit('SIGINT');
     }
   }, 1);
-  const stopped = await train([...args, '--out', cut]).finally(() => clearInterval(timer));
+  const stopped = await train(cut, false).finally(() => clearInterval(timer));
   const stoppedAt = checkpointStep(cut);
   assert.ok(stoppedAt < checkpointStep(whole), `stopped at ${stoppedAt}`);
-  await train([...args, '--out', cut, '--resume']);
+  await train(cut, true);
   assertSameCheckpoint(whole, cut, `${basename(cut)}: `);
   return stopped;
 }

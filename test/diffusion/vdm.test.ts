@@ -201,13 +201,13 @@ test('the ancestral sampler with the exact denoiser reproduces a 1-D Gaussian', 
     const n = 20000;
     const schedule = new FixedLinearSchedule(-13.3, 8);
     const alpha0 = Math.sqrt(1 / (1 + Math.exp(-13.3)));
-    const zT = torch.randn([n, 1], { ...f64, generator: new torch.Generator(9) });
+    const z1 = torch.randn([n, 1], { ...f64, generator: new torch.Generator(9) });
     const moments = (sampler: 'ancestral' | 'ddim', steps: number) => {
       const z0 = sampleLatent(optimalEps(mu, s), schedule, [n, 1], {
         steps,
         sampler,
         generator: new torch.Generator(2),
-        zT,
+        z1,
       });
       const x = z0.div(alpha0);
       return { mean: x.mean().item(), ratio: x.var().item() / (s * s) };

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type FlowsRunConfig, glowConfig, loadGlowRun } from '../../src/cli/flows.js';
 import { bitsPerDim, dequantize, quantization } from '../../src/flows/dequant.js';
+import { type FlowsRunConfig, glowConfig, loadFlowsRun } from '../../src/flows/experiment.js';
 import { Glow } from '../../src/flows/glow.js';
 import { torch } from '../../src/index.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -64,7 +64,7 @@ test('a checkpoint reloads to the same log-likelihood, and ActNorm is not re-ini
   const before = glow.forward(x);
   torch.tidy(() => run.saveCheckpoint(captureCheckpoint(3, { model: glow })));
 
-  const loaded = loadGlowRun(dir).glow;
+  const loaded = loadFlowsRun(dir).glow;
   const actnorms = loaded.actnorms();
   assert.equal(actnorms.length, 2 * 2 * 3, 'one per step plus two in each coupling network');
   assert.ok(actnorms.every((a) => a.isInitialized));
