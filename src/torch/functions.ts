@@ -1,6 +1,6 @@
 // Torch-level functions that take several tensors, plus linear algebra.
 import * as ops from './generated/ops.js';
-import { Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   return ops.cat(tensors, { dim });
@@ -10,10 +10,7 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 }
 /** Elementwise choice: x where condition holds, else y. */
 export function where(condition: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
-  if (x instanceof Tensor && y instanceof Tensor) return ops.where_self(condition, x, y);
-  if (x instanceof Tensor) return ops.where_ScalarOther(condition, x, y as number);
-  if (y instanceof Tensor) return ops.where_ScalarSelf(condition, x, y);
-  return ops.where_Scalar(condition, x, y);
+  return ops.where_TensorOrScalar(condition, x, y);
 }
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   return ops.einsum(equation, operands);
