@@ -2,7 +2,6 @@
 // buffers and sub-modules under dotted names, as torch.nn.Module.
 import { noGrad } from '../torch/autograd.js';
 import { type Device, type DType, isFloating } from '../torch/dtype.js';
-import { N } from '../torch/native.js';
 import { Tensor } from '../torch/tensor.js';
 import { Parameter } from './parameter.js';
 
@@ -246,7 +245,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
       if (dtype === t.dtype && device === t.device) return;
       noGrad(() => {
         const moved = t.to({ dtype, device });
-        N.setData(t.h, moved.h);
+        t.data = moved;
         moved.dispose();
         const g = t.grad;
         if (g !== null) {

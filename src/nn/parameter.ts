@@ -1,5 +1,4 @@
 // Parameter: a tensor a Module owns and trains.
-import { N } from '../torch/native.js';
 import { Tensor } from '../torch/tensor.js';
 
 /**
@@ -10,7 +9,7 @@ import { Tensor } from '../torch/tensor.js';
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     const detached = data.detach();
-    super(N.alias(detached.h));
+    super(detached);
     detached.dispose();
     this.keep();
     if (requiresGrad) this.requiresGrad = true;

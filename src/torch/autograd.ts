@@ -1,6 +1,6 @@
 // Gradients of any order, and grad-mode / inference-mode scopes.
 import { N } from './native.js';
-import { type Tensor, wrap } from './tensor.js';
+import { handle, type Tensor, wrap } from './tensor.js';
 
 export interface GradOptions {
   /** Weights for non-scalar outputs (vector-Jacobian product). */
@@ -17,10 +17,10 @@ export interface GradOptions {
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];
-  const gradOutputs = opts.gradOutputs ? opts.gradOutputs.map((g) => (g === null ? null : g.h)) : null;
+  const gradOutputs = opts.gradOutputs ? opts.gradOutputs.map((g) => (g === null ? null : handle(g))) : null;
   const hs = N.grad(
-    outs.map((t) => t.h),
-    ins.map((t) => t.h),
+    outs.map(handle),
+    ins.map(handle),
     gradOutputs,
     opts.retainGraph,
     opts.createGraph ?? false,

@@ -6,7 +6,7 @@
 import { type DType, dtypeCode, isFloating } from './dtype.js';
 import * as ops from './generated/ops.js';
 import { N } from './native.js';
-import { setFormatter, type Tensor, wrap } from './tensor.js';
+import { handle, setFormatter, type Tensor, wrap } from './tensor.js';
 
 export interface PrintOptions {
   /** Digits after the decimal point. */
@@ -347,6 +347,6 @@ setFormatter((t) => {
   try {
     return formatTensor(t);
   } catch (e) {
-    return `Tensor(${t.isDisposed ? 'disposed' : N.describe(t.h)}; cannot print: ${(e as Error).message})`;
+    return `Tensor(${t.isDisposed ? 'disposed' : N.describe(handle(t))}; cannot print: ${(e as Error).message})`;
   }
 });

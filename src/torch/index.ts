@@ -25,7 +25,7 @@ export {
   serialize,
   type TensorMap,
 } from './safetensors.js';
-export { dispose, type MemoryInfo, memory, resetPeakMemory, tidy } from './scope.js';
+export { dispose, type MemoryInfo, memory, resetPeakMemory, Scope, scope, tidy, tidyAsync } from './scope.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
 
 // Registers PyTorch-style printing of tensors.

@@ -113,7 +113,7 @@ function byteLength(e: { dtype: DType; shape: number[] }): number {
 
 /** A tensor's elements in row-major order, raw bits (16-bit floats are not widened). */
 function rawBytes(item: { entry: Entry; tensor: Tensor }, where: string): Uint8Array {
-  const bytes = new Uint8Array(N.toBuffer(item.tensor.h));
+  const bytes = item.tensor.toBytes();
   if (bytes.length !== item.entry.end - item.entry.begin) {
     throw fail(
       where,

@@ -1,115 +1,191 @@
-// Deterministic memory scopes (tidy/keep/dispose) with a garbage-collector backstop.
+// Deterministic memory scopes (tidy/tidyAsync/scope/keep/dispose) with a garbage-collector backstop.
 //
-// A tensor made inside tidy() is freed when the scope ends unless it is returned or kept, so the hot
+// A tensor made inside a scope is freed when the scope ends unless it is returned or kept, so the hot
 // path pays only an array push. Only tensors that escape every scope are registered with the
 // FinalizationRegistry, which frees their libtorch memory if the program forgets them.
 //
+// Which scope owns a new tensor:
+// - inside a synchronous tidy() (or a `using` scope()), the innermost one: `current` below, a plain
+//   array, so the per-operator cost is one comparison and one push;
+// - otherwise, when some tidyAsync() is open, the innermost open tidyAsync() of the *asynchronous
+//   context* that made it (an AsyncLocalStorage store, which follows `await`s, callbacks and
+//   promise chains), so code running concurrently while a scope awaits never lands in that scope;
+// - otherwise nobody: the garbage collector owns it.
+//
 // Reporting to V8. The addon reports a storage's bytes with napi_adjust_external_memory only while the
 // garbage collector is responsible for a handle to it, i.e. exactly while the handle is registered
-// with the backstop (state 1 or 2 below):
-// - made outside every scope: reported from birth (the addon reads the scope depth from depthCell);
-// - made inside a scope: not reported. Returned from a nested tidy() it moves to the enclosing scope
-//   and stays unreported; it becomes reported when it leaves the outermost scope (returned from it)
-//   or is kept with keep();
+// with the backstop (state 'gc' or 'kept'):
+// - made outside every scope while no tidyAsync() is open: reported from birth (the addon reads the
+//   scope depth from depthCell, which counts open tidy() and tidyAsync() scopes);
+// - made inside a scope: not reported. Returned from a nested scope it moves to the enclosing scope
+//   and stays unreported; it becomes reported (N.escape) when it leaves the outermost scope, is kept
+//   with keep(), or, while a tidyAsync() is open, is made by code outside every scope;
 // - un-reported when freed (dispose, scope end, finalizer) or when an in-place operation replaces
 //   or resizes its storage.
 // Scope temporaries, freed deterministically, thus never make V8 run major collections that free nothing.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { N } from './native.js';
-
-/** What scopes need to know of a tensor. */
-export interface Tracked {
-  h: number;
-  /** 0: in a scope; 1: registered with the backstop; 2: kept (backstop, ignored by scopes). */
-  state: number;
-}
+import { handle, markFreed, setTensorState, Tensor, tensorState } from './tensor.js';
 
 const backstop = new FinalizationRegistry<number>((h) => N.free(h));
 
-let scopes: Tracked[][] = [];
-let current: Tracked[] | null = null;
-/** Shared with the addon: always scopes.length. */
+/** The synchronous scopes, innermost last; `current` is the innermost one's list, or null. */
+let scopes: Tensor[][] = [];
+let current: Tensor[] | null = null;
+
+/** An open or closed tidyAsync() scope: the store of its asynchronous context. */
+interface AsyncScope {
+  list: Tensor[];
+  open: boolean;
+  parent: AsyncScope | undefined;
+}
+/** Open tidyAsync() scopes, in every asynchronous context. */
+let asyncOpen = 0;
+/** Made on the first tidyAsync(): until then no program pays for asynchronous context tracking. */
+let asyncContext: AsyncLocalStorage<AsyncScope> | null = null;
+
+/** Shared with the addon: the number of open scopes of both kinds (0: new tensors belong to the GC). */
 const depthCell = N.scopeDepthCell();
 
+// See checkGcGrowth() below.
+const CHECK_EVERY = 256;
+const GC_GROWTH_LIMIT = Number(process.env.GENLAB_GC_WARN_BYTES) || 2 ** 30;
+let gcSinceCheck = 0;
+let gcBaseline = -1;
+let warnedGcGrowth = false;
+
 function setDepth(): void {
-  depthCell[0] = scopes.length;
+  depthCell[0] = scopes.length + asyncOpen;
 }
 
-function register(t: Tracked): void {
-  t.state = 1;
-  backstop.register(t, t.h, t);
+function register(t: Tensor): void {
+  setTensorState(t, 'gc');
+  backstop.register(t, handle(t), t);
+  if (++gcSinceCheck >= CHECK_EVERY) checkGcGrowth();
 }
 
 /** Hands a scope-owned tensor to the garbage collector: registered with the backstop, and reported. */
-function handToGc(t: Tracked): void {
+function handToGc(t: Tensor): void {
   register(t);
-  N.escape(t.h);
+  N.escape(handle(t));
+}
+
+/** The innermost open tidyAsync() scope of the running asynchronous context. */
+function openAsyncScope(): AsyncScope | undefined {
+  let s = asyncContext?.getStore();
+  while (s !== undefined && !s.open) s = s.parent;
+  return s;
+}
+
+/** A tensor no synchronous scope takes: the running tidyAsync() scope's, else the garbage collector's. */
+function adoptOutside(t: Tensor): void {
+  const s = openAsyncScope();
+  if (s !== undefined) s.list.push(t);
+  else handToGc(t);
 }
 
 /**
  * Called for every new tensor object, right after the addon made its handle (so in the same scope
- * state: outside every scope the addon has already reported it).
+ * state: outside every scope with no tidyAsync() open, the addon has already reported it).
  */
-export function track(t: Tracked): void {
+export function track(t: Tensor): void {
   if (current !== null) current.push(t);
-  else register(t);
+  else if (asyncOpen === 0) register(t);
+  else adoptOutside(t);
 }
 
-export function disposeTracked(t: Tracked): void {
-  if (t.h < 0) return;
-  if (t.state !== 0) backstop.unregister(t);
-  N.free(t.h);
-  t.h = -1;
+export function disposeTracked(t: Tensor): void {
+  const h = handle(t);
+  if (h < 0) return;
+  if (tensorState(t) !== 'scope') backstop.unregister(t);
+  N.free(h);
+  markFreed(t);
 }
 
-/** Keeps a tensor alive past every enclosing tidy(); it is then freed by dispose() or the backstop. */
-export function keepTracked(t: Tracked): void {
-  if (t.state === 0 && t.h >= 0) handToGc(t);
-  t.state = 2;
+/** Keeps a tensor alive past every enclosing scope; it is then freed by dispose() or the backstop. */
+export function keepTracked(t: Tensor): void {
+  if (tensorState(t) === 'scope' && handle(t) >= 0) handToGc(t);
+  setTensorState(t, 'kept');
 }
 
 let freeBuffer = new Int32Array(1024);
+const NONE: ReadonlySet<Tensor> = new Set();
 
 /** Frees a scope's tensors except those in `survivors`, which move to the enclosing scope. */
-function closeScope(list: Tracked[], survivors: Set<Tracked>): void {
+function closeScope(list: Tensor[], survivors: ReadonlySet<Tensor>): void {
   if (freeBuffer.length < list.length) freeBuffer = new Int32Array(list.length * 2);
   let n = 0;
   for (const t of list) {
-    if (t.h < 0 || t.state !== 0) continue;
+    const h = handle(t);
+    if (h < 0 || tensorState(t) !== 'scope') continue;
     if (survivors.has(t)) {
       if (current !== null) current.push(t);
-      else handToGc(t);
+      else if (asyncOpen === 0) handToGc(t);
+      else adoptOutside(t);
     } else {
-      freeBuffer[n++] = t.h;
-      t.h = -1;
+      freeBuffer[n++] = h;
+      markFreed(t);
     }
   }
   if (n > 0) N.freeMany(freeBuffer, n);
 }
 
-function collect(value: unknown, out: Set<Tracked>, isTracked: (v: unknown) => v is Tracked, depth = 0): void {
-  if (value === null || typeof value !== 'object' || depth > 4) return;
-  if (isTracked(value)) {
+/**
+ * The tensors in a value, at any depth: inside arrays, Maps (keys and values), Sets and objects (own
+ * enumerable properties; with `instances` false, plain objects only). Shared and cyclic references
+ * are visited once.
+ */
+function collect(value: unknown, out: Set<Tensor>, instances: boolean): void {
+  if (value === null || typeof value !== 'object') return;
+  if (value instanceof Tensor) {
     out.add(value);
-  } else if (Array.isArray(value)) {
-    for (const v of value) collect(v, out, isTracked, depth + 1);
-  } else if (value instanceof Map) {
-    for (const v of value.values()) collect(v, out, isTracked, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, out, isTracked, depth + 1);
+    return;
+  }
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  const push = (v: unknown) => {
+    if (v === null || typeof v !== 'object') return;
+    if (v instanceof Tensor) out.add(v);
+    else stack.push(v);
+  };
+  while (stack.length > 0) {
+    const v = stack.pop() as object;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const x of v) push(x);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        push(k);
+        push(x);
+      }
+    } else if (v instanceof Set) {
+      for (const x of v) push(x);
+    } else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise) {
+      // no tensors inside
+    } else {
+      const proto = Object.getPrototypeOf(v);
+      if (!instances && proto !== Object.prototype && proto !== null) continue;
+      for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k]);
+    }
   }
 }
 
-let isTensorLike: (v: unknown) => v is Tracked = (v): v is Tracked => false;
-export function setTensorPredicate(p: (v: unknown) => v is Tracked): void {
-  isTensorLike = p;
+/** The tensors a scope's result holds: class instances count too, so a returned object keeps what it holds. */
+function survivorsOf(result: unknown): ReadonlySet<Tensor> {
+  if (result === null || typeof result !== 'object') return NONE;
+  const found = new Set<Tensor>();
+  collect(result, found, true);
+  return found;
 }
 
 /**
- * Runs fn and frees every tensor it made, except those it returns (alone, or inside arrays,
- * plain objects and Maps) and those passed to keep(). fn must be synchronous.
+ * Runs fn and frees every tensor it made, except those it returns (at any depth inside arrays,
+ * objects, Maps and Sets) and those passed to keep(). Returned tensors move to the enclosing scope.
+ * fn must be synchronous: for async code use tidyAsync().
  */
 export function tidy<T>(fn: () => T): T {
-  const list: Tracked[] = [];
+  const list: Tensor[] = [];
   scopes.push(list);
   setDepth();
   const parent = current;
@@ -121,27 +197,167 @@ export function tidy<T>(fn: () => T): T {
     current = parent;
     scopes.pop();
     setDepth();
-    closeScope(list, new Set());
+    closeScope(list, NONE);
     throw e;
   }
   current = parent;
   scopes.pop();
   setDepth();
   if (result instanceof Promise) {
-    closeScope(list, new Set());
-    throw new Error('tidy() takes a synchronous function; await outside it and tidy each step');
+    closeScope(list, NONE);
+    throw new Error('tidy() takes a synchronous function; use torch.tidyAsync() for async functions');
   }
-  const survivors = new Set<Tracked>();
-  collect(result, survivors, isTensorLike);
-  closeScope(list, survivors);
+  closeScope(list, survivorsOf(result));
   return result;
 }
 
-/** Frees the tensors in a value (a tensor, or arrays / plain objects / Maps of tensors). */
+/**
+ * The async form of tidy(): awaits fn and frees every tensor fn made, except those its promise
+ * resolves to (found as tidy() finds them) and those passed to keep(). If fn throws or rejects,
+ * everything it made is freed.
+ *
+ * The rule: a tensor belongs to the innermost open scope *of the asynchronous context that made it*.
+ * fn's context follows its `await`s, and the callbacks and promises it starts; so while fn awaits,
+ * code running concurrently (other requests, timers, another tidyAsync) makes tensors that are not
+ * this scope's and are never freed by it. Concurrent tidyAsync() calls are therefore safe. Await all
+ * the work fn starts: a tensor made by a still-running task of fn is freed when fn's scope ends, and
+ * one made after it ends goes to the enclosing scope (or the garbage collector).
+ *
+ * Cost: synchronous code inside a tidy() pays nothing more per operator; an operator whose result
+ * lands in an async scope pays one AsyncLocalStorage lookup (wrap tight loops in tidy()). The first
+ * call turns on Node's asynchronous context tracking for the rest of the process.
+ */
+export async function tidyAsync<T>(fn: () => Promise<T> | T): Promise<T> {
+  if (asyncContext === null) asyncContext = new AsyncLocalStorage<AsyncScope>();
+  const scope: AsyncScope = { list: [], open: true, parent: openAsyncScope() };
+  asyncOpen++;
+  setDepth();
+  // fn's first synchronous stretch runs now, possibly inside a synchronous tidy() that will have
+  // closed long before fn ends: its tensors are this scope's, not that tidy()'s.
+  const saved = current;
+  current = null;
+  let result: T;
+  try {
+    let pending: Promise<T> | T;
+    try {
+      pending = asyncContext.run(scope, fn);
+    } finally {
+      current = saved;
+    }
+    result = await pending;
+  } catch (e) {
+    scope.open = false;
+    asyncOpen--;
+    setDepth();
+    closeScope(scope.list, NONE);
+    throw e;
+  }
+  scope.open = false;
+  asyncOpen--;
+  setDepth();
+  closeScope(scope.list, survivorsOf(result));
+  return result;
+}
+
+/**
+ * A synchronous scope for `using`: every tensor made until the end of the block is freed then, except
+ * those kept and those passed to escape(), which move to the enclosing scope.
+ *
+ *     {
+ *       using s = torch.scope();
+ *       const h = x.matmul(w).tanh();
+ *       y = s.escape(h.sum());
+ *     }
+ *
+ * Like tidy(), it must not stay open across an `await` (use tidyAsync()): if it does, it stops
+ * collecting at the first await, hands what it holds to the garbage collector, and its disposal throws.
+ */
+export class Scope implements Disposable {
+  #list: Tensor[] = [];
+  #survivors = new Set<Tensor>();
+  #state: 'open' | 'closed' | 'spanned an await' = 'open';
+
+  /** Use torch.scope(). */
+  constructor() {
+    scopes.push(this.#list);
+    setDepth();
+    current = this.#list;
+    queueMicrotask(() => this.#checkStillOpen());
+  }
+
+  /** Moves the tensors in value to the enclosing scope when this one ends, and returns value. */
+  escape<T>(value: T): T {
+    collect(value, this.#survivors, true);
+    return value;
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'spanned an await') {
+      this.#state = 'closed';
+      throw new Error(
+        'torch.scope(): the scope stayed open across an await, so it could not tell its tensors from concurrent ' +
+          "code's; they went to the garbage collector. Use torch.tidyAsync() around async code",
+      );
+    }
+    if (scopes[scopes.length - 1] !== this.#list) {
+      throw new Error('torch.scope(): scopes must end in the reverse order they began');
+    }
+    this.#state = 'closed';
+    scopes.pop();
+    setDepth();
+    current = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+    closeScope(this.#list, this.#survivors);
+  }
+
+  /** Runs as a microtask: if the scope is still open, the code that opened it has awaited. */
+  #checkStillOpen(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'spanned an await';
+    const i = scopes.indexOf(this.#list);
+    if (i >= 0) scopes.splice(i, 1);
+    setDepth();
+    current = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+    for (const t of this.#list) if (handle(t) >= 0 && tensorState(t) === 'scope') handToGc(t);
+  }
+}
+
+/** Opens a synchronous scope that ends with the enclosing block: `using s = torch.scope()`. */
+export function scope(): Scope {
+  return new Scope();
+}
+
+/** Frees the tensors in a value: a tensor, or arrays / plain objects / Maps / Sets of them, at any depth. */
 export function dispose(value: unknown): void {
-  const found = new Set<Tracked>();
-  collect(value, found, isTensorLike);
+  const found = new Set<Tensor>();
+  collect(value, found, false);
   for (const t of found) disposeTracked(t);
+}
+
+// ---- a warning for synchronous loops that leave everything to the garbage collector ----
+// The backstop frees forgotten tensors only between event-loop turns (finalizers never run inside a
+// synchronous loop). Every CHECK_EVERY registrations we read the GC-owned bytes; the first check after
+// a turn sets the baseline and schedules a marker for the next turn. Growth past the limit before
+// that marker runs means a synchronous loop is piling tensors up: warn once, on stderr, right away.
+
+function checkGcGrowth(): void {
+  gcSinceCheck = 0;
+  if (warnedGcGrowth) return;
+  const bytes = N.memory().gcBytes;
+  if (gcBaseline < 0) {
+    gcBaseline = bytes;
+    setImmediate(() => {
+      gcBaseline = -1;
+    }).unref();
+  } else if (bytes - gcBaseline > GC_GROWTH_LIMIT) {
+    warnedGcGrowth = true;
+    const grown = ((bytes - gcBaseline) / 2 ** 30).toFixed(1);
+    process.stderr.write(
+      `genlab warning: tensors left to the garbage collector grew by ${grown} GiB without an event-loop turn, ` +
+        'and it frees them only between turns. Wrap each step of the loop in torch.tidy(() => ...), ' +
+        'or await between steps (e.g. await new Promise(setImmediate)).\n',
+    );
+  }
 }
 
 export interface MemoryInfo {
@@ -153,7 +369,7 @@ export interface MemoryInfo {
   peakBytes: number;
   /** Distinct storages. */
   storages: number;
-  /** Nesting depth of tidy() at the call. */
+  /** Nesting depth of synchronous tidy() and scope() scopes at the call. */
   scopeDepth: number;
   /** Handles the garbage collector owns: made outside every scope, returned from the outermost one, or kept. */
   gcTensors: number;

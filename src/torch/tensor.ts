@@ -12,57 +12,95 @@ import {
 import * as ops from './generated/ops.js';
 import { N } from './native.js';
 import type { Generator } from './random.js';
-import { disposeTracked, keepTracked, setTensorPredicate, type Tracked, track } from './scope.js';
+import { disposeTracked, keepTracked, track } from './scope.js';
 
 export type Scalar = number | boolean;
 export type NestedArray = number | boolean | NestedArray[];
 
-export class Tensor implements Tracked {
-  /** Index into the addon's tensor table; -1 once disposed. */
-  h: number;
-  state: number;
+/** Who frees a tensor: its tidy() scope, the garbage collector's backstop, or (after keep()) its owner or the backstop. */
+export type TensorState = 'scope' | 'gc' | 'kept';
 
-  constructor(h: number) {
-    this.h = h;
-    this.state = 0;
+// Internal accessors for the torch layer (scope, autograd, format, safetensors), assigned in the
+// class's static block so they can read its private fields. Not exported from src/torch/index.ts.
+/** The addon handle of a tensor (-1 once disposed). Internal to the torch layer. */
+export let handle!: (t: Tensor) => number;
+/** Internal to scope.ts. */
+export let tensorState!: (t: Tensor) => TensorState;
+/** Internal to scope.ts. */
+export let setTensorState!: (t: Tensor, s: TensorState) => void;
+/** Internal to scope.ts: marks a tensor freed (its handle is -1 from now on). */
+export let markFreed!: (t: Tensor) => void;
+/** For the generated wrappers: a tensor argument as its handle (null and undefined pass through). */
+export let th!: (x: Tensor | null | undefined) => number | null | undefined | string;
+
+export class Tensor {
+  /** Index into the addon's tensor table; -1 once disposed. */
+  #h: number;
+  #state: TensorState;
+
+  /**
+   * `new Tensor(t)`: a second handle to the same tensor as t (same data, same autograd identity),
+   * owned by the current tidy() scope, or by the garbage collector outside scopes. Subclasses such as
+   * nn.Parameter build on it; to make tensors, use torch.tensor(), torch.zeros() and the like.
+   */
+  constructor(source: Tensor);
+  constructor(source: Tensor | number) {
+    this.#h = typeof source === 'number' ? source : N.alias(source.#h);
+    this.#state = 'scope';
+    track(this);
+  }
+
+  static {
+    handle = (t) => t.#h;
+    tensorState = (t) => t.#state;
+    setTensorState = (t, s) => {
+      t.#state = s;
+    };
+    markFreed = (t) => {
+      t.#h = -1;
+    };
+    th = (x) => {
+      if (x instanceof Tensor) return x.#h;
+      return x === null || x === undefined ? x : 'not a tensor';
+    };
   }
 
   // ---- metadata ----
   get shape(): number[] {
-    return N.shape(this.h);
+    return N.shape(this.#h);
   }
   size(dim?: number): number;
   size(): number[];
   size(dim?: number): number | number[] {
-    const s = N.shape(this.h);
+    const s = N.shape(this.#h);
     if (dim === undefined) return s;
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new Error(`size(): dimension ${dim} out of range for a ${s.length}-d tensor`);
     return s[d];
   }
   get ndim(): number {
-    return N.dim(this.h);
+    return N.dim(this.#h);
   }
   dim(): number {
-    return N.dim(this.h);
+    return N.dim(this.#h);
   }
   numel(): number {
-    return N.numel(this.h);
+    return N.numel(this.#h);
   }
   get dtype(): DType {
-    return dtypeName(N.dtype(this.h));
+    return dtypeName(N.dtype(this.#h));
   }
   get device(): Device {
-    return N.device(this.h);
+    return N.device(this.#h);
   }
   stride(): number[] {
-    return N.strides(this.h);
+    return N.strides(this.#h);
   }
   isContiguous(): boolean {
-    return N.isContiguous(this.h);
+    return N.isContiguous(this.#h);
   }
   get isDisposed(): boolean {
-    return this.h < 0;
+    return this.#h < 0;
   }
 
   // ---- memory ----
@@ -80,44 +118,58 @@ export class Tensor implements Tracked {
 
   // ---- autograd ----
   get requiresGrad(): boolean {
-    return N.requiresGrad(this.h);
+    return N.requiresGrad(this.#h);
   }
   set requiresGrad(v: boolean) {
-    N.setRequiresGrad(this.h, v);
+    N.setRequiresGrad(this.#h, v);
   }
   requiresGrad_(v = true): this {
-    N.setRequiresGrad(this.h, v);
+    N.setRequiresGrad(this.#h, v);
     return this;
   }
   /** The accumulated gradient, or null. Each read returns a new handle to the same tensor. */
   get grad(): Tensor | null {
-    const g = N.getGrad(this.h);
+    const g = N.getGrad(this.#h);
     return g === null ? null : wrap(g);
   }
+  /** Sets (or clears, with null) the gradient; refuses one of another shape, dtype or device, as PyTorch does. */
   set grad(g: Tensor | null) {
-    N.setGrad(this.h, g === null ? null : g.h);
+    if (g !== null) checkGrad(this, g);
+    N.setGrad(this.#h, g === null ? null : g.#h);
   }
   get isLeaf(): boolean {
-    return N.isLeaf(this.h);
+    return N.isLeaf(this.#h);
   }
   get gradFn(): string | null {
-    return N.gradFn(this.h);
+    return N.gradFn(this.#h);
   }
   retainGrad(): this {
-    N.retainGrad(this.h);
+    N.retainGrad(this.#h);
     return this;
   }
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
     N.backward(
-      this.h,
-      gradient ? gradient.h : null,
+      this.#h,
+      gradient ? gradient.#h : null,
       opts.retainGraph,
       opts.createGraph ?? false,
-      opts.inputs?.map((t) => t.h),
+      opts.inputs?.map((t) => t.#h),
     );
   }
   detach(): Tensor {
     return ops.detach(this);
+  }
+  /** This tensor's data outside autograd, as PyTorch's `.data`: a new handle sharing storage, like detach(). */
+  get data(): Tensor {
+    return ops.detach(this);
+  }
+  /**
+   * Makes this tensor hold src's data (shape, dtype and device may change), as PyTorch's `x.data = src`.
+   * The object, its requiresGrad and its place in optimizers stay; src keeps its own handle.
+   */
+  set data(src: Tensor) {
+    if (!(src instanceof Tensor)) throw new TypeError('data: expected a Tensor');
+    N.setData(this.#h, src.#h);
   }
   detach_(): this {
     ops.detach_(this);
@@ -131,12 +183,16 @@ export class Tensor implements Tracked {
     if (d === 'float16' || d === 'bfloat16') {
       const f = ops._toCopy(this, { dtype: 'float32' });
       try {
-        return new Float32Array(N.toBuffer(f.h));
+        return new Float32Array(N.toBuffer(f.#h));
       } finally {
         f.dispose();
       }
     }
-    return viewBytes(N.toBuffer(this.h), d);
+    return viewBytes(N.toBuffer(this.#h), d);
+  }
+  /** A copy of the elements' raw bytes in row-major order, in the machine's byte order (16-bit floats as bits). */
+  toBytes(): Uint8Array {
+    return new Uint8Array(N.toBuffer(this.#h));
   }
   /**
    * Nested JS arrays of numbers (booleans for bool tensors); a number for a 0-d tensor. Throws on
@@ -160,7 +216,7 @@ export class Tensor implements Tracked {
   }
   /** The value of a one-element tensor; bool tensors give 0 or 1. Throws on int64 values beyond 2^53. */
   item(): number {
-    return Number(N.item(this.h));
+    return Number(N.item(this.#h));
   }
   toString(): string {
     return formatHook(this);
@@ -210,31 +266,26 @@ export class Tensor implements Tracked {
 
   // ---- arithmetic ----
   add(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return other instanceof Tensor ? ops.add_Tensor(this, other, opts) : ops.add_Scalar(this, other, opts);
+    return ops.add(this, other, opts);
   }
   sub(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return other instanceof Tensor ? ops.sub_Tensor(this, other, opts) : ops.sub_Scalar(this, other, opts);
+    return ops.sub(this, other, opts);
   }
   mul(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.mul_Tensor(this, other) : ops.mul_Scalar(this, other);
+    return ops.mul(this, other);
   }
   div(other: Tensor | number, opts?: { roundingMode?: 'trunc' | 'floor' }): Tensor {
-    if (opts?.roundingMode) {
-      return other instanceof Tensor
-        ? ops.div_Tensor_mode(this, other, opts.roundingMode)
-        : ops.div_Scalar_mode(this, other, opts.roundingMode);
-    }
-    return other instanceof Tensor ? ops.div_Tensor(this, other) : ops.div_Scalar(this, other);
+    return opts?.roundingMode ? ops.div_mode(this, other, opts.roundingMode) : ops.div(this, other);
   }
   /** other − this, for a number on the left. */
   rsub(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.rsub_Tensor(this, other) : ops.rsub_Scalar(this, other);
+    return ops.rsub(this, other);
   }
   pow(exponent: Tensor | number): Tensor {
-    return exponent instanceof Tensor ? ops.pow_Tensor_Tensor(this, exponent) : ops.pow_Tensor_Scalar(this, exponent);
+    return ops.pow(this, exponent);
   }
   remainder(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.remainder_Tensor(this, other) : ops.remainder_Scalar(this, other);
+    return ops.remainder(this, other);
   }
   maximum(other: Tensor): Tensor {
     return ops.maximum(this, other);
@@ -336,28 +387,24 @@ export class Tensor implements Tracked {
     return ops.outer(this, other);
   }
   lerp(end: Tensor, weight: number | Tensor): Tensor {
-    return weight instanceof Tensor ? ops.lerp_Tensor(this, end, weight) : ops.lerp_Scalar(this, end, weight);
+    return ops.lerp(this, end, weight);
   }
 
   // ---- in place ----
   add_(other: Tensor | number, opts?: { alpha?: number }): this {
-    if (other instanceof Tensor) ops.add__Tensor(this, other, opts);
-    else ops.add__Scalar(this, other, opts);
+    ops.add_(this, other, opts);
     return this;
   }
   sub_(other: Tensor | number, opts?: { alpha?: number }): this {
-    if (other instanceof Tensor) ops.sub__Tensor(this, other, opts);
-    else ops.sub__Scalar(this, other, opts);
+    ops.sub_(this, other, opts);
     return this;
   }
   mul_(other: Tensor | number): this {
-    if (other instanceof Tensor) ops.mul__Tensor(this, other);
-    else ops.mul__Scalar(this, other);
+    ops.mul_(this, other);
     return this;
   }
   div_(other: Tensor | number): this {
-    if (other instanceof Tensor) ops.div__Tensor(this, other);
-    else ops.div__Scalar(this, other);
+    ops.div_(this, other);
     return this;
   }
   addcmul_(t1: Tensor, t2: Tensor, opts?: { value?: number }): this {
@@ -389,8 +436,7 @@ export class Tensor implements Tracked {
     return this;
   }
   fill_(value: number | Tensor): this {
-    if (value instanceof Tensor) ops.fill__Tensor(this, value);
-    else ops.fill__Scalar(this, value);
+    ops.fill_(this, value);
     return this;
   }
   uniform_(from = 0, to = 1, opts?: { generator?: Generator }): this {
@@ -476,22 +522,22 @@ export class Tensor implements Tracked {
 
   // ---- comparison ----
   eq(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.eq_Tensor(this, other) : ops.eq_Scalar(this, other);
+    return ops.eq(this, other);
   }
   ne(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.ne_Tensor(this, other) : ops.ne_Scalar(this, other);
+    return ops.ne(this, other);
   }
   lt(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.lt_Tensor(this, other) : ops.lt_Scalar(this, other);
+    return ops.lt(this, other);
   }
   le(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.le_Tensor(this, other) : ops.le_Scalar(this, other);
+    return ops.le(this, other);
   }
   gt(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.gt_Tensor(this, other) : ops.gt_Scalar(this, other);
+    return ops.gt(this, other);
   }
   ge(other: Tensor | number): Tensor {
-    return other instanceof Tensor ? ops.ge_Tensor(this, other) : ops.ge_Scalar(this, other);
+    return ops.ge(this, other);
   }
   isnan(): Tensor {
     return ops.isnan(this);
@@ -598,9 +644,7 @@ export class Tensor implements Tracked {
     return ops.indexSelect(this, dim, index);
   }
   maskedFill(mask: Tensor, value: number | Tensor): Tensor {
-    return value instanceof Tensor
-      ? ops.maskedFill_Tensor(this, mask, value)
-      : ops.maskedFill_Scalar(this, mask, value);
+    return ops.maskedFill(this, mask, value);
   }
   maskedSelect(mask: Tensor): Tensor {
     return ops.maskedSelect(this, mask);
@@ -609,7 +653,7 @@ export class Tensor implements Tracked {
     return ops.gather(this, dim, index);
   }
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
-    return src instanceof Tensor ? ops.scatter_src(this, dim, index, src) : ops.scatter_value(this, dim, index, src);
+    return ops.scatter(this, dim, index, src);
   }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return ops.scatterAdd(this, dim, index, src);
@@ -635,9 +679,7 @@ export class Tensor implements Tracked {
     return ops.topk(this, k, { dim, ...opts });
   }
   where(condition: Tensor, other: Tensor | number): Tensor {
-    return other instanceof Tensor
-      ? ops.where_self(condition, this, other)
-      : ops.where_ScalarOther(condition, this, other);
+    return ops.where_TensorOrScalar(condition, this, other);
   }
   softmax(dim: number): Tensor {
     return ops.softmax_int(this, dim);
@@ -647,13 +689,9 @@ export class Tensor implements Tracked {
   }
 }
 
-setTensorPredicate((v): v is Tensor => v instanceof Tensor);
-
-/** Wraps a fresh handle from the addon. */
+/** Wraps a fresh handle from the addon; the new tensor belongs to the current scope. */
 export function wrap(h: number): Tensor {
-  const t = new Tensor(h);
-  track(t);
-  return t;
+  return new Tensor(h as never);
 }
 
 export function wrapAll(hs: number[]): Tensor[] {
@@ -661,14 +699,11 @@ export function wrapAll(hs: number[]): Tensor[] {
 }
 
 // ---- argument helpers used by the generated wrappers ----
-export function th(x: Tensor | null | undefined): number | null | undefined | string {
-  if (x instanceof Tensor) return x.h;
-  return x === null || x === undefined ? x : 'not a tensor';
-}
+
 export function ths(xs: (Tensor | null)[] | undefined | null): (number | null | string)[] | undefined | null {
   if (xs === undefined || xs === null) return xs;
   if (!Array.isArray(xs)) return 'not an array' as never;
-  return xs.map((x) => (x instanceof Tensor ? x.h : x === null || x === undefined ? null : 'not a tensor'));
+  return xs.map((x) => (x instanceof Tensor ? handle(x) : x === null || x === undefined ? null : 'not a tensor'));
 }
 export function dt(d: DType | null | undefined): number | null | undefined {
   return d === null || d === undefined ? d : dtypeCode(d);
@@ -698,9 +733,28 @@ function flatShape(args: number[] | [number[]]): number[] {
 }
 
 // Printing lives in format.ts; it registers itself here to avoid an import cycle.
-let formatHook: (t: Tensor) => string = (t) => `Tensor(${N.describe(t.h)})`;
+let formatHook: (t: Tensor) => string = (t) => `Tensor(${N.describe(handle(t))})`;
 export function setFormatter(f: (t: Tensor) => string): void {
   formatHook = f;
+}
+
+/** Refuses a gradient PyTorch would refuse: another dtype, device or shape than the tensor's. */
+function checkGrad(t: Tensor, g: Tensor): void {
+  if (!(g instanceof Tensor)) throw new TypeError('grad: expected a Tensor or null');
+  if (g === t) throw new Error("grad: a tensor can't be its own gradient");
+  if (g.dtype !== t.dtype) {
+    throw new TypeError(`grad: cannot assign a gradient of dtype ${g.dtype} to a tensor of dtype ${t.dtype}`);
+  }
+  if (g.device !== t.device) {
+    throw new Error(`grad: cannot assign a gradient on ${g.device} to a tensor on ${t.device}`);
+  }
+  const want = t.shape;
+  const got = g.shape;
+  if (want.length !== got.length || want.some((d, i) => d !== got[i])) {
+    throw new Error(
+      `grad: cannot assign a gradient of shape [${got.join(', ')}] to a tensor of shape [${want.join(', ')}]`,
+    );
+  }
 }
 
 /** A BigInt as a number, refusing values a number cannot hold exactly. */
