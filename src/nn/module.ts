@@ -15,6 +15,9 @@ export interface LoadResult {
 
 export type ToTarget = DType | Device | { dtype?: DType; device?: Device };
 
+/** Module's own bookkeeping fields, never sub-modules or parameters. */
+const OWN_FIELDS = new Set(['training', '_parameters', '_buffers', '_nonPersistent', '_modules']);
+
 const DTYPES = new Set([
   'float32',
   'float64',
@@ -33,12 +36,17 @@ function joinName(prefix: string, name: string): string {
 }
 
 /**
- * Subclasses register what they own in the constructor and implement forward():
+ * Subclasses declare what they own and implement forward():
  *
  *     class Net extends Module<[Tensor], Tensor> {
- *       fc = this.registerModule('fc', new Linear(4, 2));
+ *       fc = new Linear(4, 2);
  *       forward(x: Tensor) { return this.fc.forward(x); }
  *     }
+ *
+ * Module and Parameter fields are registered under their field names when the module is first
+ * traversed (parameters(), stateDict(), ...); registerModule()/registerParameter() name them
+ * explicitly, and registerBuffer() is the only way to add a buffer. Modules in arrays need an
+ * nn.ModuleList.
  *
  * Parameters and buffers live outside tidy() scopes; free them with dispose().
  */
@@ -93,6 +101,73 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return module;
   }
 
+  // ---- fields ----
+  /**
+   * Registers the Module and Parameter fields nobody registered (`fc1 = new nn.Linear(4, 4)`), under
+   * their field names, in declaration order, as PyTorch's attribute assignment does. Called by every
+   * traversal, so fields assigned at any time count. A field holding a module or parameter already
+   * registered here, in a sub-module, or met earlier in the traversal (`seen`: a shortcut to a
+   * descendant, a tied weight, a back-reference to an ancestor) is left alone, so explicit
+   * registrations keep their names. Modules or parameters inside an array, Map, Set or plain object
+   * cannot be named, and are refused unless they are registered.
+   */
+  private adoptFields(seen?: ReadonlySet<Module>): void {
+    let known: Set<unknown> | null = null;
+    const isKnown = (v: Module | Parameter): boolean => {
+      if (seen?.has(v as Module)) return true;
+      if (known === null) {
+        known = new Set<unknown>();
+        const stack: Module[] = [this];
+        while (stack.length > 0) {
+          const m = stack.pop() as Module;
+          if (known.has(m)) continue;
+          known.add(m);
+          for (const p of m._parameters.values()) if (p !== null) known.add(p);
+          for (const c of m._modules.values()) if (c !== null) stack.push(c);
+        }
+      }
+      return known.has(v);
+    };
+    for (const key of Object.keys(this)) {
+      if (OWN_FIELDS.has(key)) continue;
+      const v = (this as Record<string, unknown>)[key];
+      if (v === null || typeof v !== 'object') continue;
+      if (v instanceof Parameter) {
+        if (!isKnown(v)) this.adoptField(key, v);
+      } else if (v instanceof Module) {
+        if (!isKnown(v)) this.adoptField(key, v);
+      } else if (
+        Array.isArray(v) ||
+        v instanceof Map ||
+        v instanceof Set ||
+        Object.getPrototypeOf(v) === Object.prototype
+      ) {
+        const inside =
+          v instanceof Map ? [...v.values()] : Array.isArray(v) || v instanceof Set ? [...v] : Object.values(v);
+        const stray = inside.find((x) => (x instanceof Module || x instanceof Parameter) && !isKnown(x));
+        if (stray !== undefined) {
+          const what = stray instanceof Module ? 'a Module' : 'a Parameter';
+          throw new Error(
+            `${this.constructor.name}: field '${key}' holds ${what} inside ${Array.isArray(v) ? 'an array' : 'a collection'}, ` +
+              'which cannot be named in parameters() or stateDict(): use an nn.ModuleList, or registerModule()/registerParameter() for each',
+          );
+        }
+      }
+    }
+  }
+
+  private adoptField(key: string, v: Module | Parameter): void {
+    const taken = this._parameters.has(key) || this._buffers.has(key) || this._modules.has(key);
+    if (taken) {
+      throw new Error(
+        `${this.constructor.name}: field '${key}' holds an unregistered ${v instanceof Module ? 'Module' : 'Parameter'}, ` +
+          `but '${key}' is registered as another member; register it under its own name`,
+      );
+    }
+    if (v instanceof Module) this._modules.set(key, v);
+    else this._parameters.set(key, v);
+  }
+
   // ---- traversal ----
   /** This module and every descendant, each once, in pre-order, with dotted names ('' for this one). */
   namedModules(opts: { prefix?: string } = {}): [string, Module][] {
@@ -101,6 +176,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     const visit = (m: Module, prefix: string) => {
       if (seen.has(m)) return;
       seen.add(m);
+      m.adoptFields(seen);
       out.push([prefix, m]);
       for (const [name, child] of m._modules) if (child !== null) visit(child, joinName(prefix, name));
     };
@@ -113,6 +189,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
   }
 
   namedChildren(): [string, Module][] {
+    this.adoptFields();
     const seen = new Set<Module>();
     const out: [string, Module][] = [];
     for (const [name, m] of this._modules) {
@@ -167,6 +244,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     if (target === '') return this;
     let m: Module = this;
     for (const part of target.split('.')) {
+      m.adoptFields();
       const next = m._modules.get(part);
       if (!next) throw new Error(`${m.constructor.name} has no sub-module '${part}' (looking up '${target}')`);
       m = next;
@@ -177,6 +255,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
   getParameter(target: string): Parameter {
     const dot = target.lastIndexOf('.');
     const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
+    owner.adoptFields();
     const p = owner._parameters.get(target.slice(dot + 1));
     if (!p) throw new Error(`no parameter '${target}'`);
     return p;
@@ -277,6 +356,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
    */
   stateDict(opts: { prefix?: string; keepVars?: boolean } = {}): StateDict {
     const out: StateDict = {};
+    this.namedModules(); // registers unregistered Module and Parameter fields, everywhere
     const visit = (m: Module, prefix: string) => {
       for (const [name, p] of m._parameters) {
         if (p !== null) out[joinName(prefix, name)] = opts.keepVars ? p : p.detach();
@@ -291,9 +371,9 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
   }
 
   /**
-   * Copies values into the module's tensors in place (casting dtype and device). Shape mismatches
-   * always fail; missing and unexpected keys fail when strict (the default). Nothing is copied unless
-   * every check passes.
+   * Copies values into the module's tensors in place (moving them to its device). Shape and dtype
+   * mismatches always fail; missing and unexpected keys fail when strict (the default). Every problem
+   * is listed, on one line. Nothing is copied unless every check passes.
    */
   loadStateDict(dict: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
@@ -315,11 +395,18 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
           `size mismatch for '${key}': the checkpoint has shape [${got.join(', ')}], the module has [${want.join(', ')}]`,
         );
       }
+      if (value.dtype !== own[key].dtype) {
+        problems.push(
+          `dtype mismatch for '${key}': the checkpoint has ${value.dtype}, the module has ${own[key].dtype} ` +
+            '(convert one of them with .to(dtype) first)',
+        );
+      }
     }
     if (strict && missingKeys.length > 0) problems.unshift(`missing key(s): ${missingKeys.join(', ')}`);
     if (strict && unexpectedKeys.length > 0) problems.unshift(`unexpected key(s): ${unexpectedKeys.join(', ')}`);
     if (problems.length > 0) {
-      throw new Error(`loadStateDict into ${this.constructor.name} failed:\n  ${problems.join('\n  ')}`);
+      // One line: command-line tools show the first line of a message.
+      throw new Error(`loadStateDict into ${this.constructor.name} failed: ${problems.join('; ')}`);
     }
     noGrad(() => {
       for (const [key, value] of source) if (key in own) own[key].copy_(value);

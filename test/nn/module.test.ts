@@ -251,12 +251,27 @@ describe('state dicts', () => {
     lin.dispose();
   });
 
-  test('loadStateDict casts dtypes', () => {
+  test('loadStateDict refuses dtype mismatches, naming every key on one line, and copies nothing', () => {
     const lin = new nn.Linear(1, 1);
-    lin.loadStateDict({
+    const before = lin.weight.item();
+    const dict = {
       weight: torch.tensor([[0.5]], { dtype: 'float64' }),
       bias: torch.tensor([2], { dtype: 'float64' }),
-    });
+      extra: torch.zeros([1]),
+    };
+    let message = '';
+    try {
+      lin.loadStateDict(dict);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.ok(!message.includes('\n'), `one line: ${message}`);
+    assert.match(message, /unexpected key\(s\): extra; /);
+    assert.match(message, /dtype mismatch for 'weight': the checkpoint has float64, the module has float32/);
+    assert.match(message, /dtype mismatch for 'bias': the checkpoint has float64, the module has float32/);
+    assert.equal(lin.weight.item(), before, 'nothing was copied');
+    // Converted first, the same values load.
+    lin.loadStateDict({ weight: dict.weight.float(), bias: dict.bias.float() });
     assert.equal(lin.weight.dtype, 'float32');
     assertClose(lin.forward(torch.tensor([[4]])), 4, 1e-7);
     lin.dispose();
@@ -346,5 +361,84 @@ describe('dtype moves and memory', () => {
     assert.deepEqual(values(adopted), [5, 5]);
     p.dispose();
     adopted.dispose();
+  });
+});
+
+describe('fields registered without registerModule', () => {
+  class Mlp extends nn.Module<[Tensor], Tensor> {
+    fc1 = new nn.Linear(4, 3);
+    act = new nn.Tanh();
+    fc2 = new nn.Linear(3, 2);
+    temperature = new nn.Parameter(torch.ones([1]));
+    width = 3;
+    forward(x: Tensor): Tensor {
+      return this.fc2.forward(this.act.forward(this.fc1.forward(x))).div(this.temperature);
+    }
+  }
+
+  test('Module and Parameter fields register under their names, in declaration order, and train', () => {
+    torch.manualSeed(0);
+    const m = new Mlp();
+    assert.deepEqual(
+      m.namedParameters().map(([k]) => k),
+      ['temperature', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'],
+    );
+    assert.equal(m.numParameters(), 4 * 3 + 3 + 3 * 2 + 2 + 1);
+    assert.deepEqual(Object.keys(m.stateDict({ keepVars: true })), [
+      'temperature',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
+    ]);
+    assert.deepEqual(
+      m.namedModules().map(([k]) => k),
+      ['', 'fc1', 'act', 'fc2'],
+    );
+    // The gradient reaches fc1, which was silently dropped before.
+    const x = torch.ones([5, 4]);
+    m.forward(x).sum().backward();
+    assert.ok(m.fc1.weight.grad !== null && m.fc1.weight.grad.abs().sum().item() > 0);
+    // A state dict round-trips into a fresh model.
+    const n = new Mlp();
+    n.loadStateDict(m.stateDict());
+    assert.ok(n.forward(x).allclose(m.forward(x)));
+    m.dispose();
+    n.dispose();
+  });
+
+  test('explicit registrations keep their names; shortcuts and tied weights are not registered twice', () => {
+    class Tied extends nn.Module<[Tensor], Tensor> {
+      body = this.registerModule('net', new nn.Sequential(new nn.Linear(2, 2), new nn.Linear(2, 2)));
+      last = this.body.at(1); // a shortcut to a registered descendant
+      w = (this.body.at(0) as nn.Linear).weight; // a tied weight
+      extra = new nn.Linear(2, 1);
+      forward(x: Tensor): Tensor {
+        return this.extra.forward(this.body.forward(x));
+      }
+    }
+    const t = new Tied();
+    assert.deepEqual(Object.keys(t.stateDict({ keepVars: true })), [
+      'net.0.weight',
+      'net.0.bias',
+      'net.1.weight',
+      'net.1.bias',
+      'extra.weight',
+      'extra.bias',
+    ]);
+    t.dispose();
+  });
+
+  test('modules in an array are refused with the field name', () => {
+    class Arr extends nn.Module<[Tensor], Tensor> {
+      layers = [new nn.Linear(2, 2), new nn.Linear(2, 2)];
+      forward(x: Tensor): Tensor {
+        return this.layers.reduce((h, l) => l.forward(h), x);
+      }
+    }
+    const a = new Arr();
+    assert.throws(() => a.parameters(), /Arr: field 'layers' holds a Module inside an array.*nn\.ModuleList/);
+    assert.throws(() => a.stateDict(), /field 'layers'/);
+    for (const l of a.layers) l.dispose();
   });
 });
