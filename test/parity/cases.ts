@@ -256,7 +256,7 @@ export function buildCases(): Case[] {
       });
     }
     // Integral numbers from 2^53 on reach libtorch as float Scalars (see known.ts).
-    const known = v >= 2 ** 53 ? 'int-2p53' : undefined;
+    const known = v === 2 ** 53 ? 'int-2p53' : undefined;
     add({ id: `scalar.${op}(${v}).i64`, category: 'scalar', inputs: [X('int64', [6], 'small')], js, py, known });
     add({ id: `scalar.${op}(${v}).bool`, category: 'scalar', inputs: [X('bool', [6], 'bool')], js, py, known });
   }
@@ -381,6 +381,16 @@ export function buildCases(): Case[] {
       grad: true,
     });
   }
+
+  // A case that takes the genlab process down (as a native crash would): the runner restarts after it.
+  add({
+    id: 'harness.crash',
+    category: 'harness',
+    inputs: [],
+    js: () => process.kill(process.pid, 'SIGSEGV'),
+    py: 'None',
+    mustCrash: true,
+  });
 
   // ---- reductions ----
   const reductions: [string, (a: any) => any, string][] = [
@@ -665,7 +675,13 @@ export function buildCases(): Case[] {
       'torch.tensor([[1, 2.5], [-0.0, 3]])',
     ],
     ['tensor.bool', () => torch.tensor([true, false]), 'torch.tensor([True, False])'],
-    ['tensor.bool_number', () => torch.tensor([true, 2]), 'torch.tensor([True, 2])', 'tensor-bool-number'],
+    ['tensor.bool_number', () => torch.tensor([true, 2]), 'torch.tensor([True, 2])', 'numbers-float32'],
+    [
+      'tensor.bool_number.notBool',
+      () => torch.tensor([true, 2]).dtype !== 'bool',
+      'torch.tensor([True, 2]).dtype != torch.bool',
+      'tensor-bool-number',
+    ],
     ['tensor.int64', () => torch.tensor([1, -2], { dtype: 'int64' }), 'torch.tensor([1, -2], dtype=torch.int64)'],
     ['tensor.empty', () => torch.tensor([]), 'torch.tensor([])'],
     ['tensor.ragged', () => torch.tensor([[1, 2], [3]] as any), 'torch.tensor([[1, 2], [3]])'],
@@ -1282,6 +1298,7 @@ export function buildCases(): Case[] {
       () => torch.tensor([Infinity], { dtype: 'int32' }),
       "torch.tensor([float('inf')], dtype=torch.int32)",
       [],
+      'tensor-int-overflow',
     ],
     [
       'create',
@@ -1651,6 +1668,714 @@ export function buildCases(): Case[] {
     add({ id: `${category}.${name}`, category, inputs, js, py, grad: inputs.some((i) => i.grad), known });
   }
 
+  // ---- seeded randomness: same generator, same draws; default initialisation of modules ----
+  const R: [string, (...x: any[]) => any, string, InputSpec[]][] = [
+    ['rand', () => torch.rand([5]), 'torch.rand([5])', []],
+    ['randn.f64', () => torch.randn([2, 3], { dtype: 'float64' }), 'torch.randn([2, 3], dtype=torch.float64)', []],
+    ['randint', () => torch.randint(0, 10, [6]), 'torch.randint(0, 10, [6])', []],
+    [
+      'randint.neg',
+      () => torch.randint(-5, 5, [4], { dtype: 'int32' }),
+      'torch.randint(-5, 5, [4], dtype=torch.int32)',
+      [],
+    ],
+    ['randperm', () => torch.randperm(7), 'torch.randperm(7)', []],
+    ['bernoulli', (p) => torch.bernoulli(p), 'torch.bernoulli(a)', [X('float32', [8], 'unit')]],
+    ['multinomial', (p) => torch.multinomial(p, 3), 'torch.multinomial(a, 3)', [X('float32', [5], 'pos')]],
+    [
+      'multinomial.repl',
+      (p) => torch.multinomial(p, 6, { replacement: true }),
+      'torch.multinomial(a, 6, replacement=True)',
+      [X('float64', [2, 3], 'pos')],
+    ],
+    ['normal_', (a) => a.clone().normal_(1, 2), 'a.clone().normal_(1, 2)', [X('float32', [5])]],
+    ['uniform_', (a) => a.clone().uniform_(-1, 3), 'a.clone().uniform_(-1, 3)', [X('float64', [5])]],
+    ['randLike', (a) => torch.randLike(a), 'torch.rand_like(a)', [X('float64', [3])]],
+    ['randnLike', (a) => torch.randnLike(a), 'torch.randn_like(a)', [X('float32', [2, 2])]],
+    ['randintLike', (a) => torch.randintLike(a, 0, 4), 'torch.randint_like(a, 0, 4)', [X('float32', [5])]],
+    [
+      'generator',
+      () => torch.randn([3], { generator: new torch.Generator(123) }),
+      'torch.randn([3], generator=torch.Generator().manual_seed(123))',
+      [],
+    ],
+    ['dropout.train', (a) => F.dropout(a, { p: 0.3 }), 'F.dropout(a, 0.3)', [G('float32', [4, 5])]],
+    ['dropout.module.train', (a) => new nn.Dropout(0.5).forward(a), 'nn.Dropout(0.5)(a)', [G('float64', [10])]],
+    [
+      'init.uniform_',
+      (a) => nn.init.uniform_(a.clone(), -2, 2),
+      'nn.init.uniform_(a.clone(), -2, 2)',
+      [X('float32', [4])],
+    ],
+    [
+      'init.normal_',
+      (a) => nn.init.normal_(a.clone(), 1, 0.5),
+      'nn.init.normal_(a.clone(), 1, 0.5)',
+      [X('float32', [4])],
+    ],
+    [
+      'init.truncNormal_',
+      (a) => nn.init.truncNormal_(a.clone()),
+      'nn.init.trunc_normal_(a.clone())',
+      [X('float32', [6])],
+    ],
+    [
+      'init.xavierUniform_',
+      (a) => nn.init.xavierUniform_(a.clone()),
+      'nn.init.xavier_uniform_(a.clone())',
+      [X('float32', [3, 4])],
+    ],
+    [
+      'init.xavierNormal_',
+      (a) => nn.init.xavierNormal_(a.clone(), { gain: 2 }),
+      'nn.init.xavier_normal_(a.clone(), gain=2)',
+      [X('float32', [3, 4])],
+    ],
+    [
+      'init.kaimingUniform_',
+      (a) => nn.init.kaimingUniform_(a.clone()),
+      'nn.init.kaiming_uniform_(a.clone())',
+      [X('float32', [3, 2, 2, 2])],
+    ],
+    [
+      'init.kaimingUniform_.a',
+      (a) => nn.init.kaimingUniform_(a.clone(), { a: Math.sqrt(5) }),
+      'nn.init.kaiming_uniform_(a.clone(), a=math.sqrt(5))',
+      [X('float64', [4, 3])],
+    ],
+    [
+      'init.kaimingNormal_.fanOut',
+      (a) => nn.init.kaimingNormal_(a.clone(), { mode: 'fanOut', nonlinearity: 'relu' }),
+      "nn.init.kaiming_normal_(a.clone(), mode='fan_out', nonlinearity='relu')",
+      [X('float32', [4, 3])],
+    ],
+    [
+      'init.orthogonal_',
+      (a) => nn.init.orthogonal_(a.clone()),
+      'nn.init.orthogonal_(a.clone())',
+      [X('float64', [3, 5])],
+    ],
+    [
+      'init.gain',
+      () => [
+        nn.init.calculateGain('tanh'),
+        nn.init.calculateGain('leakyRelu', 0.2),
+        nn.init.calculateGain('selu' as any),
+      ],
+      "[nn.init.calculate_gain('tanh'), nn.init.calculate_gain('leaky_relu', 0.2), nn.init.calculate_gain('selu')]",
+      [],
+    ],
+    [
+      'init.fan',
+      (a) => {
+        const f = nn.init.calculateFanInAndFanOut(a);
+        return [f.fanIn, f.fanOut];
+      },
+      'list(nn.init._calculate_fan_in_and_fan_out(a))',
+      [X('float32', [4, 3, 2, 2])],
+    ],
+    ['Linear.default', () => new nn.Linear(4, 3).parameters(), 'list(nn.Linear(4, 3).parameters())', []],
+    ['Conv2d.default', () => new nn.Conv2d(2, 3, 3).parameters(), 'list(nn.Conv2d(2, 3, 3).parameters())', []],
+    [
+      'ConvTranspose2d.default',
+      () => new nn.ConvTranspose2d(2, 3, 3).parameters(),
+      'list(nn.ConvTranspose2d(2, 3, 3).parameters())',
+      [],
+    ],
+    [
+      'Embedding.default',
+      () => new nn.Embedding(4, 3, { paddingIdx: 1 }).parameters(),
+      'list(nn.Embedding(4, 3, padding_idx=1).parameters())',
+      [],
+    ],
+    ['LayerNorm.default', () => new nn.LayerNorm([2, 3]).parameters(), 'list(nn.LayerNorm([2, 3]).parameters())', []],
+    [
+      'BatchNorm2d.default',
+      () => {
+        const m = new nn.BatchNorm2d(3);
+        return [...m.parameters(), ...m.buffers()];
+      },
+      'm = nn.BatchNorm2d(3); out = list(m.parameters()) + list(m.buffers())',
+      [],
+    ],
+    ['GroupNorm.default', () => new nn.GroupNorm(2, 4).parameters(), 'list(nn.GroupNorm(2, 4).parameters())', []],
+  ];
+  for (const [name, js, py, inputs] of R) {
+    add({
+      id: `random.${name}`,
+      category: 'random',
+      inputs,
+      js: (...xs: Tensor[]) => {
+        torch.manualSeed(1234);
+        return js(...xs);
+      },
+      py: `torch.manual_seed(1234)\n${py.includes('out =') ? py : `out = ${py}`}`,
+      grad: inputs.some((i) => i.grad),
+    });
+  }
+
+  // ---- module bookkeeping: names, state dicts, modes ----
+  const net = (d: PDType = 'float32') =>
+    new nn.Sequential(
+      new nn.Conv2d(1, 2, 3, { dtype: d, padding: 1 }),
+      new nn.BatchNorm2d(2, { dtype: d }),
+      new nn.ReLU(),
+      new nn.Flatten(),
+      new nn.Linear(32, 3, { dtype: d }),
+      new nn.Dropout(0.1),
+    );
+  const pyNet =
+    'nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(32, 3), nn.Dropout(0.1))';
+  const B: [string, (...x: any[]) => any, string, InputSpec[]][] = [
+    ['stateDict.keys', () => Object.keys(net().stateDict()), `list(${pyNet}.state_dict().keys())`, []],
+    [
+      'namedParameters',
+      () =>
+        net()
+          .namedParameters()
+          .map(([n]) => n),
+      `[n for n, _ in ${pyNet}.named_parameters()]`,
+      [],
+    ],
+    [
+      'namedBuffers',
+      () =>
+        net()
+          .namedBuffers()
+          .map(([n]) => n),
+      `[n for n, _ in ${pyNet}.named_buffers()]`,
+      [],
+    ],
+    [
+      'namedModules',
+      () =>
+        net()
+          .namedModules()
+          .map(([n]) => n),
+      `[n for n, _ in ${pyNet}.named_modules()]`,
+      [],
+    ],
+    [
+      'namedChildren',
+      () =>
+        net()
+          .namedChildren()
+          .map(([n]) => n),
+      `[n for n, _ in ${pyNet}.named_children()]`,
+      [],
+    ],
+    ['numParameters', () => net().numParameters(), `sum(p.numel() for p in ${pyNet}.parameters())`, []],
+    [
+      'eval.flags',
+      () =>
+        net()
+          .eval()
+          .modules()
+          .map((m) => m.training),
+      `[m.training for m in ${pyNet}.eval().modules()]`,
+      [],
+    ],
+    [
+      'requiresGrad_',
+      () =>
+        net()
+          .requiresGrad_(false)
+          .parameters()
+          .map((p) => p.requiresGrad),
+      `[p.requires_grad for p in ${pyNet}.requires_grad_(False).parameters()]`,
+      [],
+    ],
+    [
+      'forward.train',
+      (x, ...ps) => {
+        const m = load(net(), ps);
+        torch.manualSeed(7);
+        const y = m.forward(x);
+        return { out: [y, ...m.buffers()], extra: m.parameters() };
+      },
+      `m = load(${pyNet}, [b, c, d, e, f, g]); torch.manual_seed(7); y = m(a); out = [y] + list(m.buffers()); extra = list(m.parameters())`,
+      [
+        G('float32', [2, 1, 4, 4]),
+        X('float32', [2, 1, 3, 3]),
+        X('float32', [2]),
+        X('float32', [2], 'pos'),
+        X('float32', [2]),
+        X('float32', [3, 32]),
+        X('float32', [3]),
+      ],
+    ],
+    [
+      'forward.eval',
+      (x, ...ps) => {
+        const m = load(net('float64'), ps).eval();
+        return { out: m.forward(x), extra: m.parameters() };
+      },
+      `m = load(${pyNet}.double(), [b, c, d, e, f, g]).eval(); out = m(a); extra = list(m.parameters())`,
+      [
+        G('float64', [2, 1, 4, 4]),
+        X('float64', [2, 1, 3, 3]),
+        X('float64', [2]),
+        X('float64', [2], 'pos'),
+        X('float64', [2]),
+        X('float64', [3, 32]),
+        X('float64', [3]),
+      ],
+    ],
+    [
+      'Linear.1d',
+      (x, w, b) => load(new nn.Linear(3, 2), [w, b]).forward(x),
+      'load(nn.Linear(3, 2), [b, c])(a)',
+      [G('float32', [3]), X('float32', [2, 3]), X('float32', [2])],
+    ],
+    ['Linear.badInput', (x) => new nn.Linear(3, 2).forward(x), 'nn.Linear(3, 2)(a)', [X('float32', [2, 4])]],
+    [
+      'LayerNorm.noAffine',
+      (x) => new nn.LayerNorm(4, { elementwiseAffine: false }).forward(x),
+      'nn.LayerNorm(4, elementwise_affine=False)(a)',
+      [G('float32', [2, 4], 'edge')],
+    ],
+    [
+      'LayerNorm.noAffine.params',
+      () => new nn.LayerNorm(4, { elementwiseAffine: false }).parameters().length,
+      'len(list(nn.LayerNorm(4, elementwise_affine=False).parameters()))',
+      [],
+    ],
+    [
+      'BatchNorm1d.noTrack.eval',
+      (x) => new nn.BatchNorm1d(3, { trackRunningStats: false }).eval().forward(x),
+      'nn.BatchNorm1d(3, track_running_stats=False).eval()(a)',
+      [G('float32', [4, 3])],
+    ],
+    ['BatchNorm1d.3d', (x) => new nn.BatchNorm1d(2).forward(x), 'nn.BatchNorm1d(2)(a)', [G('float64', [3, 2, 4])]],
+    [
+      'BatchNorm1d.noAffine',
+      (x) => {
+        const m = new nn.BatchNorm1d(2, { affine: false });
+        return [m.forward(x), ...m.buffers()];
+      },
+      'm = nn.BatchNorm1d(2, affine=False); out = [m(a)] + list(m.buffers())',
+      [G('float32', [5, 2])],
+    ],
+    [
+      'BatchNorm2d.badChannels',
+      (x) => new nn.BatchNorm2d(3).forward(x),
+      'nn.BatchNorm2d(3)(a)',
+      [X('float32', [2, 2, 2, 2])],
+    ],
+    [
+      'Conv2d.same',
+      (x, w, b) => load(new nn.Conv2d(1, 1, [2, 3], { padding: 'same' }), [w, b]).forward(x),
+      "load(nn.Conv2d(1, 1, (2, 3), padding='same'), [b, c])(a)",
+      [G('float32', [1, 1, 4, 5]), X('float32', [1, 1, 2, 3]), X('float32', [1])],
+    ],
+    [
+      'Conv2d.replicate',
+      (x, w, b) => load(new nn.Conv2d(1, 1, 3, { padding: [1, 2], paddingMode: 'replicate' }), [w, b]).forward(x),
+      "load(nn.Conv2d(1, 1, 3, padding=(1, 2), padding_mode='replicate'), [b, c])(a)",
+      [G('float32', [1, 1, 3, 3]), X('float32', [1, 1, 3, 3]), X('float32', [1])],
+    ],
+    [
+      'Conv2d.groups.nobias',
+      (x, w) => load(new nn.Conv2d(4, 2, 1, { groups: 2, bias: false }), [w]).forward(x),
+      'load(nn.Conv2d(4, 2, 1, groups=2, bias=False), [b])(a)',
+      [G('float32', [1, 4, 2, 2]), X('float32', [2, 2, 1, 1])],
+    ],
+    [
+      'ConvTranspose2d.outPad',
+      (x, w, b) =>
+        load(new nn.ConvTranspose2d(1, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), [w, b]).forward(x),
+      'load(nn.ConvTranspose2d(1, 2, 3, stride=2, padding=1, output_padding=1), [b, c])(a)',
+      [G('float32', [1, 1, 3, 3]), X('float32', [1, 2, 3, 3]), X('float32', [2])],
+    ],
+    ['Dropout.train.p0', (x) => new nn.Dropout(0).forward(x), 'nn.Dropout(0.0)(a)', [G('float32', [5], 'edge')]],
+    ['Softmax.neg', (x) => new nn.Softmax(-1).forward(x), 'nn.Softmax(-1)(a)', [G('float32', [2, 3], 'edge')]],
+    [
+      'Flatten.range',
+      (x) => new nn.Flatten({ startDim: 0, endDim: 1 }).forward(x),
+      'nn.Flatten(0, 1)(a)',
+      [G('float32', [2, 3, 2])],
+    ],
+    [
+      'Upsample.nearest',
+      (x) => new nn.Upsample({ size: [3, 5] }).forward(x),
+      'nn.Upsample(size=(3, 5))(a)',
+      [G('float32', [1, 1, 2, 2])],
+    ],
+    [
+      'MaxPool2d.ceil',
+      (x) => new nn.MaxPool2d(2, { ceilMode: true }).forward(x),
+      'nn.MaxPool2d(2, ceil_mode=True)(a)',
+      [G('float32', [1, 1, 5, 5])],
+    ],
+    [
+      'AvgPool2d.stride',
+      (x) => new nn.AvgPool2d([2, 3], { stride: [1, 2] }).forward(x),
+      'nn.AvgPool2d((2, 3), stride=(1, 2))(a)',
+      [G('float64', [1, 2, 4, 5])],
+    ],
+  ];
+  for (const [name, js, py, inputs] of B) {
+    add({ id: `nn.${name}`, category: 'nn', inputs, js, py, grad: inputs.some((i) => i.grad) });
+  }
+
+  // ---- more optim: groups, schedules, clipping ----
+  const O2: [string, (...x: any[]) => any, string, InputSpec[], string?][] = [
+    [
+      'clipGradNorm.multi.p1',
+      (a, b, g, h) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        p.grad = g.clone();
+        q.grad = h.clone();
+        optim.clipGradNorm([p, q], 0.5, 1);
+        return [p.grad, q.grad];
+      },
+      'p = a.clone().requires_grad_(); q = b.clone().requires_grad_(); p.grad = c.clone(); q.grad = d.clone(); torch.nn.utils.clip_grad_norm_([p, q], 0.5, 1); out = [p.grad, q.grad]',
+      [X('float32', [3]), X('float32', [2, 2]), X('float32', [3]), X('float32', [2, 2])],
+    ],
+    [
+      'clipGradNorm.nonfinite',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        p.grad = g.clone();
+        optim.clipGradNorm([p], 1, 2, { errorIfNonfinite: true });
+        return p.grad;
+      },
+      'p = a.clone().requires_grad_(); p.grad = b.clone(); torch.nn.utils.clip_grad_norm_([p], 1, 2, error_if_nonfinite=True); out = p.grad',
+      [X('float32', [3]), X('float32', [3], { values: [1, Number.NaN, 2] })],
+    ],
+    [
+      'clipGradNorm.nonfinite.allowed',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        p.grad = g.clone();
+        optim.clipGradNorm([p], 1);
+        return p.grad;
+      },
+      'p = a.clone().requires_grad_(); p.grad = b.clone(); torch.nn.utils.clip_grad_norm_([p], 1); out = p.grad',
+      [X('float32', [3]), X('float32', [3], { values: [1, Infinity, 2] })],
+    ],
+    [
+      'clipGradNorm.noGrads',
+      (a) => optim.clipGradNorm([a.clone().requiresGrad_()], 1),
+      'torch.nn.utils.clip_grad_norm_([a.clone().requires_grad_()], 1)',
+      [X('float32', [3])],
+      'clipgradnorm-number',
+    ],
+    [
+      'SGD.groups',
+      (a, b, g) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        const opt = new optim.SGD([{ params: [p] }, { params: [q], lr: 0.01, momentum: 0.9 }] as any, { lr: 0.1 });
+        for (let k = 0; k < 3; k++) {
+          p.grad = g.clone();
+          q.grad = g.mul(-1);
+          opt.step();
+        }
+        return [p.detach(), q.detach()];
+      },
+      "p = a.clone().requires_grad_(); q = b.clone().requires_grad_(); opt = torch.optim.SGD([{'params': [p]}, {'params': [q], 'lr': 0.01, 'momentum': 0.9}], lr=0.1)\nfor k in range(3):\n    p.grad = c.clone(); q.grad = c.mul(-1); opt.step()\nout = [p.detach(), q.detach()]",
+      [X('float32', [3]), X('float32', [3]), X('float32', [3])],
+    ],
+    [
+      'Adam.noGrad.skip',
+      (a) => {
+        const p = a.clone().requiresGrad_();
+        const opt = new optim.Adam([p], { lr: 0.1 });
+        opt.step();
+        return p.detach();
+      },
+      'p = a.clone().requires_grad_(); opt = torch.optim.Adam([p], lr=0.1); opt.step(); out = p.detach()',
+      [X('float32', [3])],
+    ],
+    [
+      'Adam.maximize.f64',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        const opt = new optim.Adam([p], { lr: 0.1, maximize: true, betas: [0.5, 0.6], eps: 1e-3 });
+        for (let k = 0; k < 4; k++) {
+          p.grad = g.mul(k - 1);
+          opt.step();
+        }
+        return p.detach();
+      },
+      'p = a.clone().requires_grad_(); opt = torch.optim.Adam([p], lr=0.1, maximize=True, betas=(0.5, 0.6), eps=1e-3)\nfor k in range(4):\n    p.grad = b.mul(k - 1); opt.step()\nout = p.detach()',
+      [X('float64', [4]), X('float64', [4])],
+    ],
+    [
+      'AdamW.amsgrad',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        const opt = new optim.AdamW([p], { lr: 0.05, amsgrad: true, weightDecay: 0.5 });
+        for (let k = 0; k < 4; k++) {
+          p.grad = g.mul(3 - k);
+          opt.step();
+        }
+        return p.detach();
+      },
+      'p = a.clone().requires_grad_(); opt = torch.optim.AdamW([p], lr=0.05, amsgrad=True, weight_decay=0.5)\nfor k in range(4):\n    p.grad = b.mul(3 - k); opt.step()\nout = p.detach()',
+      [X('float32', [4]), X('float32', [4])],
+    ],
+    [
+      'RMSprop.plain',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        const opt = new optim.RMSprop([p], { lr: 0.01, weightDecay: 0.1 });
+        for (let k = 0; k < 3; k++) {
+          p.grad = g.clone();
+          opt.step();
+        }
+        return p.detach();
+      },
+      'p = a.clone().requires_grad_(); opt = torch.optim.RMSprop([p], lr=0.01, weight_decay=0.1)\nfor k in range(3):\n    p.grad = b.clone(); opt.step()\nout = p.detach()',
+      [X('float32', [4]), X('float32', [4], 'edge')],
+    ],
+    [
+      'sched.Lambda',
+      () => {
+        const opt = new optim.SGD([torch.zeros([1]).requiresGrad_()], { lr: 0.5 });
+        const s = new optim.LambdaLR(opt, (e: number) => 0.9 ** e);
+        const out: number[] = [];
+        for (let k = 0; k < 5; k++) {
+          opt.step();
+          s.step();
+          out.push(s.getLastLr()[0]);
+        }
+        return out;
+      },
+      'opt = torch.optim.SGD([torch.zeros([1]).requires_grad_()], lr=0.5); s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.9 ** e); out = []\nfor k in range(5):\n    opt.step(); s.step(); out.append(s.get_last_lr()[0])',
+      [],
+    ],
+    [
+      'sched.Sequential',
+      () => {
+        const opt = new optim.SGD([torch.zeros([1]).requiresGrad_()], { lr: 0.5 });
+        const s = new optim.SequentialLR(
+          opt,
+          [new optim.LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new optim.ExponentialLR(opt, { gamma: 0.5 })],
+          [2],
+        );
+        const out: number[] = [];
+        for (let k = 0; k < 6; k++) {
+          opt.step();
+          s.step();
+          out.push(s.getLastLr()[0]);
+        }
+        return out;
+      },
+      'import warnings\nwarnings.simplefilter("ignore")\nopt = torch.optim.SGD([torch.zeros([1]).requires_grad_()], lr=0.5)\ns = torch.optim.lr_scheduler.SequentialLR(opt, [torch.optim.lr_scheduler.LinearLR(opt, 0.5, total_iters=2), torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)], [2])\nout = []\nfor k in range(6):\n    opt.step(); s.step(); out.append(s.get_last_lr()[0])',
+      [],
+    ],
+    [
+      'sched.Plateau',
+      () => {
+        const opt = new optim.SGD([torch.zeros([1]).requiresGrad_()], { lr: 1 });
+        const s = new optim.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 });
+        const out: number[] = [];
+        for (const m of [1, 0.9, 0.95, 0.97, 0.96, 0.5, 0.6, 0.7, 0.8]) {
+          s.step(m);
+          out.push(opt.paramGroups[0].lr);
+        }
+        return out;
+      },
+      "opt = torch.optim.SGD([torch.zeros([1]).requires_grad_()], lr=1.0); s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5); out = []\nfor m in [1, 0.9, 0.95, 0.97, 0.96, 0.5, 0.6, 0.7, 0.8]:\n    s.step(m); out.append(opt.param_groups[0]['lr'])",
+      [],
+    ],
+  ];
+  for (const [name, js, py, inputs, known] of O2) {
+    const tol = name.startsWith('sched') ? { rtol: 1e-15, atol: 1e-17 } : undefined;
+    add({ id: `optim.${name}`, category: 'optim', inputs, js, py, tol, known });
+  }
+
+  // ---- more Tensor and torch functions ----
+  const T2: [string, string, (...x: any[]) => any, string, InputSpec[], string?][] = [
+    [
+      'binary',
+      'where.numbers',
+      (c) => torch.where(c, 1, 0),
+      'torch.where(a, 1.0, 0.0)',
+      [X('bool', [4], 'bool')],
+      'int-times-float',
+    ],
+    [
+      'binary',
+      'where.numbers.frac',
+      (c) => torch.where(c, 1.5, -0.5),
+      'torch.where(a, 1.5, -0.5)',
+      [X('bool', [4], 'bool')],
+    ],
+    [
+      'binary',
+      'where.tensor_number',
+      (c, x) => torch.where(c, x, 2),
+      'torch.where(a, b, 2)',
+      [X('bool', [4], 'bool'), X('int64', [4], 'small')],
+    ],
+    ['binary', 'pow.intExp', (a, b) => a.pow(b), 'a.pow(b)', [X('float32', [4], 'edge'), X('int64', [4], 'small')]],
+    ['binary', 'pow.scalarBase', (a) => torch.ops.pow_Scalar(2, a), 'torch.pow(2, a)', [X('float32', [4], 'edge')]],
+    ['reduce', 'tensor.norm(0)', (a) => a.norm(0), 'a.norm(0)', [X('float32', [6], 'edge')]],
+    ['reduce', 'tensor.norm(-inf,1)', (a) => a.norm(-Infinity, 1), "a.norm(float('-inf'), 1)", [X('float64', [2, 3])]],
+    [
+      'reduce',
+      'tensor.norm(3,keep)',
+      (a) => a.norm(3, 1, { keepdim: true }),
+      'a.norm(3, 1, keepdim=True)',
+      [G('float32', [2, 3])],
+    ],
+    [
+      'reduce',
+      'mean.dtype',
+      (a) => a.mean(0, { dtype: 'float64' }),
+      'a.mean(0, dtype=torch.float64)',
+      [G('float32', [3, 2])],
+    ],
+    ['reduce', 'sum.emptyDims', (a) => a.sum([]), 'a.sum([])', [G('float32', [2, 3])]],
+    ['reduce', 'max(0).bool', (a) => a.max(0), 'list(a.max(0))', [X('bool', [3, 2], 'bool')]],
+    ['reduce', 'prod.all.bool', (a) => a.prod(), 'a.prod()', [X('bool', [3], 'bool')]],
+    [
+      'reduce',
+      'allclose.nan',
+      (a) => a.allclose(a),
+      'a.allclose(a)',
+      [X('float32', [3], { values: [1, Number.NaN, 2] })],
+    ],
+    [
+      'reduce',
+      'equal.dtypes',
+      (a, b) => a.equal(b),
+      'a.equal(b)',
+      [X('float32', [3], 'small'), X('int64', [3], 'small')],
+    ],
+    ['shape', 'roll.multi', (a) => a.roll([1, -1], [0, 1]), 'a.roll([1, -1], [0, 1])', [G('float32', [2, 3])]],
+    ['shape', 'split.0', (a) => a.split(0), 'list(a.split(0))', [X('float32', [3])]],
+    ['shape', 'chunk.0', (a) => a.chunk(0), 'list(a.chunk(0))', [X('float32', [3])]],
+    ['shape', 'chunk.uneven', (a) => a.chunk(4), 'list(a.chunk(4))', [G('float32', [6])]],
+    ['shape', 'topk.0', (a) => a.topk(0), 'list(a.topk(0))', [X('float32', [3])]],
+    ['shape', 'unflatten.-1', (a) => a.unflatten(1, [-1, 2]), 'a.unflatten(1, [-1, 2])', [G('float32', [2, 6])]],
+    ['shape', 'cat.none', () => torch.cat([]), 'torch.cat([])', []],
+    ['shape', 'stack.none', () => torch.stack([]), 'torch.stack([])', []],
+    [
+      'shape',
+      'cat.legacyEmpty',
+      (a, b) => torch.cat([a, b]),
+      'torch.cat([a, b])',
+      [X('float32', [0]), X('float32', [2, 3])],
+    ],
+    ['shape', 'index.i32', (a, i) => a.index([i]), 'a[b]', [X('float32', [4]), X('int32', [2], { idx: 4 })]],
+    ['shape', 'flatten.0d', (a) => a.flatten(), 'a.flatten()', [X('float32', [], { values: [3] })]],
+    ['shape', 'squeeze.0d', (a) => a.squeeze(0), 'a.squeeze(0)', [X('float32', [], { values: [3] })]],
+    ['shape', 'diag.2d', (a) => a.diag(-1), 'a.diag(-1)', [G('float32', [3, 3])]],
+    [
+      'linalg',
+      'einsum.ellipsis',
+      (a, b) => torch.einsum('...ij,...jk->...ik', a, b),
+      "torch.einsum('...ij,...jk->...ik', a, b)",
+      [G('float32', [2, 2, 3]), G('float32', [3, 2])],
+    ],
+    ['linalg', 'einsum.bad', (a) => torch.einsum('ij->k', a), "torch.einsum('ij->k', a)", [X('float32', [2, 2])]],
+    [
+      'nn.F',
+      'crossEntropy.floatIdx',
+      (a, t) => F.crossEntropy(a, t),
+      'F.cross_entropy(a, b)',
+      [X('float32', [2, 3]), X('float32', [2], { values: [0, 2] })],
+    ],
+    [
+      'nn.F',
+      'crossEntropy.probs_ignore',
+      (a, t) => F.crossEntropy(a, t, { ignoreIndex: 1 }),
+      'F.cross_entropy(a, b, ignore_index=1)',
+      [G('float32', [2, 3]), X('float32', [2, 3], 'unit')],
+    ],
+    [
+      'nn.F',
+      'nllLoss.4d',
+      (a, t) => F.nllLoss(a, t),
+      'F.nll_loss(a, b)',
+      [G('float32', [2, 3, 2, 2]), X('int64', [2, 2, 2], { idx: 3 })],
+    ],
+    [
+      'nn.F',
+      'nllLoss.weight_mean',
+      (a, t, w) => F.nllLoss(a, t, { weight: w }),
+      'F.nll_loss(a, b, c)',
+      [G('float64', [4, 3]), X('int64', [4], { idx: 3 }), X('float64', [3], 'pos')],
+    ],
+    [
+      'nn.F',
+      'bceWithLogits.weight',
+      (z, t, w) => F.binaryCrossEntropyWithLogits(z, t, { weight: w }),
+      'F.binary_cross_entropy_with_logits(a, b, c)',
+      [G('float32', [2, 3], 'edge'), X('float32', [2, 3], 'unit'), X('float32', [3], 'pos')],
+    ],
+    [
+      'nn.F',
+      'bceWithLogits.targetSize',
+      (z, t) => F.binaryCrossEntropyWithLogits(z, t),
+      'F.binary_cross_entropy_with_logits(a, b)',
+      [X('float32', [2, 3]), X('float32', [3], 'unit')],
+    ],
+    [
+      'nn.F',
+      'l1Loss.targetSize',
+      (a, b) => F.l1Loss(a, b),
+      'F.l1_loss(a, b)',
+      [G('float32', [2, 3]), G('float32', [3])],
+    ],
+    [
+      'nn.F',
+      'klDiv.targetSize',
+      (a, b) => F.klDiv(a, b),
+      'F.kl_div(a, b)',
+      [G('float32', [2, 3]), X('float32', [3], 'unit')],
+    ],
+    [
+      'nn.F',
+      'interpolate.scaleFrac',
+      (a) => F.interpolate(a, { scaleFactor: 1.7, mode: 'bilinear' }),
+      "F.interpolate(a, scale_factor=1.7, mode='bilinear')",
+      [G('float32', [1, 1, 3, 4])],
+    ],
+    [
+      'nn.F',
+      'interpolate.5d',
+      (a) => F.interpolate(a, { scaleFactor: 2 }),
+      'F.interpolate(a, scale_factor=2)',
+      [X('float32', [1, 1, 2, 2, 2])],
+      'interpolate-4d-only',
+    ],
+    [
+      'nn.F',
+      'pad.reflect2d_3dinput',
+      (a) => F.pad(a, [1, 1, 1, 1], { mode: 'reflect' }),
+      "F.pad(a, [1, 1, 1, 1], mode='reflect')",
+      [G('float32', [2, 3, 3])],
+    ],
+    [
+      'nn.F',
+      'pad.tooMany',
+      (a) => F.pad(a, [1, 1, 1, 1, 1, 1]),
+      'F.pad(a, [1, 1, 1, 1, 1, 1])',
+      [X('float32', [2, 3])],
+    ],
+    ['nn.F', 'pad.odd', (a) => F.pad(a, [1]), 'F.pad(a, [1])', [X('float32', [2, 3])]],
+    ['nn.F', 'softmax.0d', (a) => F.softmax(a, 0), 'F.softmax(a, 0)', [G('float32', [], { values: [2] })]],
+    [
+      'nn.F',
+      'linear.int',
+      (x, w) => F.linear(x, w),
+      'F.linear(a, b)',
+      [X('int64', [2, 3], 'small'), X('int64', [2, 3], 'small')],
+    ],
+    ['nn.F', 'layerNorm.int', (x) => F.layerNorm(x, [3]), 'F.layer_norm(a, [3])', [X('int64', [2, 3], 'small')]],
+    ['nn.F', 'gelu.int', (x) => F.gelu(x), 'F.gelu(a)', [X('int64', [3], 'small')]],
+    ['nn.F', 'relu.bool', (x) => F.relu(x), 'F.relu(a)', [X('bool', [3], 'bool')]],
+  ];
+  for (const [category, name, js, py, inputs, known] of T2) {
+    add({ id: `${category}.${name}`, category, inputs, js, py, grad: inputs.some((i) => i.grad), known });
+  }
+
   // ---- modules ----
   for (const d of FLOATS) {
     const s = short(d);
@@ -1884,7 +2609,6 @@ export function buildCases(): Case[] {
       (a, b) => a.add(b).gradFn,
       'type(a.add(b).grad_fn).__name__',
       [G('float32', [2]), G('float32', [2])],
-      'gradfn-names',
     ],
     [
       'gradFn.mul',
@@ -1902,11 +2626,31 @@ export function buildCases(): Case[] {
     ['gradFn.sum', (a) => a.sum().gradFn, 'type(a.sum().grad_fn).__name__', [G('float32', [2])]],
     ['gradFn.exp', (a) => a.exp().gradFn, 'type(a.exp().grad_fn).__name__', [G('float32', [2])]],
     [
+      'gradFn.addScalar',
+      (a) => a.add(1).gradFn,
+      'type(a.add(1).grad_fn).__name__',
+      [G('float32', [2])],
+      'gradfn-names',
+    ],
+    [
+      'gradFn.divScalar',
+      (a) => a.div(2).gradFn,
+      'type(a.div(2).grad_fn).__name__',
+      [G('float32', [2])],
+      'gradfn-names',
+    ],
+    [
+      'gradFn.subScalar',
+      (a) => a.sub(0.5).gradFn,
+      'type(a.sub(0.5).grad_fn).__name__',
+      [G('float32', [2])],
+      'gradfn-names',
+    ],
+    [
       'gradFn.sub',
       (a, b) => a.sub(b).gradFn,
       'type(a.sub(b).grad_fn).__name__',
       [G('float32', [2]), G('float32', [2])],
-      'gradfn-names',
     ],
     ['gradFn.leaf', (a) => a.gradFn, 'a.grad_fn', [G('float32', [2])]],
     [
@@ -2047,6 +2791,17 @@ export function buildCases(): Case[] {
         return g === null ? null : g.toArray();
       },
       'torch.sgn(a).sum().backward(); g = a.grad; out = None if g is None else g.tolist()',
+      [G('float32', [3])],
+      'storageless-grad-read',
+    ],
+    [
+      'sgn.grad.shape',
+      (a) => {
+        torch.ops.sgn(a).sum().backward();
+        const g = a.grad;
+        return g === null ? null : [g.shape, g.dtype];
+      },
+      "torch.sgn(a).sum().backward(); g = a.grad; out = None if g is None else [list(g.shape), str(g.dtype).replace('torch.', '')]",
       [G('float32', [3])],
       'storageless-grad',
     ],

@@ -22,12 +22,15 @@ export interface Verdict {
   level: Level;
   why: string;
   /** 'documented': a known difference that still shows as documented; 'fixed?': known, but it now agrees or differs otherwise. */
-  status: 'exact' | 'tol' | 'documented' | 'undocumented' | 'known-changed';
+  status: 'exact' | 'tol' | 'documented' | 'undocumented' | 'known-changed' | 'crash-check';
 }
 
 export interface Run {
   verdicts: Verdict[];
   seconds: number;
+  /** Wall-clock seconds of each side (they run concurrently). */
+  jsSeconds: number;
+  pySeconds: number;
   jsRestarts: number;
 }
 
@@ -218,6 +221,17 @@ function compareResults(c: Case, js: CaseResult, py: CaseResult): Cmp {
 }
 
 export function classify(c: Case, js: CaseResult, py: CaseResult): Verdict {
+  if (c.mustCrash) {
+    const crashed = js.out.k === 'crash';
+    return {
+      c,
+      js,
+      py,
+      level: 'diff',
+      why: crashed ? '' : 'the crash self-check did not crash',
+      status: crashed ? 'crash-check' : 'undocumented',
+    };
+  }
   const { level, why } = compareResults(c, js, py);
   const known = c.known ? KNOWN[c.known] : undefined;
   if (c.known && !known) throw new Error(`case ${c.id}: unknown difference key ${c.known}`);
@@ -239,9 +253,12 @@ export async function runParity(): Promise<Run> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'genlab-parity-'));
   try {
-    const [js, py] = await Promise.all([runJs(dir, cases.length), runPy(dir, cases)]);
-    const verdicts = cases.map((c, i) => classify(c, js.results[i], py[i]));
-    return { verdicts, seconds: (performance.now() - t0) / 1000, jsRestarts: js.restarts };
+    const since = (t: number) => (performance.now() - t) / 1000;
+    const t1 = performance.now();
+    const timed = <T>(p: Promise<T>) => p.then((v) => ({ v, s: since(t1) }));
+    const [js, py] = await Promise.all([timed(runJs(dir, cases.length)), timed(runPy(dir, cases))]);
+    const verdicts = cases.map((c, i) => classify(c, js.v.results[i], py.v[i]));
+    return { verdicts, seconds: since(t0), jsSeconds: js.s, pySeconds: py.s, jsRestarts: js.v.restarts };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,7 +35,16 @@ test('the table has at least 400 cases over every category', { skip }, () => {
   }
 });
 
-for (const category of [...new Set(verdicts.map((v) => v.c.category))]) {
+test('a case that crashes the genlab process is recorded and the cases after it still run', { skip }, () => {
+  const crash = verdicts.filter((v) => v.c.mustCrash);
+  assert.ok(crash.length > 0);
+  for (const v of crash) assert.equal(v.status, 'crash-check', `${v.c.id}: ${v.why}`);
+  assert.ok(run!.jsRestarts >= crash.length);
+  const after = verdicts.slice(verdicts.indexOf(crash[0]) + 1);
+  assert.ok(after.length > 0 && after.every((v) => v.js.out.k !== 'crash' || v.c.known || v.c.mustCrash));
+});
+
+for (const category of [...new Set(verdicts.filter((v) => !v.c.mustCrash).map((v) => v.c.category))]) {
   test(`${category}: genlab agrees with PyTorch 1.13 where no difference is documented`, { skip }, () => {
     const failing = verdicts
       .filter((v) => v.c.category === category && v.status === 'undocumented')

@@ -23,6 +23,8 @@ export interface Case {
   tol?: { rtol: number; atol: number };
   /** Key of a documented difference (known.ts). */
   known?: string;
+  /** A harness self-check: genlab's side must take its process down, and the suite must go on. */
+  mustCrash?: boolean;
 }
 
 /** An encoded result. NaN payloads are not compared; everything else is, bit for bit. */

@@ -1,6 +1,8 @@
 // Runs the parity suite and writes results/parity.md: `npx tsx test/parity/report.ts`
 // (`--dry` prints the summary without writing the file).
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runParity, type Verdict } from './harness.js';
 import { KNOWN } from './known.js';
@@ -9,7 +11,8 @@ const COMMAND = 'npx tsx test/parity/report.ts';
 
 function main(): Promise<void> {
   return runParity().then((run) => {
-    const { verdicts } = run;
+    const verdicts = run.verdicts.filter((v) => !v.c.mustCrash);
+    const crashChecks = run.verdicts.filter((v) => v.c.mustCrash);
     const statuses = ['exact', 'tol', 'documented', 'known-changed', 'undocumented'] as const;
     const count = (vs: Verdict[], s: string) => vs.filter((v) => v.status === s).length;
     const categories = [...new Set(verdicts.map((v) => v.c.category))];
@@ -24,8 +27,11 @@ function main(): Promise<void> {
         'gradients of a seeded weighted sum of the first output. The suite runs in `npm test` as `test/parity/parity.test.ts`.',
     );
     lines.push('');
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'src', 'native').split('\n').filter(Boolean).length;
     lines.push(
-      `Regenerate with \`${COMMAND}\`. This run: ${new Date().toISOString().slice(0, 16)}Z, ${run.seconds.toFixed(1)} s wall clock, ${run.jsRestarts} genlab runner restart(s) after a crash.`,
+      `Regenerate with \`${COMMAND}\`. This run: ${new Date().toISOString().slice(0, 16)}Z, ${run.seconds.toFixed(1)} s wall clock (genlab side ${run.jsSeconds.toFixed(1)} s, PyTorch side ${run.pySeconds.toFixed(1)} s, concurrently; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores), ${run.jsRestarts} genlab runner restart(s) after a crash. Code: commit ${head}${dirty ? ` plus ${dirty} uncommitted file(s) in src/ and native/ (work in progress when this ran)` : ''}.`,
     );
     lines.push('');
     lines.push(
@@ -38,6 +44,13 @@ function main(): Promise<void> {
       const name = cat === 'all' ? '**all**' : cat;
       lines.push(`| ${name} | ${vs.length} | ${cells.join(' | ')} |`);
     }
+    const bothRaise = verdicts.filter((v) => v.status === 'exact' && v.js.out.k === 'err').length;
+    lines.push('');
+    lines.push(
+      `Of the bit-for-bit cases, ${bothRaise} are inputs on which both raise an error. Not counted above: ` +
+        `${crashChecks.length} harness self-check case that kills the genlab runner on purpose ` +
+        `(${crashChecks.every((v) => v.status === 'crash-check') ? 'recorded as a crash, and the runner restarted after it' : 'FAILED'}).`,
+    );
     lines.push('');
     lines.push(
       '"Documented, changed" counts cases of a documented difference that no longer behave as documented (fixed, or different in another way): `known.ts` needs updating.',
