@@ -9,7 +9,7 @@ import {
   exportFeatureNet,
   trainClassifierRun,
 } from '../classifier/experiment.js';
-import { evalEvery, root, runArg, threads, trainingOptions } from './common.js';
+import { evalEvery, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
 import { choice, path } from './options.js';
 import { type Family, verb } from './verb.js';
 
@@ -35,7 +35,7 @@ const train = verb({
       seed: o.seed,
     });
     const dir = o.out ?? join('runs', `classifier-${o.data}`);
-    return trainClassifierRun(cfg, dir, { resume: o.resume, quiet: ctx.quiet, log: ctx.log, evalEvery: o.evalEvery });
+    return trainClassifierRun(cfg, dir, trainRunOptions(o, ctx));
   },
   show: (r: ClassifierTrainResult) => [
     `test accuracy ${(r.testAccuracy * 100).toFixed(2)}% after ${r.steps} steps (${r.run})`,

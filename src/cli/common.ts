@@ -1,5 +1,7 @@
 // Options that several families' verbs share, declared once.
+import type { TrainOptions } from '../train/session.js';
 import { type ArgHelp, flag, float, int, path } from './options.js';
+import type { VerbContext } from './verb.js';
 
 export const threads = int('libtorch intra-op threads', { min: 1, max: 1024, defaultText: "libtorch's default" });
 export const seed = int('random seed', { min: 0, max: 2 ** 31 - 1, default: 0 });
@@ -35,4 +37,9 @@ export const runArg: ArgHelp = { name: 'run', help: 'run folder' };
 /** The first positional, a run folder (the verb declares it in `args`, so it is present). */
 export function runDir(args: string[]): string {
   return args[0];
+}
+
+/** How a train verb asks its family to run: resume and evaluation from its options, output from the context. */
+export function trainRunOptions(o: { resume: boolean; evalEvery?: number }, ctx: VerbContext): TrainOptions {
+  return { resume: o.resume, evalEvery: o.evalEvery, quiet: ctx.quiet, log: ctx.log, spell: ctx.spell };
 }

@@ -13,7 +13,7 @@ import {
 } from '../diffusion/experiment.js';
 import { SCHEDULE_KINDS } from '../diffusion/schedules.js';
 import { Progress } from '../train/progress.js';
-import { evalEvery, perData, root, runArg, seed, threads, trainingOptions } from './common.js';
+import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
 import { choice, flag, float, int, ints, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
@@ -112,7 +112,7 @@ const train = verb({
       evalTimeSamples: o.timeSamples,
     });
     const dir = o.out ?? join('runs', `vdm-${o.data}`);
-    return trainVdmRun(cfg, dir, { resume: o.resume, quiet: ctx.quiet, log: ctx.log, evalEvery: o.evalEvery });
+    return trainVdmRun(cfg, dir, trainRunOptions(o, ctx));
   },
   show: (r: VdmTrainResult) => [
     `test bits/dim ${r.testBpd.toFixed(4)} ± ${r.testBpdStderr.toFixed(4)} (recon ${r.recon.toFixed(4)}, prior ${r.prior.toFixed(4)}, diffusion ${r.diff.toFixed(4)}) after ${r.steps} steps`,

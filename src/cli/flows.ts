@@ -14,7 +14,7 @@ import {
   TEMPERATURES,
   trainFlowsRun,
 } from '../flows/experiment.js';
-import { evalEvery, perData, root, runArg, seed, threads, trainingOptions } from './common.js';
+import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
 import { choice, flag, float, floats, int, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
@@ -47,7 +47,7 @@ const train = verb({
     const { data, root, out, resume, threads: _t, evalEvery, ...rest } = o;
     const cfg = flowsConfig(data, { ...rest, root });
     const dir = out ?? join('runs', `glow-${data}`);
-    return trainFlowsRun(cfg, dir, { resume, quiet: ctx.quiet, log: ctx.log, evalEvery });
+    return trainFlowsRun(cfg, dir, trainRunOptions(o, ctx));
   },
   show: (r: FlowsTrainResult) => [
     `test ${r.testBitsPerDim.toFixed(4)} bits/dim (${r.bins} bins) after ${r.steps} steps (${r.run})`,

@@ -51,7 +51,8 @@ export async function runVerb(name: string, v: Verb, argv: string[]): Promise<nu
   const log = (m: string) => {
     if (!global.quiet) process.stderr.write(`${m}\n`);
   };
-  const result = await v.run(opts, positionals, { log, quiet });
+  const spell = (s: string) => `--${flagName(s)}`;
+  const result = await v.run(opts, positionals, { log, quiet, spell });
   if (global.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   if (isInterrupted(result)) {
     if (!global.json) {

@@ -15,7 +15,7 @@ import {
 import { LIKELIHOODS } from '../vae/likelihoods.js';
 import { MODEL_KINDS } from '../vae/model.js';
 import { ACTIVATIONS } from '../vae/nets.js';
-import { evalEvery, root, runArg, threads, trainingOptions } from './common.js';
+import { evalEvery, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
 import { choice, float, int, ints, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
@@ -80,7 +80,7 @@ const train = verb({
       ppca: { trueDim: o.trueDim, noise: o.noise },
     });
     const dir = o.out ?? join('runs', `vae-${cfg.model}-${cfg.data}`);
-    return trainVaeRun(cfg, dir, { resume: o.resume, quiet: ctx.quiet, log: ctx.log, evalEvery: o.evalEvery });
+    return trainVaeRun(cfg, dir, trainRunOptions(o, ctx));
   },
   show: (r: VaeTrainResult) => summaryLines(r, r.run),
 });

@@ -6,6 +6,8 @@ export interface VerbContext {
   /** Notes for people (config, resume, progress messages), on stderr unless --quiet. */
   log(message: string): void;
   quiet: boolean;
+  /** A setting as this command spells it: `resume` → `--resume`. */
+  spell(setting: string): string;
 }
 
 export interface Verb<S extends OptionTable = OptionTable, R = unknown> {

@@ -15,6 +15,8 @@ export interface TrainOptions {
   log?: (message: string) => void;
   /** Steps between evaluations during training (the family's default when unset). */
   evalEvery?: number;
+  /** How messages spell a setting: the CLI as a flag (`--resume`); `'resume'` by default. */
+  spell?: (setting: string) => string;
 }
 
 /** A training run that a signal stopped after its checkpoint was saved: `resume` continues it. */
@@ -52,6 +54,7 @@ export async function trainParts<C>(
     run: run as unknown as Run,
     startStep: start,
     quiet: opts.quiet,
+    spell: opts.spell,
     evalEvery: opts.evalEvery ?? spec.evalEvery,
     checkpoint: (step) => captureCheckpoint(step, parts),
   });
