@@ -71,7 +71,11 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports) {
     return info.Env().Undefined();
   });
   exportFn(env, exports, "getGrad", [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return newHandle(info.Env(), tensorArg(info, 0).grad());
+    at::Tensor t = tensorArg(info, 0);
+    // A gradient without memory (autograd's zero tensor, e.g. of sgn) is replaced by real zeros in
+    // place, so the handle JS gets is the tensor later backward passes accumulate into.
+    if (t.grad().defined() && t.grad()._is_zerotensor()) t.mutable_grad() = materialised(t.grad());
+    return newHandle(info.Env(), t.grad());
   });
   exportFn(env, exports, "setGrad", [](const Napi::CallbackInfo& info) -> Napi::Value {
     at::Tensor t = tensorArg(info, 0);

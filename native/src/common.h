@@ -7,12 +7,15 @@
 namespace genlab {
 
 // ---- tensor slot table (slots.cc) ----
-// JS holds plain integer handles into this table; a handle of -1 marks a disposed tensor.
+// JS holds plain integer handles into this table (slot index and generation, see slots.cc); a handle
+// of -1 marks a disposed tensor.
 // A handle made while a tidy() scope is open is scope-owned; one made outside every scope is
 // GC-owned, and only GC-owned handles' storages are reported to V8 as external memory.
-int32_t storeTensor(napi_env env, at::Tensor t);
+int32_t storeTensor(napi_env env, at::Tensor t);  // zero tensors without memory are materialised first
+at::Tensor materialised(at::Tensor t);
 const at::Tensor& tensorAt(int32_t h);          // throws std::runtime_error on a bad handle
-bool validHandle(int32_t h);
+bool validHandle(int32_t h);                    // live, and of the slot's current generation
+std::string handleProblem(int32_t h);           // why a handle is not valid: disposed, stale or invalid
 void releaseTensor(napi_env env, int32_t h);
 // The handle escaped every scope: the GC owns it now and its storage is reported. Idempotent.
 void escapeTensor(napi_env env, int32_t h);

@@ -3,6 +3,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct ArgInfo {
   c10::IValue defaultValue;
 };
 
+struct OpInfo;
+// A check run on the converted arguments before the boxed call (see guards below); throws to refuse.
+using Guard = void (*)(const OpInfo& op, std::vector<c10::IValue>& stack);
+
 struct OpInfo {
   c10::OperatorHandle handle;
   std::string fullName;
@@ -31,6 +36,8 @@ struct OpInfo {
   size_t numReturns;
   bool returnsWrittenAlias;  // in-place and out= ops hand back an argument: no new handle needed
   bool writesArgs;           // some argument isWrite: its handles are re-counted after the call
+  Guard guard = nullptr;     // most operators have none: the hot path pays one test of a null pointer
+  int modeArg = -1;          // index of rounding_mode / sorter / unsafe, for the guard that needs it
 };
 
 std::vector<OpInfo> ops;
@@ -135,16 +142,37 @@ int64_t intOf(napi_env env, napi_value v, const ArgInfo& a) {
   return static_cast<int64_t>(d);
 }
 
+// {float: x}: the explicit marker for a floating Scalar (torch.asFloat(2)), so that an integer
+// tensor times 2.0 promotes to a floating dtype as in PyTorch.
+bool floatMarker(napi_env env, napi_value v, double* d) {
+  if (typeOf(env, v) != napi_object) return false;
+  bool has = false;
+  if (napi_has_named_property(env, v, "float", &has) != napi_ok || !has) return false;
+  napi_value x;
+  napi_get_named_property(env, v, "float", &x);
+  return napi_get_value_double(env, x, d) == napi_ok;
+}
+
 c10::Scalar scalarOf(napi_env env, napi_value v, const ArgInfo& a) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok) {
+    if (floatMarker(env, v, &d)) return c10::Scalar(d);
     bool b;
     if (napi_get_value_bool(env, v, &b) != napi_ok) throw ArgError("argument '" + a.name + "' expects a number");
     return c10::Scalar(b);
   }
-  // Integral JS numbers become integer Scalars so integer tensors keep their dtype, as in Python.
-  if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) return c10::Scalar(static_cast<int64_t>(d));
+  // Integral JS numbers become integer Scalars so integer tensors keep their dtype, as Python ints do
+  // (JS cannot tell 2.0 from 2; {float: 2} asks for a double Scalar). A negative zero stays a double:
+  // as an integer it would lose its sign (x.mul(-0) must give -0, full([2], -0) must hold -0).
+  if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0 && !(d == 0 && std::signbit(d))) {
+    return c10::Scalar(static_cast<int64_t>(d));
+  }
   return c10::Scalar(d);
+}
+
+ArgError badHandle(const ArgInfo& a, int32_t h) {
+  if (h == -1) return ArgError("argument '" + a.name + "' is a disposed tensor");
+  return ArgError("argument '" + a.name + "': " + handleProblem(h));
 }
 
 // Handles of the arguments the current call may change in place (see OpInfo::writesArgs). A plain
@@ -154,9 +182,7 @@ std::vector<int32_t> written;
 const at::Tensor& tensorOf(napi_env env, napi_value v, const ArgInfo& a) {
   int32_t h;
   if (napi_get_value_int32(env, v, &h) != napi_ok) throw ArgError("argument '" + a.name + "' must be a Tensor");
-  if (!validHandle(h)) {
-    throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
-  }
+  if (!validHandle(h)) throw badHandle(a, h);
   if (a.isWrite) written.push_back(h);
   return tensorAt(h);
 }
@@ -356,9 +382,7 @@ void pushArg(napi_env env, napi_value v, const ArgInfo& a) {
   if (v != nullptr && a.kind == Kind::Tensor) {
     int32_t h;
     if (napi_get_value_int32(env, v, &h) == napi_ok) {  // the common case, in one N-API call
-      if (!validHandle(h)) {
-        throw ArgError(h == -1 ? "argument '" + a.name + "' is a disposed tensor" : "argument '" + a.name + "' is not a live tensor");
-      }
+      if (!validHandle(h)) throw badHandle(a, h);
       if (a.isWrite) written.push_back(h);
       stack.emplace_back(tensorAt(h));
       return;
@@ -405,6 +429,7 @@ napi_value Call(napi_env env, napi_callback_info info) {
   };
   try {
     for (size_t i = 0; i < op.args.size(); i++) pushArg(env, i + 1 < argc ? argv[i + 1] : nullptr, op.args[i]);
+    if (op.guard != nullptr) op.guard(op, stack);
     op.handle.callBoxed(&stack);
     syncWritten();
     napi_value result = nullptr;
@@ -431,6 +456,158 @@ napi_value Call(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- guards: operators that trust their inputs ----
+// libtorch 1.13 checks most arguments, but a few kernels take them on trust and kill the process
+// (or read memory they do not own) on bad input. Each such operator gets a guard, chosen by name in
+// registerOp and run on the converted arguments just before the boxed call; the rest pay nothing.
+//
+// Swept (child processes; see test/torch/hardening*.test.ts):
+// - Integer division: div (rounding modes), floor_divide, remainder, fmod, in place and out=, with
+//   scalar or tensor divisors. libtorch raises "ZeroDivisionError" itself for a zero divisor in every
+//   integer dtype, but INT_MIN / -1 traps the CPU (SIGFPE) for int32 and int64 (x86 idiv); int8 and
+//   int16 wrap silently to MIN instead (C++ promotes them to int). Guard: when the computation dtype
+//   is a signed integer, div/floor_divide refuse MIN / -1 (the quotient 2^(bits-1) does not fit), and
+//   remainder/fmod, whose answer 0 does fit, divide by 1 where the divisor is -1 (x % 1 == x % -1 == 0).
+//   gcd/lcm do not trap on MIN and -1; shifts do not trap.
+// - _local_scalar_dense of an empty tensor reads element 0 of nothing (SIGSEGV); of a many-element
+//   tensor it silently gives the first. Guard: exactly one element, as item() requires.
+// - searchsorted's sorter is used as indices without bounds checks (an out-of-range sorter gave a
+//   made-up answer). Guard: an integer tensor with values in [0, size of the last dimension).
+// - Arguments named `unsafe` (segment_reduce, _index_put_impl_) switch libtorch's bounds checks off:
+//   refused when true.
+// - _sparse_*_tensor_unsafe constructors skip index validation and _reshape_alias takes any strides
+//   without a storage check: refused, naming the checked operator to use instead.
+// - _efficientzerotensor and autograd's zero gradients (sgn, ...) are tensors without memory: every
+//   tensor the addon hands to JS is materialised (storeTensor), so none can be read through a null pointer.
+// Checked and found safe (they raise): as_strided beyond the storage, _unsafe_view of the wrong size,
+// repeat_interleave with a small output_size, segment_reduce with bad lengths (unsafe=False),
+// _index_put_impl_ out of range (unsafe=False), embedding, embedding_bag offsets, bincount of
+// negatives, histc of NaN, multinomial of NaN, nll_loss targets, ctc_loss lengths, max_unpool2d
+// indices, narrow_copy, index_add, take, unfold with step 0, _local_scalar_dense of sparse or meta
+// tensors, toBuffer of sparse and meta tensors.
+// Not swept: the ~1,800 operators one by one; private `_`-prefixed backward helpers called with
+// inconsistent shapes may still trust them.
+
+[[noreturn]] void refuse(const std::string& msg) { throw std::runtime_error(msg); }
+
+int64_t minOf(at::ScalarType t) {
+  switch (t) {
+    case at::kChar: return std::numeric_limits<int8_t>::min();
+    case at::kShort: return std::numeric_limits<int16_t>::min();
+    case at::kInt: return std::numeric_limits<int32_t>::min();
+    default: return std::numeric_limits<int64_t>::min();
+  }
+}
+
+// div (with a rounding mode), floor_divide, remainder, fmod: arguments 0 (dividend) and 1 (divisor),
+// each a tensor or a Scalar.
+void guardIntegerDivision(const OpInfo& op, std::vector<c10::IValue>& stack, bool remainderLike) {
+  if (op.modeArg >= 0 && !stack[op.modeArg].isString()) return;  // div without a mode: true division
+  c10::IValue& a = stack[0];
+  c10::IValue& b = stack[1];
+  if (!(a.isTensor() || a.isScalar()) || !(b.isTensor() || b.isScalar())) return;
+  at::ScalarType t;
+  if (a.isTensor() && b.isTensor()) t = at::result_type(a.toTensor(), b.toTensor());
+  else if (a.isTensor()) t = at::result_type(a.toTensor(), b.toScalar());
+  else if (b.isTensor()) t = at::result_type(a.toScalar(), b.toTensor());
+  else return;
+  if (!at::isIntegralType(t, false) || t == at::kByte) return;  // floats, bool and uint8 cannot trap
+  const int64_t lo = minOf(t);
+  if (b.isScalar()) {
+    if (b.toScalar().toLong() != -1) return;
+    if (remainderLike) {
+      b = c10::IValue(c10::Scalar(int64_t{1}));  // same dtype rules, same (zero) result, no trap
+      return;
+    }
+    bool hasMin = a.isScalar() ? a.toScalar().toLong() == lo : a.toTensor().to(t).eq(lo).any().item<bool>();
+    if (hasMin) {
+      refuse(std::string("integer overflow: ") + std::to_string(lo) + " divided by -1 does not fit in " + dtypeName(t) +
+             " (libtorch would kill the process); divide in a wider or floating dtype");
+    }
+    return;
+  }
+  at::Tensor divisor = b.toTensor().to(t);
+  at::Tensor minusOne = divisor.eq(-1);
+  if (!minusOne.any().item<bool>()) return;
+  if (remainderLike) {
+    b = c10::IValue(at::where(minusOne, at::ones({}, divisor.options()), divisor));
+    return;
+  }
+  at::Tensor isMin = a.isScalar() ? at::scalar_tensor(a.toScalar().toLong() == lo, at::kBool) : a.toTensor().to(t).eq(lo);
+  if (isMin.logical_and(minusOne).any().item<bool>()) {
+    refuse(std::string("integer overflow: ") + std::to_string(lo) + " divided by -1 does not fit in " + dtypeName(t) +
+           " (libtorch would kill the process); divide in a wider or floating dtype");
+  }
+}
+
+void guardQuotient(const OpInfo& op, std::vector<c10::IValue>& stack) { guardIntegerDivision(op, stack, false); }
+void guardRemainder(const OpInfo& op, std::vector<c10::IValue>& stack) { guardIntegerDivision(op, stack, true); }
+
+void guardLocalScalar(const OpInfo& op, std::vector<c10::IValue>& stack) {
+  if (!stack[0].isTensor()) return;
+  const at::Tensor& t = stack[0].toTensor();
+  if (t.numel() != 1) refuse("a tensor with " + std::to_string(t.numel()) + " elements cannot be converted to a number");
+}
+
+void guardSorter(const OpInfo& op, std::vector<c10::IValue>& stack) {
+  if (op.modeArg < 0 || !stack[op.modeArg].isTensor()) return;
+  const at::Tensor& sorter = stack[op.modeArg].toTensor();
+  const at::Tensor& seq = stack[0].toTensor();
+  if (!at::isIntegralType(sorter.scalar_type(), false)) refuse("sorter must be an integer tensor, got " + describeTensor(sorter));
+  if (sorter.sizes() != seq.sizes()) refuse("sorter " + describeTensor(sorter) + " must have the shape of sorted_sequence " + describeTensor(seq));
+  if (sorter.numel() == 0) return;
+  const int64_t n = seq.dim() == 0 ? 1 : seq.size(-1);
+  const int64_t lo = sorter.min().item<int64_t>();
+  const int64_t hi = sorter.max().item<int64_t>();
+  if (lo < 0 || hi >= n) {
+    refuse("sorter holds index " + std::to_string(lo < 0 ? lo : hi) + ", outside [0, " + std::to_string(n) + ") of the sorted dimension");
+  }
+}
+
+void guardUnsafeFlag(const OpInfo& op, std::vector<c10::IValue>& stack) {
+  if (op.modeArg >= 0 && stack[op.modeArg].isBool() && stack[op.modeArg].toBool()) {
+    refuse("unsafe=True switches off libtorch's bounds checks; genlab does not pass it");
+  }
+}
+
+void guardRefused(const OpInfo& op, std::vector<c10::IValue>& stack) {
+  if (op.fullName.rfind("aten::_reshape_alias", 0) == 0) {
+    refuse("refused: it takes any strides without checking them against the storage; use as_strided or reshape");
+  }
+  refuse("refused: it skips libtorch's index validation; use the checked constructor (sparse_coo_tensor, sparse_csr_tensor, ...)");
+}
+
+int argIndex(const OpInfo& op, const char* name) {
+  for (size_t i = 0; i < op.args.size(); i++) {
+    if (op.args[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void chooseGuard(OpInfo& info, const std::string& name) {
+  const std::string base = name.substr(0, name.find('.'));
+  if (base == "aten::div" || base == "aten::div_" || base == "aten::floor_divide" || base == "aten::floor_divide_") {
+    info.modeArg = argIndex(info, "rounding_mode");
+    // div without a rounding_mode argument is true division; floor_divide always divides integers.
+    if (base.rfind("aten::div", 0) == 0 && info.modeArg < 0) return;
+    if (info.args.size() >= 2) info.guard = guardQuotient;
+  } else if (base == "aten::remainder" || base == "aten::remainder_" || base == "aten::fmod" || base == "aten::fmod_") {
+    if (info.args.size() >= 2) info.guard = guardRemainder;
+  } else if (base == "aten::_local_scalar_dense") {
+    info.guard = guardLocalScalar;
+  } else if (base == "aten::searchsorted") {
+    info.modeArg = argIndex(info, "sorter");
+    if (info.modeArg >= 0) info.guard = guardSorter;
+  } else if (base == "aten::_reshape_alias" ||
+             (base.rfind("aten::_sparse_", 0) == 0 && base.size() > 7 && base.compare(base.size() - 7, 7, "_unsafe") == 0)) {
+    info.guard = guardRefused;
+  } else {
+    info.modeArg = argIndex(info, "unsafe");
+    if (info.modeArg >= 0 && info.args[info.modeArg].kind == Kind::Bool) info.guard = guardUnsafeFlag;
+    else info.modeArg = -1;
+  }
+}
+
 int32_t registerOp(const c10::OperatorHandle& handle) {
   const auto& schema = handle.schema();
   OpInfo info{handle, schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name()), {}, schema.returns().size(), false, false};
@@ -443,6 +620,7 @@ int32_t registerOp(const c10::OperatorHandle& handle) {
     if (!r.alias_info() || !r.alias_info()->isWrite() || r.type()->kind() != c10::TypeKind::TensorType) allWrite = false;
   }
   info.returnsWrittenAlias = allWrite;
+  chooseGuard(info, info.fullName);
   ops.push_back(std::move(info));
   return static_cast<int32_t>(ops.size() - 1);
 }

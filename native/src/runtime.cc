@@ -5,6 +5,7 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 #include <dlfcn.h>
+#include <cmath>
 #include <vector>
 
 namespace genlab {
@@ -47,6 +48,9 @@ int blasThreads() {
   }
   return 0;
 }
+
+// More threads than this is a mistake, not a machine: libgomp would try to allocate their stacks.
+constexpr int kMaxThreads = 1024;
 
 }  // namespace
 
@@ -113,8 +117,18 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
     return info.Env().Undefined();
   });
   exportFn(env, exports, "setNumThreads", [](const Napi::CallbackInfo& info) -> Napi::Value {
-    int n = info[0].As<Napi::Number>().Int32Value();
-    if (n < 1) throw std::runtime_error("thread count must be at least 1");
+    // libgomp aborts the process when it cannot allocate a huge team, and Int32Value wraps 2^32 + 1
+    // to 1, so the count is checked as a double against a ceiling first.
+    if (info.Length() < 1 || !info[0].IsNumber()) throw std::runtime_error("thread count must be a number");
+    const double d = info[0].As<Napi::Number>().DoubleValue();
+    if (!(d >= 1) || std::floor(d) != d) {
+      throw std::runtime_error("thread count must be an integer of at least 1, got " + Napi::Number::New(info.Env(), d).ToString().Utf8Value());
+    }
+    if (d > kMaxThreads) {
+      throw std::runtime_error("thread count " + Napi::Number::New(info.Env(), d).ToString().Utf8Value() + " is above genlab's ceiling of " +
+                               std::to_string(kMaxThreads) + " threads");
+    }
+    int n = static_cast<int>(d);
     at::set_num_threads(n);
     setBlasThreads(n);
     return info.Env().Undefined();

@@ -21,8 +21,20 @@ struct SlotInfo {
   bool gc = false;                             // owned by the garbage collector
 };
 
+// A handle is (generation << kIndexBits) | slot index, a non-negative int32 (JS keeps it a small
+// integer, and scope.ts frees handles through an Int32Array). Each slot's generation moves on when
+// its tensor is freed, so a stale handle (kept after dispose, or forged from an old number) no longer
+// matches and throws instead of reaching whatever tensor reuses the slot. Generations run 1..kMaxGen
+// and wrap, so a handle made up of a small integer (generation 0) is never valid, and a stale handle
+// could only match again after its slot was reused kMaxGen times. The table holds at most
+// 2^kIndexBits live tensors.
+constexpr int kIndexBits = 21;
+constexpr int32_t kIndexMask = (1 << kIndexBits) - 1;
+constexpr uint16_t kMaxGen = (1 << (31 - kIndexBits)) - 1;
+
 std::vector<at::Tensor> slots;
 std::vector<SlotInfo> infos;
+std::vector<uint16_t> gens;  // the generation of each slot's current (or next) tensor
 std::vector<int32_t> freeSlots;
 // Bytes are counted once per storage, however many views reference it.
 StorageTable storages;
@@ -90,15 +102,31 @@ void detach(napi_env env, SlotInfo& si) {
 
 }  // namespace
 
+// A tensor JS can read must own memory. libtorch's "efficient zero tensors" (_efficientzerotensor, and
+// the zero gradients autograd makes for sgn and the like) have a null data pointer: reading one killed
+// the process. They become ordinary zeros before JS sees them (a key-set bit test on the hot path).
+at::Tensor materialised(at::Tensor t) {
+  if (C10_UNLIKELY(t._is_zerotensor())) {
+    at::AutoDispatchBelowADInplaceOrView guard;  // no autograd history for the copy
+    return at::zeros(t.sizes(), t.options());
+  }
+  return t;
+}
+
 int32_t storeTensor(napi_env env, at::Tensor t) {
+  t = materialised(std::move(t));
   int32_t h;
   if (!freeSlots.empty()) {
     h = freeSlots.back();
     freeSlots.pop_back();
   } else {
+    if (slots.size() > static_cast<size_t>(kIndexMask)) {
+      throw std::runtime_error("more than " + std::to_string(kIndexMask + 1) + " live tensors; dispose some (tidy(), dispose())");
+    }
     h = static_cast<int32_t>(slots.size());
     slots.emplace_back();
     infos.emplace_back();
+    gens.push_back(1);
   }
   SlotInfo& si = infos[h];
   si.gc = *scopeDepth == 0;
@@ -106,33 +134,44 @@ int32_t storeTensor(napi_env env, at::Tensor t) {
   attach(env, si, t);
   slots[h] = std::move(t);
   liveTensors++;
-  return h;
+  return (static_cast<int32_t>(gens[h]) << kIndexBits) | h;
 }
 
 bool validHandle(int32_t h) {
-  return h >= 0 && static_cast<size_t>(h) < slots.size() && slots[h].defined();
+  const size_t i = static_cast<size_t>(h & kIndexMask);
+  return h >= 0 && i < slots.size() && gens[i] == (h >> kIndexBits) && slots[i].defined();
+}
+
+std::string handleProblem(int32_t h) {
+  if (h == -1) return "use of a disposed tensor";
+  const size_t i = static_cast<size_t>(h & kIndexMask);
+  if (h > 0 && (h >> kIndexBits) != 0 && i < slots.size()) {
+    return "stale tensor handle " + std::to_string(h) + ": its tensor was freed (the handle outlived dispose() or its scope)";
+  }
+  return "invalid tensor handle " + std::to_string(h) + " (not one the addon made)";
 }
 
 const at::Tensor& tensorAt(int32_t h) {
-  if (!validHandle(h)) {
-    throw std::runtime_error(h == -1 ? "use of a disposed tensor" : "invalid tensor handle " + std::to_string(h));
-  }
-  return slots[h];
+  if (!validHandle(h)) throw std::runtime_error(handleProblem(h));
+  return slots[h & kIndexMask];
 }
 
 void releaseTensor(napi_env env, int32_t h) {
   if (!validHandle(h)) return;
+  h &= kIndexMask;
   SlotInfo& si = infos[h];
   detach(env, si);
   gcTensors -= si.gc;
   si.gc = false;
   slots[h].reset();
+  gens[h] = gens[h] == kMaxGen ? 1 : gens[h] + 1;  // every handle to the old tensor is stale from now on
   freeSlots.push_back(h);
   liveTensors--;
 }
 
 void escapeTensor(napi_env env, int32_t h) {
   if (!validHandle(h)) return;
+  h &= kIndexMask;
   SlotInfo& si = infos[h];
   if (si.gc) return;
   si.gc = true;
@@ -144,6 +183,7 @@ void escapeTensor(napi_env env, int32_t h) {
 
 void syncTensor(napi_env env, int32_t h) {
   if (!validHandle(h)) return;
+  h &= kIndexMask;
   const at::Tensor& t = slots[h];
   SlotInfo& si = infos[h];
   const c10::StorageImpl* s = storageOf(t);

@@ -45,7 +45,8 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
   });
   // toBuffer(h): a copy of the tensor's elements, in row-major order, as an ArrayBuffer.
   exportFn(env, exports, "toBuffer", [](const Napi::CallbackInfo& info) -> Napi::Value {
-    at::Tensor t = tensorArg(info, 0).detach().to(at::kCPU).contiguous();
+    at::Tensor t = materialised(tensorArg(info, 0).detach()).to(at::kCPU).contiguous();
+    if (t.nbytes() && t.data_ptr() == nullptr) throw std::runtime_error("tensor " + describeTensor(t) + " has no memory to read");
     auto buf = Napi::ArrayBuffer::New(info.Env(), t.nbytes());
     if (t.nbytes()) std::memcpy(buf.Data(), t.data_ptr(), t.nbytes());
     return buf;
@@ -53,7 +54,7 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "item", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const at::Tensor& t = tensorArg(info, 0);
     if (t.numel() != 1) throw std::runtime_error("a tensor with " + std::to_string(t.numel()) + " elements cannot be converted to a number");
-    at::Scalar s = t.item();
+    at::Scalar s = materialised(t).item();
     if (s.isBoolean()) return Napi::Boolean::New(info.Env(), s.toBool());
     if (s.isIntegral(false)) {
       // A JS number holds integers exactly only up to 2^53; refuse rather than round.

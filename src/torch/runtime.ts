@@ -1,7 +1,11 @@
 // Threads, devices and facts about the running libtorch.
 import { N } from './native.js';
 
-/** libtorch's intra-op threads; OpenBLAS, when libtorch uses it, gets the same count. */
+/**
+ * libtorch's intra-op threads; OpenBLAS, when libtorch uses it, gets the same count. n must be an
+ * integer from 1 to 1024 (genlab's ceiling): larger counts made libgomp abort the process while
+ * allocating the team, and counts beyond 2^32 used to wrap silently.
+ */
 export function setNumThreads(n: number): void {
   N.setNumThreads(n);
 }
