@@ -35,16 +35,85 @@ function inferShape(data: NestedArray): number[] {
   return shape;
 }
 
-function flatten(data: NestedArray, shape: number[], out: number[], depth = 0): void {
+function where(path: number[]): string {
+  return path.length === 0 ? 'the value' : `element [${path.join(', ')}]`;
+}
+
+/**
+ * Flattens nested arrays into `out`, checking that every level is a rectangle and every leaf a
+ * number or boolean. Returns whether every leaf was a boolean.
+ */
+function flatten(data: NestedArray, shape: number[], out: number[], path: number[] = []): boolean {
+  const depth = path.length;
   if (depth === shape.length) {
-    if (Array.isArray(data)) throw new Error('tensor(): ragged nested array');
-    out.push(typeof data === 'boolean' ? Number(data) : data);
-    return;
+    if (Array.isArray(data)) {
+      throw new Error(`tensor(): ragged nested array: ${where(path)} is an array, but its siblings are not`);
+    }
+    if (typeof data === 'boolean') {
+      out.push(data ? 1 : 0);
+      return true;
+    }
+    if (typeof data !== 'number') {
+      const kind = data === null || data === undefined ? String(data) : `a ${typeof data}`;
+      throw new Error(`tensor(): ${where(path)} is ${kind}, not a number or boolean`);
+    }
+    out.push(data);
+    return false;
   }
   if (!Array.isArray(data) || data.length !== shape[depth]) {
-    throw new Error(`tensor(): ragged nested array (expected length ${shape[depth]} at depth ${depth})`);
+    const got = Array.isArray(data) ? `length ${data.length}` : 'a single value';
+    throw new Error(
+      `tensor(): ragged nested array: ${where(path)} has ${got} where length ${shape[depth]} was expected (from the first element at depth ${depth})`,
+    );
   }
-  for (const x of data) flatten(x, shape, out, depth + 1);
+  let allBool = true;
+  for (let i = 0; i < data.length; i++) {
+    path.push(i);
+    if (!flatten(data[i], shape, out, path)) allBool = false;
+    path.pop();
+  }
+  return allBool;
+}
+
+/** The range of each integer dtype, as JS numbers (int64's ends are exact powers of two). */
+const integerRange: Partial<Record<DType, [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int64: [-(2 ** 63), 2 ** 63],
+};
+
+/**
+ * Refuses values an integer dtype cannot hold, as PyTorch does ("value cannot be converted to type
+ * int64_t without overflow"): out of range, NaN or infinite. Fractions truncate toward zero, as in
+ * PyTorch. int64's upper end is exclusive (2^63 itself overflows).
+ */
+function checkRange(values: ArrayLike<number | bigint>, dtype: DType, shape: number[]): void {
+  const range = integerRange[dtype];
+  if (range === undefined) return;
+  const [lo, hi] = range;
+  const hiOk = dtype === 'int64' ? (v: number) => v < hi : (v: number) => v <= hi;
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i];
+    const v = typeof raw === 'bigint' ? Number(raw) : Math.trunc(raw);
+    if (!(v >= lo && hiOk(v))) {
+      throw new RangeError(
+        `tensor(): ${where(indexPath(i, shape))} = ${String(raw)} does not fit in ${dtype} ` +
+          `(range ${dtype === 'int64' ? '-2^63 to 2^63 - 1' : `${lo} to ${hi}`}); genlab does not wrap or saturate values silently`,
+      );
+    }
+  }
+}
+
+function indexPath(flat: number, shape: number[]): number[] {
+  const path = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const n = shape[d] || 1;
+    path[d] = flat % n;
+    flat = Math.floor(flat / n);
+  }
+  return path;
 }
 
 function fillTyped(values: number[], dtype: DType): TypedArray {
@@ -70,8 +139,13 @@ function fillTyped(values: number[], dtype: DType): TypedArray {
 }
 
 /**
- * A tensor from a number, nested arrays or a typed array (copied). The dtype defaults to the typed
- * array's, to bool for nested booleans, and to float32 otherwise.
+ * A tensor from a number, nested arrays or a typed array (copied).
+ *
+ * The dtype, unless given: the typed array's; bool when every element is a boolean; float32 otherwise
+ * (JS numbers do not say whether they are integers, so plain numbers make float32 tensors, and
+ * booleans mixed with numbers count as 0 and 1). Values an integer dtype cannot hold (out of range,
+ * NaN, infinite) are refused rather than wrapped; fractions truncate toward zero, as in PyTorch.
+ * Nested arrays must be rectangular, with numbers or booleans as leaves.
  */
 export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { shape?: number[] }): Tensor {
   let t: Tensor;
@@ -79,6 +153,7 @@ export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { sha
     const arr = data as TypedArray;
     const own = arr instanceof Uint16Array ? (o?.dtype ?? 'float16') : dtypeOfArray(arr);
     const shape = o?.shape ?? [arr.length];
+    if (o?.dtype && o.dtype !== own && !(arr instanceof Uint16Array)) checkRange(arr, o.dtype, shape);
     t = wrap(N.fromBuffer(arr, shape, dtypeCode(own)));
     if ((o?.dtype && o.dtype !== own) || (o?.device && o.device !== 'cpu')) {
       const moved = t.to({ dtype: o?.dtype ?? own, device: o?.device ?? 'cpu' });
@@ -88,9 +163,9 @@ export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { sha
   } else {
     const shape = inferShape(data);
     const values: number[] = [];
-    flatten(data, shape, values);
-    const isBool = firstLeaf(data) === 'boolean';
-    const dtype = o?.dtype ?? (isBool ? 'bool' : 'float32');
+    const allBool = flatten(data, shape, values) && values.length > 0;
+    const dtype = o?.dtype ?? (allBool ? 'bool' : 'float32');
+    checkRange(values, dtype, shape);
     const staging = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
     t = wrap(N.fromBuffer(fillTyped(values, staging), o?.shape ?? shape, dtypeCode(staging)));
     if (staging !== dtype || (o?.device && o.device !== 'cpu')) {
@@ -102,13 +177,18 @@ export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { sha
   return finish(t, o);
 }
 
-function firstLeaf(d: NestedArray): string {
-  let x: NestedArray = d;
-  while (Array.isArray(x)) {
-    if (x.length === 0) return 'number';
-    x = x[0];
-  }
-  return typeof x;
+/**
+ * A floating Scalar marker: `x.mul(torch.asFloat(2))` multiplies an integer tensor by 2.0 and
+ * promotes to float32, as `x * 2.0` does in PyTorch. A plain JS number that is an integer (2, 2.0, 1e3)
+ * is passed as an integer Scalar, like a Python int, so integer tensors keep their dtype; a number
+ * with a fraction (2.5), a negative zero, NaN and infinities are floating Scalars already.
+ */
+export interface FloatScalar {
+  readonly float: number;
+}
+export function asFloat(value: number): FloatScalar {
+  if (typeof value !== 'number') throw new TypeError(`asFloat(): expected a number, got ${typeof value}`);
+  return Object.freeze({ float: value });
 }
 
 /** A 0-d tensor. */
