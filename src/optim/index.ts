@@ -6,6 +6,7 @@ export { Adamax, type AdamaxOptions, type AdamaxState } from './adamax.js';
 export { ASGD, type ASGDOptions, type ASGDState } from './asgd.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export { EMA, type EMAOptions, type EMAWarmup } from './ema.js';
+export { LBFGS, type LBFGSOptions, type LBFGSState } from './lbfgs.js';
 export {
   ChainedScheduler,
   ConstantLR,

@@ -3,13 +3,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { torch } from '../../src/index.js';
 import {
+  Adadelta,
+  Adagrad,
   Adam,
   Adamax,
   AdamW,
+  ASGD,
   clipGradNorm,
   EMA,
+  NAdam,
   type Optimizer,
+  RAdam,
   RMSprop,
+  Rprop,
   SGD,
   warmupCosine,
 } from '../../src/optim/index.js';
@@ -21,6 +27,12 @@ const MAKERS: Record<string, (p: Tensor[]) => Optimizer<any, any>> = {
   AdamW: (p) => new AdamW(p),
   Adamax: (p) => new Adamax(p, { weightDecay: 1e-4 }),
   RMSprop: (p) => new RMSprop(p, { momentum: 0.9, centered: true, weightDecay: 1e-4 }),
+  Adadelta: (p) => new Adadelta(p, { weightDecay: 1e-4 }),
+  Adagrad: (p) => new Adagrad(p, { weightDecay: 1e-4, lrDecay: 1e-3 }),
+  ASGD: (p) => new ASGD(p, { t0: 5, weightDecay: 1e-4 }),
+  NAdam: (p) => new NAdam(p, { weightDecay: 1e-4 }),
+  RAdam: (p) => new RAdam(p, { weightDecay: 1e-4 }),
+  Rprop: (p) => new Rprop(p),
 };
 
 test('200 steps of each optimizer, with a schedule, clipping and EMA, do not grow memory', () => {

@@ -13,6 +13,7 @@ import {
   ASGD,
   CosineAnnealingLR,
   clipGradNorm,
+  LBFGS,
   type LRScheduler,
   NAdam,
   type Optimizer,
@@ -343,4 +344,86 @@ print(json.dumps(out))
   assert.deepEqual(run(false), zeroed);
   assert.deepEqual(run(), nulled);
   assert.notEqual(zeroed[2], nulled[2], 'the two settings must differ on b');
+});
+
+test('LBFGS (fixed step) matches PyTorch 1.13 bit for bit over several step(closure) calls', {
+  skip: torchMissing(),
+}, (t) => {
+  const settings = [
+    { lr: 1, maxIter: 5, historySize: 3, calls: 4 },
+    { lr: 0.5, maxIter: 20, historySize: 100, calls: 2 },
+    { lr: 0.8, maxIter: 4, historySize: 2, toleranceChange: 1e-3, calls: 5 },
+  ];
+  const script = `
+import json, sys, torch
+cfg = json.load(sys.stdin)
+out = []
+for s in cfg['settings']:
+    w = torch.tensor(cfg['w0'], dtype=torch.float32).reshape(3, 4).requires_grad_()
+    b = torch.tensor(cfg['b0'], dtype=torch.float32).requires_grad_()
+    a = torch.tensor(cfg['a'], dtype=torch.float32).reshape(3, 4)
+    c = torch.tensor(cfg['c'], dtype=torch.float32).reshape(3, 4)
+    opt = torch.optim.LBFGS([w, b], lr=s['lr'], max_iter=s['maxIter'], history_size=s['historySize'],
+                            tolerance_change=s.get('toleranceChange', 1e-9))
+    def closure():
+        opt.zero_grad()
+        loss = w.sub(c).square().mul(a).sum().mul(0.5).add(w.sin().mul(b).sum()).add(b.square().sum().mul(0.1))
+        loss.backward()
+        return loss
+    losses = [opt.step(closure).item() for _ in range(s['calls'])]
+    st = opt.state[w]
+    out.append({'w': w.detach().reshape(-1).tolist(), 'b': b.detach().tolist(), 'losses': losses,
+                'funcEvals': st['func_evals'], 'nIter': st['n_iter']})
+print(json.dumps(out))
+`;
+  const r = spawnSync(PYTHON, ['-c', script], {
+    input: JSON.stringify({ settings, w0: W0, b0: B0, a: A_, c: C_ }),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
+  const expected = JSON.parse(r.stdout) as {
+    w: number[];
+    b: number[];
+    losses: number[];
+    funcEvals: number;
+    nIter: number;
+  }[];
+  settings.forEach((s, i) => {
+    torch.tidy(() => {
+      const w = torch.tensor(W0, { dtype: 'float32' }).reshape(3, 4).requiresGrad_();
+      const b = torch.tensor(B0, { requiresGrad: true });
+      const a = torch.tensor(A_).reshape(3, 4);
+      const cc = torch.tensor(C_).reshape(3, 4);
+      const opt = new LBFGS([w, b], {
+        lr: s.lr,
+        maxIter: s.maxIter,
+        historySize: s.historySize,
+        toleranceChange: s.toleranceChange,
+      });
+      const closure = () =>
+        torch.tidy(() => {
+          opt.zeroGrad();
+          const loss = w
+            .sub(cc)
+            .square()
+            .mul(a)
+            .sum()
+            .mul(0.5)
+            .add(w.sin().mul(b).sum())
+            .add(b.square().sum().mul(0.1));
+          loss.backward();
+          return loss;
+        });
+      const losses = Array.from({ length: s.calls }, () => opt.step(closure)!.item());
+      assert.deepEqual(losses, expected[i].losses, `setting ${i}: losses`);
+      assert.deepEqual(values(w), expected[i].w, `setting ${i}: w`);
+      assert.deepEqual(values(b), expected[i].b, `setting ${i}: b`);
+      const st = opt.state.get(w)!;
+      assert.deepEqual([st.funcEvals, st.nIter], [expected[i].funcEvals, expected[i].nIter], `setting ${i}: counters`);
+      assert.notDeepEqual(values(w), Array.from(Float32Array.from(W0)), `setting ${i}: w did not move`);
+      assert.ok(new Set(losses).size > 1, `setting ${i}: the loss never changed`);
+    });
+  });
+  t.diagnostic(`LBFGS iterates equal to PyTorch's in ${settings.length} settings`);
 });
