@@ -48,7 +48,9 @@ print(json.dumps({'cos': [math.cos(x) for x in d['cos']], 'pow': [a ** b for a, 
     else assert.ok(Math.abs(got - want.cos[i]) <= Number.EPSILON * 1e-3 || ulps(got, want.cos[i]) <= 1, `cos(${x})`);
     if (Math.cos(x) === want.cos[i]) mathSame++;
   });
-  powArgs.forEach(([a, b], i) => assert.equal(cPow(a, b), want.pow[i], `${a} ** ${b}`));
+  powArgs.forEach(([a, b], i) => {
+    assert.equal(cPow(a, b), want.pow[i], `${a} ** ${b}`);
+  });
   t.diagnostic(
     `cos: ${cosSame} of ${cosArgs.length} equal (Math.cos: ${mathSame}); pow: ${powArgs.length} of ${powArgs.length}`,
   );
