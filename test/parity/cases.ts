@@ -2184,6 +2184,98 @@ export function buildCases(): Case[] {
       [],
     ],
   ];
+  O2.push(
+    [
+      'sched.lastLrBeforeStep',
+      () =>
+        new optim.StepLR(new optim.SGD([torch.zeros([1]).requiresGrad_()], { lr: 0.3 }), { stepSize: 1 }).getLastLr(),
+      'torch.optim.lr_scheduler.StepLR(torch.optim.SGD([torch.zeros([1]).requires_grad_()], lr=0.3), 1).get_last_lr()',
+      [],
+    ],
+    [
+      'sched.twoGroups',
+      () => {
+        const opt = new optim.SGD(
+          [
+            { params: [torch.zeros([1]).requiresGrad_()] },
+            { params: [torch.zeros([1]).requiresGrad_()], lr: 0.01 },
+          ] as any,
+          { lr: 0.1 },
+        );
+        const s = new optim.ExponentialLR(opt, { gamma: 0.5 });
+        opt.step();
+        s.step();
+        return s.getLastLr();
+      },
+      "opt = torch.optim.SGD([{'params': [torch.zeros([1]).requires_grad_()]}, {'params': [torch.zeros([1]).requires_grad_()], 'lr': 0.01}], lr=0.1); s = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5); opt.step(); s.step(); out = s.get_last_lr()",
+      [],
+    ],
+    [
+      'SGD.partialGrads',
+      (a, b, g) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        const opt = new optim.SGD([p, q], { lr: 0.1, momentum: 0.9, weightDecay: 0.1 });
+        for (let k = 0; k < 3; k++) {
+          p.grad = g.clone();
+          opt.step();
+        }
+        return [p.detach(), q.detach()];
+      },
+      'p = a.clone().requires_grad_(); q = b.clone().requires_grad_(); opt = torch.optim.SGD([p, q], lr=0.1, momentum=0.9, weight_decay=0.1)\nfor k in range(3):\n    p.grad = c.clone(); opt.step()\nout = [p.detach(), q.detach()]',
+      [X('float32', [3]), X('float32', [2]), X('float32', [3])],
+    ],
+    [
+      'Adam.lr0.decay',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        const opt = new optim.AdamW([p], { lr: 0, weightDecay: 0.5 });
+        p.grad = g.clone();
+        opt.step();
+        return p.detach();
+      },
+      'p = a.clone().requires_grad_(); opt = torch.optim.AdamW([p], lr=0, weight_decay=0.5); p.grad = b.clone(); opt.step(); out = p.detach()',
+      [X('float32', [3], 'edge'), X('float32', [3])],
+    ],
+    [
+      'Adam.badLr',
+      (a) => new optim.Adam([a.clone().requiresGrad_()], { lr: -1 }) && 0,
+      'torch.optim.Adam([a.clone().requires_grad_()], lr=-1) and 0',
+      [X('float32', [2])],
+    ],
+    [
+      'Adam.badBetas',
+      (a) => new optim.Adam([a.clone().requiresGrad_()], { betas: [1, 0.9] }) && 0,
+      'torch.optim.Adam([a.clone().requires_grad_()], betas=(1.0, 0.9)) and 0',
+      [X('float32', [2])],
+    ],
+    [
+      'SGD.nesterovNoMomentum',
+      (a) => new optim.SGD([a.clone().requiresGrad_()], { lr: 0.1, nesterov: true }) && 0,
+      'torch.optim.SGD([a.clone().requires_grad_()], lr=0.1, nesterov=True) and 0',
+      [X('float32', [2])],
+    ],
+    [
+      'duplicateParams',
+      (a) => {
+        const p = a.clone().requiresGrad_();
+        return new optim.SGD([{ params: [p] }, { params: [p] }] as any, { lr: 0.1 }) && 0;
+      },
+      "p = a.clone().requires_grad_(); out = torch.optim.SGD([{'params': [p]}, {'params': [p]}], lr=0.1) and 0",
+      [X('float32', [2])],
+    ],
+    [
+      'clipGradValue.nan',
+      (a, g) => {
+        const p = a.clone().requiresGrad_();
+        p.grad = g.clone();
+        optim.clipGradValue([p], 1);
+        return p.grad;
+      },
+      'p = a.clone().requires_grad_(); p.grad = b.clone(); torch.nn.utils.clip_grad_value_([p], 1); out = p.grad',
+      [X('float32', [6]), X('float32', [6], 'edge')],
+    ],
+  );
   for (const [name, js, py, inputs, known] of O2) {
     const tol = name.startsWith('sched') ? { rtol: 1e-15, atol: 1e-17 } : undefined;
     add({ id: `optim.${name}`, category: 'optim', inputs, js, py, tol, known });

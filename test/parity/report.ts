@@ -45,9 +45,14 @@ function main(): Promise<void> {
       lines.push(`| ${name} | ${vs.length} | ${cells.join(' | ')} |`);
     }
     const bothRaise = verdicts.filter((v) => v.status === 'exact' && v.js.out.k === 'err').length;
+    const withGrads = verdicts.filter(
+      (v) => Array.isArray(v.js.grads) && Array.isArray(v.py.grads) && v.js.grads.some((g) => g !== null),
+    );
+    const leaves = withGrads.reduce((n, v) => n + (v.js.grads as unknown[]).filter((g) => g !== null).length, 0);
     lines.push('');
     lines.push(
-      `Of the bit-for-bit cases, ${bothRaise} are inputs on which both raise an error. Not counted above: ` +
+      `Of the bit-for-bit cases, ${bothRaise} are inputs on which both raise an error. ${withGrads.length} cases also compared ` +
+        `the gradients of ${leaves} leaves. Not counted above: ` +
         `${crashChecks.length} harness self-check case that kills the genlab runner on purpose ` +
         `(${crashChecks.every((v) => v.status === 'crash-check') ? 'recorded as a crash, and the runner restarted after it' : 'FAILED'}).`,
     );
