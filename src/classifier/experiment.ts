@@ -1,6 +1,6 @@
 // The classifier that doubles as the metrics' feature network, as an experiment: its config, and
 // functions to train a run, load one, evaluate it and export its weights as a feature network.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { TensorDataset } from '../data/dataset.js';
@@ -14,7 +14,6 @@ import { warmupCosine } from '../optim/lr-scheduler.js';
 import { noGrad } from '../torch/autograd.js';
 import { GenlabError } from '../torch/errors.js';
 import { cat } from '../torch/functions.js';
-import { manualSeed } from '../torch/random.js';
 import { getNumThreads } from '../torch/runtime.js';
 import { saveSafetensors } from '../torch/safetensors.js';
 import { tidy } from '../torch/scope.js';
@@ -23,7 +22,14 @@ import { checkpointPart } from '../train/checkpoint.js';
 import { checkSettings, familyConfig } from '../train/config.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import { type Interrupted, type TrainOptions, trainParts } from '../train/session.js';
+import {
+  finishRun,
+  type Interrupted,
+  openTrainingRun,
+  type TrainOptions,
+  trainingConfig,
+  trainParts,
+} from '../train/session.js';
 import { trainStep } from '../train/step.js';
 
 export const CLASSIFIER_DATA = ['digits', 'fashion-mnist', 'mnist', 'cifar10'] as const;
@@ -105,22 +111,19 @@ export async function trainClassifierRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<ClassifierTrainResult | Interrupted> {
-  // Under resume the saved config is the run's config; a new run folder is made once the data loaded.
-  const cfg = opts.resume ? Run.load(dir, parseClassifierConfig).config : config;
-  manualSeed(cfg.seed);
+  const cfg = trainingConfig(dir, config, parseClassifierConfig, opts);
   const trainSet = loadSplit(cfg, 'train');
   const testSet = loadSplit(cfg, 'test');
-  const run = Run.open(dir, cfg, { resume: opts.resume });
+  // The run folder is made only once the data has loaded, so a data error leaves nothing behind.
+  using run = openTrainingRun(dir, cfg, parseClassifierConfig, opts);
   opts.log?.(`classifier on ${cfg.data}: ${JSON.stringify({ ...cfg, threads: getNumThreads() })} -> ${dir}`);
   const net = new ClassifierNet(netConfig(cfg.data, trainSet));
   const optimizer = new Adam(net.parameters(), { lr: cfg.lr, weightDecay: 0 });
-  const schedule = warmupCosine(optimizer, {
-    warmupSteps: Math.min(100, Math.floor(cfg.steps / 10)),
-    totalSteps: cfg.steps,
-  });
+  const warmupSteps = Math.min(100, Math.floor(cfg.steps / 10));
+  const schedule = warmupCosine(optimizer, { warmupSteps, totalSteps: cfg.steps });
   const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
   const parts = { model: net, stateful: { optimizer, schedule }, loaders: { train: loader } };
-  const result = await trainParts(
+  const loop = await trainParts(
     run,
     parts,
     {
@@ -138,12 +141,11 @@ export async function trainClassifierRun(
     },
     opts,
   );
-  if (result.stoppedBy === 'signal') return { interrupted: true, step: result.step, run: dir };
-  const testAccuracy = evaluateAccuracy(net, testSet);
-  run.log({ step: result.step, testAccuracy });
-  const summary = { data: cfg.data, steps: result.step, loss: result.metrics.loss, testAccuracy, run: dir };
-  writeFileSync(run.path('results.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
+  return finishRun(run, loop, () => {
+    const testAccuracy = evaluateAccuracy(net, testSet);
+    run.log({ step: loop.step, testAccuracy });
+    return { data: cfg.data, steps: loop.step, loss: loop.metrics.loss, testAccuracy, run: dir };
+  });
 }
 
 /** A trained classifier from a run folder. */

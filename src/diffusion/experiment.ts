@@ -1,6 +1,5 @@
 // A VDM experiment: its config, and functions to train a run, load one, evaluate it and sample it.
 // The CLI and the benchmarks call these.
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -19,7 +18,14 @@ import { checkSettings, familyConfig } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog, saveScatterSvg } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import { type Interrupted, type TrainOptions, trainParts } from '../train/session.js';
+import {
+  finishRun,
+  type Interrupted,
+  openTrainingRun,
+  type TrainOptions,
+  trainingConfig,
+  trainParts,
+} from '../train/session.js';
 import { trainStep } from '../train/step.js';
 import { buildModel, type DataInfo, dataInfo, defaultConfig, isToy, type VdmConfig } from './config.js';
 import { type BitsPerDim, hasFeatureNet, sampleQuality, testBitsPerDim } from './evaluate.js';
@@ -148,12 +154,11 @@ export async function trainVdmRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<VdmTrainResult | Interrupted> {
-  const cfg = opts.resume ? Run.load(dir, parseVdmConfig).config : config;
-  manualSeed(cfg.seed);
+  const cfg = trainingConfig(dir, config, parseVdmConfig, opts);
   const trainSet = loadSplit(cfg, 'train');
   const testSet = loadSplit(cfg, 'test');
   const info = dataInfo(trainSet);
-  const run = Run.open(dir, cfg, { resume: opts.resume });
+  using run = openTrainingRun(dir, cfg, parseVdmConfig, opts);
   opts.log?.(`VDM on ${cfg.data}: ${JSON.stringify({ ...cfg, threads: getNumThreads() })} -> ${dir}`);
   const { model, netParams, optimizer, ema } = setUp(cfg, info);
   opts.log?.(`${model.numParameters()} parameters, ${cfg.schedule} schedule (${cfg.objective} objective)`);
@@ -184,7 +189,7 @@ export async function trainVdmRun(
       return { gamma0, gamma1 };
     },
   };
-  const result = await trainParts(
+  const loop = await trainParts(
     run,
     parts,
     {
@@ -202,41 +207,41 @@ export async function trainVdmRun(
     },
     opts,
   );
-  if (result.stoppedBy === 'signal') return { interrupted: true, step: result.step, run: dir };
-  const final = testBpd(cfg.evalTimeSamples);
-  run.log({ step: result.step, testBpd: final.bpd });
-  plotLoss();
-  const samples = run.path(info.shape.length === 3 ? 'samples.png' : 'samples.svg');
-  const n = info.shape.length === 3 ? 64 : 2000;
-  ema.withAverage(() =>
-    writeSamples(samples, model, cfg, info, testSet, {
-      n,
-      steps: cfg.sampleSteps,
-      sampler: cfg.sampler,
-      generator: evalGenerator(cfg, 7),
-    }),
-  );
-  const endpoints = model.schedule.endpoints();
-  const summary: VdmTrainResult = {
-    data: cfg.data,
-    steps: result.step,
-    schedule: cfg.schedule,
-    objective: cfg.objective,
-    loss: result.metrics.loss,
-    testBpd: final.bpd,
-    testBpdStderr: final.stderr,
-    estimatorStd: Number.isFinite(final.estimatorStd) ? final.estimatorStd : null,
-    recon: final.recon,
-    prior: final.prior,
-    diff: final.diff,
-    timeSamples: final.timeSamples,
-    gamma0: endpoints[0],
-    gamma1: endpoints[1],
-    samples,
-    run: dir,
-  };
-  writeFileSync(run.path('results.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
+  return finishRun(run, loop, () => {
+    const final = testBpd(cfg.evalTimeSamples);
+    run.log({ step: loop.step, testBpd: final.bpd });
+    plotLoss();
+    const samples = run.path(info.shape.length === 3 ? 'samples.png' : 'samples.svg');
+    const n = info.shape.length === 3 ? 64 : 2000;
+    ema.withAverage(() =>
+      writeSamples(samples, model, cfg, info, testSet, {
+        n,
+        steps: cfg.sampleSteps,
+        sampler: cfg.sampler,
+        generator: evalGenerator(cfg, 7),
+      }),
+    );
+    const endpoints = model.schedule.endpoints();
+    const summary: VdmTrainResult = {
+      data: cfg.data,
+      steps: loop.step,
+      schedule: cfg.schedule,
+      objective: cfg.objective,
+      loss: loop.metrics.loss,
+      testBpd: final.bpd,
+      testBpdStderr: final.stderr,
+      estimatorStd: Number.isFinite(final.estimatorStd) ? final.estimatorStd : null,
+      recon: final.recon,
+      prior: final.prior,
+      diff: final.diff,
+      timeSamples: final.timeSamples,
+      gamma0: endpoints[0],
+      gamma1: endpoints[1],
+      samples,
+      run: dir,
+    };
+    return summary;
+  });
 }
 
 /** A trained VDM from a run folder, with the EMA of its weights unless `raw`. */

@@ -1,6 +1,5 @@
 // A Glow experiment: its config, and functions to train a run, load one, evaluate it, sample it and
 // work in its latent space (interpolation, class directions). The CLI and the benchmarks call these.
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ImageDataset, TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -19,7 +18,14 @@ import { checkSettings, familyConfig } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import { type Interrupted, type TrainOptions, trainParts } from '../train/session.js';
+import {
+  finishRun,
+  type Interrupted,
+  openTrainingRun,
+  type TrainOptions,
+  trainingConfig,
+  trainParts,
+} from '../train/session.js';
 import { trainStep } from '../train/step.js';
 import { binCentres, bitsPerDim, dequantize, type Quantization, quantization } from './dequant.js';
 import { evaluateBitsPerDim } from './evaluate.js';
@@ -138,16 +144,15 @@ export async function trainFlowsRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<FlowsTrainResult | Interrupted> {
-  const cfg = opts.resume ? Run.load(dir, parseFlowsConfig).config : config;
-  manualSeed(cfg.seed);
+  const cfg = trainingConfig(dir, config, parseFlowsConfig, opts);
   const root = cfg.root || undefined;
   const trainSet = loadDataset(cfg.data, { root, split: 'train' });
   const testSet = loadDataset(cfg.data, { root, split: 'test' });
   const q = quantization(levelsOf(trainSet), cfg.nBits || undefined);
   const shape = imageShape(trainSet);
   const glow = new Glow(glowConfig(cfg, shape, trainSet.classes?.length ?? 10));
-  // A new run folder is made only once the data has loaded.
-  const run = Run.open(dir, cfg, { resume: opts.resume });
+  // The run folder is made only once the data has loaded, so a data error leaves nothing behind.
+  using run = openTrainingRun(dir, cfg, parseFlowsConfig, opts);
   const shown = { ...cfg, bins: q.bins, params: glow.numParameters(), threads: getNumThreads() };
   opts.log?.(`glow on ${cfg.data}: ${JSON.stringify(shown)} -> ${dir}`);
 
@@ -170,7 +175,7 @@ export async function trainFlowsRun(
     });
   };
   const t0 = performance.now();
-  const result = await trainParts(
+  const loop = await trainParts(
     run,
     parts,
     {
@@ -192,27 +197,24 @@ export async function trainFlowsRun(
     },
     { ...opts, init: initActNorm },
   );
-  if (result.stoppedBy === 'signal') return { interrupted: true, step: result.step, run: dir };
-  const trainSeconds = (performance.now() - t0) / 1000;
-  const test = evaluateBitsPerDim(glow, testSet, q, { conditional, seed: cfg.seed });
-  run.log({ step: result.step, testBitsPerDim: test.bitsPerDim });
-  saveImageGrid(run.path('samples.png'), temperatureGrid(glow, TEMPERATURES, 10, q, { seed: cfg.seed }), {
-    nrow: 10,
-    scale: gridScale(shape),
+  return finishRun(run, loop, () => {
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const test = evaluateBitsPerDim(glow, testSet, q, { conditional, seed: cfg.seed });
+    run.log({ step: loop.step, testBitsPerDim: test.bitsPerDim });
+    const grid = temperatureGrid(glow, TEMPERATURES, 10, q, { seed: cfg.seed });
+    saveImageGrid(run.path('samples.png'), grid, { nrow: 10, scale: gridScale(shape) });
+    return {
+      data: cfg.data,
+      steps: loop.step,
+      loss: loop.metrics.loss,
+      testBitsPerDim: test.bitsPerDim,
+      testImages: test.n,
+      bins: q.bins,
+      params: glow.numParameters(),
+      trainSeconds,
+      run: dir,
+    };
   });
-  const summary: FlowsTrainResult = {
-    data: cfg.data,
-    steps: result.step,
-    loss: result.metrics.loss,
-    testBitsPerDim: test.bitsPerDim,
-    testImages: test.n,
-    bins: q.bins,
-    params: glow.numParameters(),
-    trainSeconds,
-    run: dir,
-  };
-  writeFileSync(run.path('results.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  return summary;
 }
 
 /** A trained Glow with its data and quantisation, from a run folder. */

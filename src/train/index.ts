@@ -11,4 +11,25 @@ export { type LoopResult, type LoopSpec, NonFiniteLossError, trainLoop } from '.
 export { plotRunLog, plotSvg, readLogSeries, type Series, savePlotSvg, saveScatterSvg, scatterSvg } from './plot.js';
 export { decodePng, encodePng, readPng, writePng } from './png.js';
 export { Progress, type ProgressOptions } from './progress.js';
-export { type Checkpoint, Run } from './run.js';
+export { checkSettings, familyConfig, parseWith } from './config.js';
+export {
+  CHECKPOINT_FILE,
+  type Checkpoint,
+  type ConfigParser,
+  LOCK_FILE,
+  type OpenOptions,
+  parseCheckpointState,
+  Run,
+  STATE_FILE,
+} from './run.js';
+export {
+  finishRun,
+  type Interrupted,
+  isInterrupted,
+  openTrainingRun,
+  type TrainOptions,
+  trainingConfig,
+  trainParts,
+} from './session.js';
+export { drawDataset, numericKeys, plotRun } from './show.js';
+export { type StepOutput, type StepPlan, trainStep } from './step.js';

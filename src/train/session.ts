@@ -1,9 +1,11 @@
 // Training inside a run folder, as every family does it: a fresh run or one resumed from its
 // checkpoint, the shared loop with checkpoints of the training parts, and Ctrl-C handled.
+import { writeFileSync } from 'node:fs';
+import { manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import { captureCheckpoint, restoreCheckpoint, type TrainingParts } from './checkpoint.js';
 import { type LoopResult, type LoopSpec, trainLoop } from './loop.js';
-import type { Run } from './run.js';
+import { type ConfigParser, Run } from './run.js';
 
 /** How a family's train function is asked to run; none of it is saved in the run's config. */
 export interface TrainOptions {
@@ -28,6 +30,34 @@ export interface Interrupted {
 
 export function isInterrupted(x: unknown): x is Interrupted {
   return typeof x === 'object' && x !== null && (x as Interrupted).interrupted === true;
+}
+
+/**
+ * The config a training run uses, the given one or under `resume` the one saved in its folder, so
+ * that a continued run is the same run; the global generator is seeded with its seed.
+ */
+export function trainingConfig<C extends { seed: number }>(
+  dir: string,
+  config: C,
+  parse: ConfigParser<C>,
+  opts: TrainOptions,
+): C {
+  const cfg = opts.resume ? Run.load(dir, parse).config : config;
+  manualSeed(cfg.seed);
+  return cfg;
+}
+
+/** Opens (and locks) the run folder for training; call it once the data has loaded, then close it. */
+export function openTrainingRun<C>(dir: string, cfg: C, parse: ConfigParser<C>, opts: TrainOptions): Run<C> {
+  return Run.open(dir, cfg, { resume: opts.resume, parse, notify: opts.log });
+}
+
+/** What a train function returns when the loop ended: results.json is written, or the run was interrupted. */
+export function finishRun<R extends object>(run: Run<unknown>, loop: LoopResult, result: () => R): R | Interrupted {
+  if (loop.stoppedBy === 'signal') return { interrupted: true, step: loop.step, run: run.dir };
+  const r = result();
+  writeFileSync(run.path('results.json'), `${JSON.stringify(r, null, 2)}\n`);
+  return r;
 }
 
 /**

@@ -1,7 +1,6 @@
 // A VAE experiment from a JSON config: data, model and optimiser, the training step, evaluation
 // (MCC for the ICA benchmark, collapse diagnostics everywhere) and training inside a run folder.
 // The CLI and the benchmarks both go through here, so they measure the same thing.
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DataLoader } from '../data/loader.js';
 import { mccDetails } from '../metrics/mcc.js';
@@ -19,7 +18,14 @@ import { checkSettings, familyConfig } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import { type Interrupted, type TrainOptions, trainParts } from '../train/session.js';
+import {
+  finishRun,
+  type Interrupted,
+  openTrainingRun,
+  type TrainOptions,
+  trainingConfig,
+  trainParts,
+} from '../train/session.js';
 import { trainStep } from '../train/step.js';
 import { loadVaeData, oneHot, prepareBatch, VAE_DATA, type VaeData } from './data.js';
 import { type CollapseReport, collapseDiagnostics } from './diagnostics.js';
@@ -408,13 +414,12 @@ export async function trainVaeRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<VaeTrainResult | Interrupted> {
-  const cfg = opts.resume ? Run.load(dir, parseVaeConfig).config : config;
-  manualSeed(cfg.seed);
-  const run = Run.open(dir, cfg, { resume: opts.resume });
+  const cfg = trainingConfig(dir, config, parseVaeConfig, opts);
+  using run = openTrainingRun(dir, cfg, parseVaeConfig, opts);
   opts.log?.(`vae: ${JSON.stringify(cfg)} -> ${dir}`);
   const exp = buildExperiment(cfg);
   try {
-    const result = await trainParts(
+    const loop = await trainParts(
       run,
       exp.parts,
       {
@@ -429,12 +434,12 @@ export async function trainVaeRun(
       },
       opts,
     );
-    if (result.stoppedBy === 'signal') return { interrupted: true, step: result.step, run: dir };
-    const evaluation = evaluateExperiment(exp.model, exp.data, cfg);
-    run.log({ step: result.step, ...flatMetrics(evaluation) });
-    saveImages(exp, dir);
-    writeFileSync(run.path('results.json'), `${JSON.stringify({ ...evaluation, steps: result.step }, null, 2)}\n`);
-    return { ...evaluation, steps: result.step, loss: result.metrics.loss, run: dir };
+    return finishRun(run, loop, () => {
+      const evaluation = evaluateExperiment(exp.model, exp.data, cfg);
+      run.log({ step: loop.step, ...flatMetrics(evaluation) });
+      saveImages(exp, dir);
+      return { ...evaluation, steps: loop.step, loss: loop.metrics.loss, run: dir };
+    });
   } finally {
     exp.dispose();
   }
