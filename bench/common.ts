@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
 
+/** The section of results/engine.md that test/parity/report.ts writes and bench/engine.ts keeps. */
+export const PARITY_HEADING = '## PyTorch parity';
+
 /** Seconds per call of `step`, sorted, after warm-up. */
 export function sampleTimes(step: () => void, warmup: number, reps: number): number[] {
   for (let i = 0; i < warmup; i++) step();

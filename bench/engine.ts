@@ -3,7 +3,7 @@
 //   (c) an Adam step of a small conv net (3 × conv + GroupNorm + SiLU) on 28×28 at batch 64.
 // Rounds alternate genlab and PyTorch so drift on the machine hits both. The table shows medians over
 // rounds of: the best repetition for (a), where noise only adds, and the median step for (b) and (c).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nn, optim, torch } from '../src/index.js';
 import type { Tensor } from '../src/torch/index.js';
@@ -12,6 +12,7 @@ import {
   bestTime,
   median,
   medianTime,
+  PARITY_HEADING,
   pairedRatio,
   pinToOneCore,
   type Row,
@@ -149,5 +150,8 @@ console.log(ratioTable(rows));
 if (rows.length === allRows.length) {
   const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds; the ratio is the median of the per-round ratios.\n\n${ratioTable(rows)}\n`;
   mkdirSync('results', { recursive: true });
-  writeFileSync('results/engine.md', text);
+  // The parity section is written by test/parity/report.ts; a benchmark run keeps it.
+  const old = existsSync('results/engine.md') ? readFileSync('results/engine.md', 'utf8') : '';
+  const parity = old.indexOf(PARITY_HEADING);
+  writeFileSync('results/engine.md', parity >= 0 ? `${text}\n${old.slice(parity)}` : text);
 }

@@ -1,9 +1,10 @@
 // Runs the parity suite and writes results/parity.md: `npx tsx test/parity/report.ts`
 // (`--dry` prints the summary without writing the file).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { PARITY_HEADING } from '../../bench/common.js';
 import { runParity, type Verdict } from './harness.js';
 import { KNOWN } from './known.js';
 
@@ -88,9 +89,19 @@ function main(): Promise<void> {
     const text = lines.join('\n');
     if (!process.argv.includes('--dry')) {
       writeFileSync(fileURLToPath(new URL('../../results/parity.md', import.meta.url)), text);
+      writeEngineSection(verdicts, count);
     }
     console.log(text);
   });
+}
+
+/** The counts in results/engine.md too, under the heading that bench/engine.ts keeps when it rewrites the file. */
+function writeEngineSection(verdicts: Verdict[], count: (vs: Verdict[], s: string) => number): void {
+  const file = fileURLToPath(new URL('../../results/engine.md', import.meta.url));
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Engine benchmark\n';
+  const at = old.indexOf(PARITY_HEADING);
+  const section = `${PARITY_HEADING}\n\n\`${COMMAND}\`, ${new Date().toISOString().slice(0, 10)}: ${verdicts.length} cases against PyTorch 1.13; ${count(verdicts, 'exact')} agree bit for bit, ${count(verdicts, 'tol')} within a stated tolerance, ${count(verdicts, 'documented')} are documented differences, ${count(verdicts, 'known-changed') + count(verdicts, 'undocumented')} fail. Details in \`results/parity.md\`.\n`;
+  writeFileSync(file, `${(at >= 0 ? old.slice(0, at) : `${old.trimEnd()}\n\n`) + section}`);
 }
 
 main().catch((e) => {
