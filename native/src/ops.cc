@@ -23,6 +23,8 @@ struct ArgInfo {
   bool hasDefault;
   bool isWrite;  // Tensor(a!) or Tensor(a!)[]: the operator may change it in place
   c10::IValue defaultValue;
+  int enumLimit = 0;  // ScalarType, Layout, MemoryFormat (passed as int): valid codes are [0, enumLimit)
+  const char* enumName = nullptr;
 };
 
 struct OpInfo;
@@ -83,6 +85,20 @@ ArgInfo describeArg(const c10::Argument& a) {
   info.optional = t->kind() == c10::TypeKind::OptionalType;
   if (info.optional) t = t->expectRef<c10::OptionalType>().getElementType();
   info.kind = classifyPlain(t);
+  // Enumerations travel as ints; libtorch indexes tables with them unchecked (an unknown ScalarType
+  // code aborted the process), so their range is checked on the way in.
+  c10::TypePtr real = a.real_type();
+  if (real->kind() == c10::TypeKind::OptionalType) real = real->expectRef<c10::OptionalType>().getElementType();
+  if (real->kind() == c10::TypeKind::ScalarTypeType) {
+    info.enumLimit = static_cast<int>(c10::ScalarType::Undefined);
+    info.enumName = "ScalarType";
+  } else if (real->kind() == c10::TypeKind::LayoutType) {
+    info.enumLimit = static_cast<int>(c10::Layout::NumOptions);
+    info.enumName = "Layout";
+  } else if (real->kind() == c10::TypeKind::MemoryFormatType) {
+    info.enumLimit = static_cast<int>(c10::MemoryFormat::NumOptions);
+    info.enumName = "MemoryFormat";
+  }
   // Named tensors (Dimname) are not supported: their fake type is a string.
   if (a.real_type()->str().find("Dimname") != std::string::npos) info.kind = Kind::Unsupported;
   info.n = a.N() ? static_cast<int>(*a.N()) : 0;
@@ -214,7 +230,13 @@ std::string stringOf(napi_env env, napi_value v, const ArgInfo& a) {
 c10::IValue convertArg(napi_env env, napi_value v, const ArgInfo& a) {
   switch (a.kind) {
     case Kind::Tensor: return c10::IValue(tensorOf(env, v, a));
-    case Kind::Int: return c10::IValue(intOf(env, v, a));
+    case Kind::Int: {
+      int64_t x = intOf(env, v, a);
+      if (a.enumLimit > 0 && (x < 0 || x >= a.enumLimit)) {
+        throw ArgError("argument '" + a.name + "' is not a " + a.enumName + " code (0 to " + std::to_string(a.enumLimit - 1) + "), got " + std::to_string(x));
+      }
+      return c10::IValue(x);
+    }
     case Kind::Float: return c10::IValue(numberOf(env, v, a));
     case Kind::Bool: {
       if (typeOf(env, v) != napi_boolean) throw ArgError("argument '" + a.name + "' expects a boolean");
@@ -347,7 +369,7 @@ std::string describeInputs(napi_env env, const OpInfo& op, size_t argc, napi_val
       bool ok;
       int32_t h = handleFromValue(env, v, &ok);
       if (!ok) continue;
-      d = validHandle(h) ? describeTensor(tensorAt(h)) : "disposed";
+      d = validHandle(h) ? describeTensor(tensorAt(h)) : h == -1 ? "disposed" : "invalid handle";
     } else if (a.kind == Kind::TensorList || a.kind == Kind::OptTensorList) {
       bool isArray = false;
       napi_is_array(env, v, &isArray);
@@ -475,8 +497,11 @@ napi_value Call(napi_env env, napi_callback_info info) {
 //   made-up answer). Guard: an integer tensor with values in [0, size of the last dimension).
 // - Arguments named `unsafe` (segment_reduce, _index_put_impl_) switch libtorch's bounds checks off:
 //   refused when true.
-// - _sparse_*_tensor_unsafe constructors skip index validation and _reshape_alias takes any strides
-//   without a storage check: refused, naming the checked operator to use instead.
+// - _sparse_*_tensor_unsafe constructors skip index validation, _reshape_alias takes any strides
+//   without a storage check (SIGSEGV on read), and _sobol_engine_draw/_ff_ trust the shape of their
+//   state tensors (SIGSEGV, heap corruption): refused, naming the checked way where there is one.
+// - ScalarType, Layout and MemoryFormat arguments (ints in the schema) must be valid codes: an
+//   unknown ScalarType aborted the process (convertArg; fromBuffer checks its dtype code too).
 // - _efficientzerotensor and autograd's zero gradients (sgn, ...) are tensors without memory: every
 //   tensor the addon hands to JS is materialised (storeTensor), so none can be read through a null pointer.
 // Checked and found safe (they raise): as_strided beyond the storage, _unsafe_view of the wrong size,
@@ -571,6 +596,9 @@ void guardUnsafeFlag(const OpInfo& op, std::vector<c10::IValue>& stack) {
 }
 
 void guardRefused(const OpInfo& op, std::vector<c10::IValue>& stack) {
+  if (op.fullName.rfind("aten::_sobol_engine_", 0) == 0) {
+    refuse("refused: SobolEngine's internal state is trusted without checks (a wrong shape corrupted the heap)");
+  }
   if (op.fullName.rfind("aten::_reshape_alias", 0) == 0) {
     refuse("refused: it takes any strides without checking them against the storage; use as_strided or reshape");
   }
@@ -598,7 +626,7 @@ void chooseGuard(OpInfo& info, const std::string& name) {
   } else if (base == "aten::searchsorted") {
     info.modeArg = argIndex(info, "sorter");
     if (info.modeArg >= 0) info.guard = guardSorter;
-  } else if (base == "aten::_reshape_alias" ||
+  } else if (base == "aten::_reshape_alias" || base.rfind("aten::_sobol_engine_", 0) == 0 ||
              (base.rfind("aten::_sparse_", 0) == 0 && base.size() > 7 && base.compare(base.size() - 7, 7, "_unsafe") == 0)) {
     info.guard = guardRefused;
   } else {

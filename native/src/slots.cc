@@ -114,7 +114,7 @@ at::Tensor materialised(at::Tensor t) {
 }
 
 int32_t storeTensor(napi_env env, at::Tensor t) {
-  t = materialised(std::move(t));
+  if (C10_UNLIKELY(t._is_zerotensor())) t = materialised(std::move(t));
   int32_t h;
   if (!freeSlots.empty()) {
     h = freeSlots.back();

@@ -33,7 +33,9 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
     if (!info[0].IsTypedArray()) throw std::runtime_error("data must be a TypedArray");
     auto ta = info[0].As<Napi::TypedArray>();
     auto shape = shapeArg(info[1]);
-    auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+    const int32_t code = info[2].As<Napi::Number>().Int32Value();
+    if (code < 0 || code >= static_cast<int32_t>(at::ScalarType::Undefined)) throw std::runtime_error("unknown dtype code " + std::to_string(code));
+    auto dtype = static_cast<at::ScalarType>(code);
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
     size_t need = t.nbytes();
     if (ta.ByteLength() != need) {

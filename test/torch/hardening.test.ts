@@ -190,7 +190,15 @@ attempt(() => torch.ops._sparseCooTensorUnsafe(torch.tensor([[100000]], { dtype:
 attempt(() => torch.ops._indexPutImpl_(torch.ones([3]), [torch.tensor([1], { dtype: 'int64' })], torch.ones([1]), { unsafe: true }));
 // Not in the typed wrappers, but reachable through the addon: strides far beyond the storage.
 const { N } = await import('./src/torch/native.ts');
-attempt(() => N.call(N.lookup('aten::_reshape_alias', ''), N.fromBuffer(new Float32Array([1, 2]), [2], 6), [4], [1e8]));`);
+attempt(() => N.call(N.lookup('aten::_reshape_alias', ''), N.fromBuffer(new Float32Array([1, 2]), [2], 6), [4], [1e8]));
+// A wrong state shape made _sobol_engine_draw write past its buffers.
+const i64 = (xs, shape) => torch.tensor(xs, { dtype: 'int64', shape });
+attempt(() => torch.ops._sobolEngineDraw(i64([0]), 5, i64([0], [1, 1]), 1000, 0, 'float32'));
+attempt(() => torch.ops._sobolEngineFf_(i64([0]), 5, i64([0], [1, 1]), 1000, 0));
+// Enumeration codes index libtorch's tables unchecked: an unknown ScalarType aborted the process.
+attempt(() => N.fromBuffer(new Uint8Array(4), [4], 99));
+attempt(() => N.call(N.lookup('aten::zeros', ''), [2], 99));
+attempt(() => N.call(N.lookup('aten::empty', 'memory_format'), [2], null, null, null, null, 9));`);
   assert.match(
     errorOf(out[0]),
     /^aten::searchsorted\.Tensor: sorter holds index -50, outside \[0, 3\) of the sorted dimension/,
@@ -202,6 +210,11 @@ attempt(() => N.call(N.lookup('aten::_reshape_alias', ''), N.fromBuffer(new Floa
   assert.match(errorOf(out[5]), /^aten::_sparse_coo_tensor_unsafe: refused: it skips libtorch's index validation/);
   assert.match(errorOf(out[6]), /^aten::_index_put_impl_: unsafe=True/);
   assert.match(errorOf(out[7]), /^aten::_reshape_alias: refused: it takes any strides without checking them/);
+  assert.match(errorOf(out[8]), /^aten::_sobol_engine_draw: refused: SobolEngine's internal state is trusted/);
+  assert.match(errorOf(out[9]), /^aten::_sobol_engine_ff_: refused/);
+  assert.match(errorOf(out[10]), /^fromBuffer: unknown dtype code 99/);
+  assert.match(errorOf(out[11]), /^aten::zeros: argument 'dtype' is not a ScalarType code \(0 to 17\), got 99/);
+  assert.match(errorOf(out[12]), /argument 'memory_format' is not a MemoryFormat code \(0 to 3\), got 9/);
 });
 
 test('a negative zero keeps its sign as a Scalar', () => {

@@ -22,6 +22,10 @@ test('setNumThreads sets libtorch and OpenBLAS threads alike', (t) => {
     torch.setNumThreads(before);
   }
   assert.throws(() => torch.setNumThreads(0), /at least 1/);
+  // 2^32 + 1 used to wrap to 1 thread silently; huge counts aborted in libgomp (see hardening.test.ts).
+  assert.throws(() => torch.setNumThreads(2 ** 32 + 1), /thread count 4294967297 is above genlab's ceiling of 1024/);
+  assert.throws(() => torch.setNumThreads(2.5), /must be an integer of at least 1, got 2\.5/);
+  assert.equal(torch.getNumThreads(), before);
 });
 
 // libgomp prints the settings it read at start-up when OMP_DISPLAY_ENV is set. Its policy line reads
