@@ -129,18 +129,32 @@ function checkFits(ckpt: Checkpoint, parts: TrainingParts): void {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * Restores what captureCheckpoint saved; returns the step to continue after. Everything is checked
- * first (see checkFits), so a checkpoint that does not fit leaves the parts as they were.
+ * Restores what captureCheckpoint saved; returns the step to continue after. The model's tensors,
+ * the presence of each part's state and the RNG states are checked first (see checkFits), so such a
+ * checkpoint leaves the parts as they were; each part then checks the contents of its own state.
  */
 export function restoreCheckpoint(ckpt: Checkpoint, parts: TrainingParts): number {
   checkFits(ckpt, parts);
   parts.model.loadStateDict(checkpointPart(ckpt.tensors, 'model.'));
   const meta = ckpt.state.stateful as { [key: string]: { [key: string]: Json } };
+  // Each part checks its own state as it loads it; its refusal names the part. A checkpoint that
+  // fails here is not resumed, so the parts already loaded do not matter.
+  const where = ckpt.source ?? 'checkpoint';
+  const load = (field: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      throw new GenlabError('config', `${where}: '${field}': ${(e as Error).message.split('\n')[0]}`);
+    }
+  };
   for (const [name, s] of Object.entries(parts.stateful ?? {})) {
-    s.loadStateDict({ tensors: checkpointPart(ckpt.tensors, `${name}.`), meta: meta[name] });
+    load(`stateful.${name}`, () =>
+      s.loadStateDict({ tensors: checkpointPart(ckpt.tensors, `${name}.`), meta: meta[name] }),
+    );
   }
   const loaders = ckpt.state.loaders as { [key: string]: Json };
-  for (const [name, l] of Object.entries(parts.loaders ?? {})) l.setState(loaders[name] as never);
+  for (const [name, l] of Object.entries(parts.loaders ?? {}))
+    load(`loaders.${name}`, () => l.setState(loaders[name] as never));
   const rng = ckpt.state.rng as { [key: string]: string };
   defaultGenerator.setState(new Uint8Array(Buffer.from(rng.default, 'base64')));
   for (const [name, g] of Object.entries(parts.generators ?? {})) {
