@@ -130,22 +130,21 @@ test('ordinary integer division is unchanged by the guards', () => {
 test('setNumThreads refuses counts that are not positive integers up to 1024 (was a libgomp abort)', () => {
   const out = inChild(`
 const before = torch.getNumThreads();
-for (const n of [1e10, 2 ** 32 + 1, 100000, 1025, 0, -1, 1.5, NaN, Infinity]) attempt(() => torch.setNumThreads(n));
+for (const n of [1e10, 2 ** 32 + 1, 1025, 0, -1, 1.5, NaN, Infinity]) attempt(() => torch.setNumThreads(n));
 attempt(() => torch.setNumThreads('2'));
 attempt(() => torch.getNumThreads() === before);
 attempt(() => { torch.setNumThreads(2); return torch.getNumThreads(); });`);
   assert.match(errorOf(out[0]), /^setNumThreads: thread count 10000000000 is above genlab's ceiling of 1024 threads/);
   assert.match(errorOf(out[1]), /thread count 4294967297 is above genlab's ceiling of 1024/);
-  assert.match(errorOf(out[2]), /thread count 100000 is above/);
-  assert.match(errorOf(out[3]), /thread count 1025 is above/);
-  assert.match(errorOf(out[4]), /thread count must be an integer of at least 1, got 0/);
-  assert.match(errorOf(out[5]), /got -1/);
-  assert.match(errorOf(out[6]), /got 1\.5/);
-  assert.match(errorOf(out[7]), /got NaN/);
-  assert.match(errorOf(out[8]), /thread count Infinity is above/);
-  assert.match(errorOf(out[9]), /thread count must be a number/);
-  assert.deepEqual(out[10], { ok: true });
-  assert.deepEqual(out[11], { ok: 2 });
+  assert.match(errorOf(out[2]), /thread count 1025 is above/);
+  assert.match(errorOf(out[3]), /thread count must be an integer of at least 1, got 0/);
+  assert.match(errorOf(out[4]), /got -1/);
+  assert.match(errorOf(out[5]), /got 1\.5/);
+  assert.match(errorOf(out[6]), /got NaN/);
+  assert.match(errorOf(out[7]), /thread count Infinity is above/);
+  assert.match(errorOf(out[8]), /thread count must be a number/);
+  assert.deepEqual(out[9], { ok: true });
+  assert.deepEqual(out[10], { ok: 2 });
 });
 
 test('a gradient without storage is materialised: reading it gives zeros (was SIGSEGV)', () => {
