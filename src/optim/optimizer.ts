@@ -2,7 +2,16 @@
 import { enableGrad, noGrad } from '../torch/autograd.js';
 import { tidy } from '../torch/scope.js';
 import { Tensor } from '../torch/tensor.js';
-import { adopt, expectArray, expectObject, type Json, type StateDict, snapshot } from './state.js';
+import {
+  adopt,
+  expectArray,
+  expectLike,
+  expectNumber,
+  expectObject,
+  type Json,
+  type StateDict,
+  snapshot,
+} from './state.js';
 
 /** Hyperparameters every optimizer has. */
 export interface GroupOptions {
@@ -208,9 +217,23 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
       );
     }
     groupsMeta.forEach((g, i) => {
-      const saved = expectArray(expectObject(g, `paramGroups[${i}]`).params, `paramGroups[${i}].params`).length;
+      const group = expectObject(g, `paramGroups[${i}]`);
+      const saved = expectArray(group.params, `paramGroups[${i}].params`);
       const have = this.paramGroups[i].params.length;
-      if (saved !== have) throw new Error(`loadStateDict: group ${i} saved ${saved} parameters, optimizer has ${have}`);
+      if (saved.length !== have) {
+        throw new Error(`loadStateDict: group ${i} saved ${saved.length} parameters, optimizer has ${have}`);
+      }
+      for (const [j, k] of saved.entries()) expectNumber(k, `paramGroups[${i}].params[${j}]`);
+      // Every hyperparameter comes back in the form the optimizer uses, so a damaged dict cannot
+      // turn into NaN steps later.
+      for (const key of Object.keys(this.defaults)) {
+        expectLike(
+          group[key],
+          (this.paramGroups[i] as unknown as Record<string, unknown>)[key],
+          `paramGroups[${i}].${key}`,
+        );
+      }
+      if (group.initialLr !== undefined) expectNumber(group.initialLr, `paramGroups[${i}].initialLr`);
     });
     const params = this.paramGroups.flatMap((g) => g.params);
     const paramAt = (key: string): Tensor => {
@@ -224,7 +247,9 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
     const made: Tensor[] = [];
     try {
       for (const [key, numbers] of Object.entries(expectObject(sd.meta.state, 'meta.state'))) {
-        fresh.set(paramAt(key), { ...(expectObject(numbers, `state.${key}`) as Record<string, number>) });
+        const saved = expectObject(numbers, `state.${key}`);
+        for (const [name, v] of Object.entries(saved)) expectNumber(v, `state.${key}.${name}`);
+        fresh.set(paramAt(key), { ...(saved as Record<string, number>) });
       }
       for (const [name, t] of Object.entries(sd.tensors)) {
         const m = /^state\.(\d+)\.(.+)$/.exec(name);
@@ -238,6 +263,13 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
         const copy = adopt(t, p);
         made.push(copy);
         s[m[2]] = copy;
+      }
+      // Every parameter that has state has the same fields (an optimizer initialises them together),
+      // so a field lost from one parameter's state is caught here rather than as a NaN step later.
+      const fields = [...fresh.values()].map((st) => Object.keys(st).sort().join(', '));
+      const odd = fields.findIndex((f) => f !== fields[0]);
+      if (odd > 0) {
+        throw new Error(`loadStateDict: parameter states differ in their fields ({${fields[0]}} and {${fields[odd]}})`);
       }
     } catch (e) {
       for (const t of made) t.dispose();

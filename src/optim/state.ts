@@ -45,3 +45,28 @@ export function expectArray(value: Json | undefined, what: string): Json[] {
   if (!Array.isArray(value)) throw new Error(`loadStateDict: ${what} should be an array`);
   return value;
 }
+
+function shapeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Throws unless a saved hyperparameter has the form of the optimizer's own: the same type, and for
+ * a list (betas, etas…) the same length with numbers in it. A value of null (an unset option) may
+ * come back as null or as a number.
+ */
+export function expectLike(value: Json | undefined, like: unknown, what: string): void {
+  if (like === undefined) return;
+  const ok =
+    like === null
+      ? value === null || typeof value === 'number'
+      : Array.isArray(like)
+        ? Array.isArray(value) && value.length === like.length && value.every((x, i) => typeof x === typeof like[i])
+        : typeof value === typeof like && !Array.isArray(value) && value !== null;
+  if (!ok) {
+    const got = value === undefined ? 'missing' : `${shapeOf(value)} (${JSON.stringify(value).slice(0, 40)})`;
+    throw new Error(`loadStateDict: ${what} should be ${shapeOf(like)}, got ${got}`);
+  }
+}

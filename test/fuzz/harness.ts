@@ -123,6 +123,7 @@ export class Tally {
     });
     console.log(`fuzz ${line}`);
     t.diagnostic(line);
+    if (process.env.FUZZ_ALL) for (const f of this.failures) console.log(`FAIL ${f}`);
     assert.deepEqual(this.failures.slice(0, 10), [], `${this.failures.length} failures`);
   }
 }
