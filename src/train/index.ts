@@ -6,12 +6,12 @@ export {
   type Stateful,
   type TrainingParts,
 } from './checkpoint.js';
+export { checkSettings, familyConfig, parseWith } from './config.js';
 export { type GridOptions, imageGrid, saveImageGrid } from './images.js';
 export { type LoopResult, type LoopSpec, NonFiniteLossError, trainLoop } from './loop.js';
 export { plotRunLog, plotSvg, readLogSeries, type Series, savePlotSvg, saveScatterSvg, scatterSvg } from './plot.js';
 export { decodePng, encodePng, readPng, writePng } from './png.js';
 export { Progress, type ProgressOptions } from './progress.js';
-export { checkSettings, familyConfig, parseWith } from './config.js';
 export {
   CHECKPOINT_FILE,
   type Checkpoint,

@@ -104,8 +104,9 @@ test("every verb's help renders, and each of its options appears in it once", ()
           .filter((l) => l.trimStart().startsWith(`--${flagName(key)} `) || l.trim() === `--${flagName(key)}`);
         assert.equal(hits.length, 1, `${name} ${verbName}: --${flagName(key)}`);
       }
-      for (const [key, o] of Object.entries(v.options)) {
-        if ('min' in o) assert.ok(o.min <= o.max, `${name} ${verbName} --${key}: min ≤ max`);
+      for (const [key, o] of Object.entries(v.options as Record<string, { min?: number; max?: number }>)) {
+        if (o.min !== undefined && o.max !== undefined)
+          assert.ok(o.min <= o.max, `${name} ${verbName} --${key}: min ≤ max`);
       }
     }
   }

@@ -9,6 +9,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { nn, torch } from '../../src/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 import { N } from '../../src/torch/native.js';
+import { handle } from '../../src/torch/tensor.js';
 
 const MiB = 2 ** 20;
 
@@ -141,7 +142,7 @@ test('in-place storage changes (resize_, set_, setData, out= arguments) move the
   // setData (Module.to): parameters change dtype under their handles; a second handle to the same
   // tensor (alias) is re-counted with it.
   const lin = torch.tidy(() => new nn.Linear(100, 10)); // 1,010 float32 parameters, kept; init temporaries freed
-  const alias = N.alias(lin.weight.h);
+  const alias = N.alias(handle(lin.weight));
   const before = torch.memory();
   lin.to('float64');
   m = torch.memory();
@@ -155,7 +156,7 @@ test('in-place storage changes (resize_, set_, setData, out= arguments) move the
   // out= arguments of the wrong size are resized by the operator, single tensors and lists alike.
   const x = torch.ones([1000]);
   const out = torch.empty([0]);
-  N.call(N.lookup('aten::add', 'out'), x.h, x.h, 1, out.h);
+  N.call(N.lookup('aten::add', 'out'), handle(x), handle(x), 1, handle(out));
   assert.deepEqual(out.shape, [1000]);
   assert.equal(torch.memory().gcBytes - start.gcBytes, 2 * kib4);
   const base = torch.ones([4, 250]);
@@ -163,8 +164,8 @@ test('in-place storage changes (resize_, set_, setData, out= arguments) move the
   const parts = [torch.empty([0]), torch.empty([0]), torch.empty([0]), torch.empty([0])];
   N.call(
     N.lookup('aten::_foreach_exp', 'out'),
-    rows.map((r) => r.h),
-    parts.map((p) => p.h),
+    rows.map((r) => handle(r)),
+    parts.map((p) => handle(p)),
   );
   assert.deepEqual(parts[3].shape, [250]);
   assert.equal(torch.memory().gcBytes - start.gcBytes, 4 * kib4);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as torch from '../../src/torch/index.js';
-import { N } from '../../src/torch/native.js';
 import { deserialize, loadSafetensors, saveSafetensors, serialize } from '../../src/torch/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'genlab-safetensors-'));
@@ -12,10 +11,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The tensor's elements as raw bytes, so 16-bit floats and NaN payloads compare bit for bit. */
 function bits(t: torch.Tensor): Buffer {
-  // Tensor.toBytes() where the torch layer has it; before it, the addon's copy of the handle's data.
-  const own = (t as unknown as { toBytes?: () => Uint8Array }).toBytes;
-  if (typeof own === 'function') return Buffer.from(own.call(t));
-  return Buffer.from(N.toBuffer((t as unknown as { h: number }).h));
+  return Buffer.from(t.toBytes());
 }
 
 function assertSame(got: torch.Tensor, want: torch.Tensor, name: string): void {

@@ -58,7 +58,9 @@ test('inconsistent settings are refused, naming the setting', () => {
   assert.throws(
     () => vaeConfig('vae', 'ppca', { likelihood: 'bernoulli' }),
     (e: unknown) =>
-      e instanceof GenlabError && e.kind === 'usage' && /needs image data; ppca is real-valued; choose another 'likelihood'$/.test(e.message),
+      e instanceof GenlabError &&
+      e.kind === 'usage' &&
+      /needs image data; ppca is real-valued; choose another 'likelihood'$/.test(e.message),
   );
   const cli = genlab(['vae', 'train', '--data', 'ppca', '--likelihood', 'bernoulli']);
   assert.equal(cli.status, 2);
