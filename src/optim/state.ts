@@ -3,6 +3,7 @@ import { noGrad } from '../torch/autograd.js';
 import { isFloating } from '../torch/dtype.js';
 import type { Tensor } from '../torch/tensor.js';
 
+/** A JSON value: the one type for configs, states and metadata across genlab. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**

@@ -22,12 +22,13 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Json } from '../optim/state.js';
 import { GenlabError } from '../torch/errors.js';
 import { loadSafetensors, saveSafetensors } from '../torch/safetensors.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkWritableFolder, fsyncDir, removeTemporaryFiles, writeFileAtomic } from './files.js';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type { Json };
 export type JsonObject = { [key: string]: Json };
 
 /** What a checkpoint holds: named tensors (model, optimizer, EMA…) and JSON state (step, RNG, loader…). */
