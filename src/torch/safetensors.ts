@@ -4,8 +4,9 @@
 // name to {dtype, shape, data_offsets} (plus an optional "__metadata__" string map), then the raw
 // little-endian tensor bytes, packed without gaps. Offsets count from the start of the data section.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { writeChunksAtomic } from './atomic.js';
 import { bytesPerElement, type DType, dtypeCode } from './dtype.js';
 import { N } from './native.js';
 import { Tensor, wrap } from './tensor.js';
@@ -142,26 +143,16 @@ export function saveSafetensors(path: string, tensors: TensorMap, metadata?: Met
   checkHost(path);
   const p = plan(tensors, metadata, path);
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  let fd = -1;
+  // Tensors are copied out one at a time as they are written, so no second copy of the whole file is held.
+  function* chunks(): Generator<Uint8Array> {
+    yield p.header;
+    for (const item of p.items) yield rawBytes(item, path);
+  }
   try {
-    fd = openSync(tmp, 'wx');
-    writeFully(fd, p.header);
-    for (const item of p.items) writeFully(fd, rawBytes(item, path));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
+    writeChunksAtomic(path, chunks(), tmp);
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
     const msg = (e as Error).message;
     throw msg.startsWith('safetensors:') ? e : fail(path, `cannot write: ${msg}`);
-  }
-}
-
-function writeFully(fd: number, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length; ) {
-    at += writeSync(fd, bytes, at, Math.min(IO_CHUNK, bytes.length - at));
   }
 }
 

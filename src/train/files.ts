@@ -1,60 +1,21 @@
 // File writing that never leaves a half-written file behind, and checks on folders before writing.
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
+import { fsyncDir, writeChunksAtomic } from '../torch/atomic.js';
 import { GenlabError } from '../torch/errors.js';
-
-/** Flushes a folder's entries (a rename in it) to disk. Some file systems refuse; that is not an error. */
-export function fsyncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // e.g. EINVAL on file systems that cannot sync a directory: nothing more can be done there.
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
 
 /**
  * Writes to a temporary file in the same folder, flushes it to disk, renames it over `path` and
  * flushes the folder, so that after a crash `path` holds either the old bytes or the new ones.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
+  mkdirSync(dirname(path), { recursive: true });
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'w');
-    // Positional writes (pwrite): the same bytes, and calls a kill-injection test can count apart
-    // from the stream writes Node makes for its own purposes.
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at, at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
+  rmSync(`${path}.tmp-${process.pid}`, { force: true }); // left by an earlier failure of this process
+  writeChunksAtomic(path, [data], `${path}.tmp-${process.pid}`);
 }
+
+export { fsyncDir };
 
 /** The temporary files an interrupted atomic write leaves: `x.tmp-123` here, `x.123.abcd.tmp` from saveSafetensors. */
 export function isTemporaryFile(name: string): boolean {

@@ -26,7 +26,7 @@ import type { Json } from '../optim/state.js';
 import { GenlabError } from '../torch/errors.js';
 import { loadSafetensors, saveSafetensors } from '../torch/safetensors.js';
 import type { Tensor } from '../torch/tensor.js';
-import { checkWritableFolder, fsyncDir, removeTemporaryFiles, writeFileAtomic } from './files.js';
+import { checkWritableFolder, removeTemporaryFiles, writeFileAtomic } from './files.js';
 
 export type { Json };
 export type JsonObject = { [key: string]: Json };
@@ -397,7 +397,8 @@ export class Run<C = JsonObject> {
 
   /**
    * Commits a checkpoint with one rename: tensors and state in checkpoint.safetensors (the state
-   * as JSON in its metadata), then the folder is flushed and state.json written as a readable copy.
+   * as JSON in its metadata; saveSafetensors flushes the file and the folder), then state.json is
+   * written as a readable copy.
    */
   saveCheckpoint(ckpt: Checkpoint): void {
     const state = JSON.stringify(ckpt.state);
@@ -405,7 +406,6 @@ export class Run<C = JsonObject> {
       step: String(ckpt.state.step),
       [STATE_METADATA_KEY]: state,
     });
-    fsyncDir(this.dir);
     writeFileAtomic(this.path(STATE_FILE), `${state}\n`);
   }
 

@@ -117,7 +117,7 @@ function roleOf(line: string, dir: string): Role | undefined {
   const tmp = `${d}/checkpoint\\.safetensors\\.\\d+\\.[0-9a-f]+\\.tmp`;
   const stateTmp = `${d}/state\\.json\\.tmp-\\d+`;
   const patterns: [Role, RegExp][] = [
-    ['checkpoint write', new RegExp(`^write\\(\\d+<${tmp}>`)],
+    ['checkpoint write', new RegExp(`^pwrite64\\(\\d+<${tmp}>`)],
     ['checkpoint fsync', new RegExp(`^fsync\\(\\d+<${tmp}>`)],
     ['checkpoint rename', new RegExp(`^rename\\("${tmp}", "${d}/checkpoint\\.safetensors"`)],
     ['folder fsync', new RegExp(`^fsync\\(\\d+<${d}>`)],
@@ -211,7 +211,8 @@ function killPoints(all: Call[][]): KillPoint[] {
     const before = index === 0 ? undefined : step - EVERY;
     const renamed = commit.findIndex((c) => c.role === 'checkpoint rename');
     commit.forEach((call, at) => {
-      if (call.role === 'checkpoint write') return;
+      // The first of the checkpoint's writes stands for them all: each leaves only the temporary file.
+      if (call.role === 'checkpoint write' && at > 0) return;
       const folder =
         call.role === 'folder fsync' ? (at === commit.length - 1 ? ' (after state)' : ' (after checkpoint)') : '';
       points.push({
