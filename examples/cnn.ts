@@ -10,8 +10,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { data, nn, optim, torch, train } from 'genlab';
+
 // genlab's torch.save/torch.load; import them from 'genlab' as torch.save/torch.load once exported there.
-import { load, save } from '../src/torch/serialization.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -176,9 +176,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
 
 // Checkpoint by the obvious route, then reload it into a fresh model and check it scores the same.
 const checkpoint = join(opts.out, 'cnn.safetensors');
-torch.tidy(() => save(model.stateDict(), checkpoint));
+torch.tidy(() => torch.save(model.stateDict(), checkpoint));
 const reloaded = new Net();
-torch.tidy(() => reloaded.loadStateDict(load(checkpoint)));
+torch.tidy(() => reloaded.loadStateDict(torch.load(checkpoint)));
 const mistakes: torch.Tensor[] = [];
 const again = test(reloaded, testLoader, mistakes);
 console.log(`reloaded ${checkpoint}: test accuracy ${((100 * again.correct) / again.count).toFixed(2)}%`);

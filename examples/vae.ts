@@ -12,8 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { data, nn, optim, torch, train } from 'genlab';
+
 // genlab's torch.save/torch.load; import them from 'genlab' as torch.save/torch.load once exported there.
-import { load, save } from '../src/torch/serialization.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -168,9 +168,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
 
 // Checkpoint by the obvious route, then reload it into a fresh model and check the decoder agrees.
 const checkpoint = join(opts.out, 'vae.safetensors');
-torch.tidy(() => save(model.stateDict(), checkpoint));
+torch.tidy(() => torch.save(model.stateDict(), checkpoint));
 const reloaded = new VAE();
-torch.tidy(() => reloaded.loadStateDict(load(checkpoint)));
+torch.tidy(() => reloaded.loadStateDict(torch.load(checkpoint)));
 const same = torch.noGrad(() =>
   torch.tidy(() => {
     const z = torch.randn([16, 20]);

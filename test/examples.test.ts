@@ -413,30 +413,20 @@ describe('top-level maths', () => {
   });
 });
 
-/**
- * The ts blocks of the README's "Porting from PyTorch" section, joined into one program. Until
- * src/torch/index.ts exports save and load, torch.save/torch.load are taken from serialization.ts
- * (`fromSrc` is the relative path from the program to src/).
- */
-function portingProgram(fromSrc: string): { code: string; substituted: boolean } {
+/** The ts blocks of the README's "Porting from PyTorch" section, joined into one program. */
+function portingProgram(): { code: string } {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const start = readme.indexOf('\n## Porting from PyTorch\n');
   assert.ok(start >= 0, 'README has no "Porting from PyTorch" section');
   const end = readme.indexOf('\n## ', start + 1);
   const blocks = [...readme.slice(start, end).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.ok(blocks.length >= 5, `${blocks.length} ts blocks`);
-  let code = blocks.join('\n');
-  const substituted = !('save' in torch && 'load' in torch);
-  if (substituted) {
-    code = `import { load, save } from '${fromSrc}/torch/serialization.js';\n${code.replaceAll('torch.save(', 'save(').replaceAll('torch.load(', 'load(')}`;
-  }
-  return { code, substituted };
+  return { code: blocks.join('\n') };
 }
 
 describe("the README's Porting from PyTorch section", { skip: fashion }, () => {
-  test('its blocks run as one program: training, evaluation, a checkpoint and a PNG', (t) => {
-    const { code, substituted } = portingProgram('./src');
-    if (substituted) t.diagnostic('torch.save/torch.load are not exported from torch yet: used serialization.ts');
+  test('its blocks run as one program: training, evaluation, a checkpoint and a PNG', (_t) => {
+    const { code } = portingProgram();
     const file = join(root, `.readme-porting-${process.pid}.ts`);
     const cwd = mkdtempSync(join(dir, 'porting-'));
     writeFileSync(file, code);
@@ -491,7 +481,7 @@ export class Net extends nn.Module<[torch.Tensor], torch.Tensor> {
         "import { torch } from 'genlab';\nimport { Net } from './good.js';\n\nconst model = new Net();\nconsole.log(model(torch.randn([3, 4])));\n",
       );
       // The README's porting program type-checks too.
-      writeFileSync(join(work, 'porting.ts'), portingProgram('../src').code);
+      writeFileSync(join(work, 'porting.ts'), portingProgram().code);
       const r = spawnSync(TSC, ['--noEmit', '-p', work], { cwd: work, encoding: 'utf8', timeout: 120_000 });
       const errors = r.stdout.split('\n').filter((l) => /error TS/.test(l));
       assert.notEqual(r.status, 0, 'tsc should fail');

@@ -14,6 +14,7 @@ export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, se
 export * from './functions.js';
 export * as ops from './generated/ops.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
+export * from './maths.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
 export {
@@ -26,6 +27,7 @@ export {
   type TensorMap,
 } from './safetensors.js';
 export { dispose, type MemoryInfo, memory, resetPeakMemory, Scope, scope, tidy, tidyAsync } from './scope.js';
+export { load, save, type TensorDict } from './serialization.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
 
 // Registers PyTorch-style printing of tensors.
