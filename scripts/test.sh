@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 npx tsc -p tsconfig.json --noEmit
-npx biome check src test bench scripts
+npx biome check src test bench scripts examples
 # Node 20 has no glob support in --test, so the files are listed here.
 mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/chaos/*' | sort)
 echo "test: unit suite"
