@@ -6,45 +6,20 @@
 // Prints the train loss, test loss and test accuracy of each epoch; writes the weights to
 // <out>/cnn.safetensors (PyTorch can read them) and a grid of misclassified test images to
 // <out>/mistakes.png.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { data, nn, optim, torch, train } from 'genlab';
+import { exampleArgs, fashionMnist, reportMemory } from './common.js';
 
-// genlab's torch.save/torch.load; import them from 'genlab' as torch.save/torch.load once exported there.
-
-const { values: opts } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '14' },
-    'batch-size': { type: 'string', default: '64' },
-    'test-batch-size': { type: 'string', default: '1000' },
-    lr: { type: 'string', default: '1.0' },
-    gamma: { type: 'string', default: '0.7' },
-    seed: { type: 'string', default: '1' },
-    subset: { type: 'string' },
-    'test-subset': { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string', default: 'runs/cnn' },
-    'report-memory': { type: 'boolean', default: false },
-  },
-});
-
-/** A numeric option, refused unless it is a finite number (a whole one when `int`) of at least `min`. */
-function num(name: keyof typeof opts, min: number, int = true): number {
-  const v = Number(opts[name]);
-  if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) {
-    console.error(`--${name}: expected ${int ? 'a whole number' : 'a number'} ≥ ${min}, got ${opts[name]}`);
-    process.exit(2);
-  }
-  return v;
-}
+const args = exampleArgs(
+  { epochs: '14', 'batch-size': '64', lr: '1.0', out: 'runs/cnn' },
+  { 'test-batch-size': '1000', gamma: '0.7' },
+);
+const { num, out, seed } = args;
 const epochs = num('epochs', 1);
 const batchSize = num('batch-size', 1);
 const testBatchSize = num('test-batch-size', 1);
 const lr = num('lr', 0, false);
 const gamma = num('gamma', 0, false);
-const seed = num('seed', 0);
-if (opts.threads !== undefined) torch.setNumThreads(num('threads', 1));
 
 class Net extends nn.Module<[torch.Tensor], torch.Tensor> {
   conv1 = new nn.Conv2d(1, 32, 3);
@@ -65,14 +40,6 @@ class Net extends nn.Module<[torch.Tensor], torch.Tensor> {
     x = this.fc2.forward(x);
     return nn.F.logSoftmax(x, 1);
   }
-}
-
-/** The first n examples of a dataset (all of them when n is undefined), freeing the rest. */
-function firstN(ds: data.ImageDataset, n: number | undefined): data.ImageDataset {
-  if (n === undefined || n >= ds.length) return ds;
-  const part = ds.subset(Array.from({ length: n }, (_, i) => i));
-  ds.dispose();
-  return part;
 }
 
 // Fashion-MNIST's pixel mean and standard deviation, as transforms.Normalize((0.2860,), (0.3530,)).
@@ -138,19 +105,9 @@ function test(model: Net, loader: data.DataLoader, mistakes?: torch.Tensor[]): E
   return { loss: loss / count, correct, count };
 }
 
-torch.manualSeed(seed);
-mkdirSync(opts.out, { recursive: true });
-const trainSet = firstN(
-  data.loadFashionMnist({ split: 'train' }),
-  opts.subset === undefined ? undefined : num('subset', 1),
-);
-const testSet = firstN(
-  data.loadFashionMnist({ split: 'test' }),
-  opts['test-subset'] === undefined ? undefined : num('test-subset', 1),
-);
+const { trainSet, testSet } = fashionMnist(args);
 const trainLoader = new data.DataLoader(trainSet, { batchSize, shuffle: true, seed, transform: normalize });
 const testLoader = new data.DataLoader(testSet, { batchSize: testBatchSize, transform: normalize });
-console.log(`fashion-mnist: ${trainSet.length} training and ${testSet.length} test images; seed ${seed}`);
 
 const model = new Net();
 const optimizer = new optim.Adadelta(model.parameters(), { lr });
@@ -168,21 +125,18 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     `epoch ${epoch}: train loss ${trainLoss.toFixed(4)}, test loss ${last.loss.toFixed(4)}, ` +
       `test accuracy ${accuracy.toFixed(2)}% (${last.correct}/${last.count}), ${seconds.toFixed(1)} s`,
   );
-  if (opts['report-memory']) {
-    const { tensors, bytes } = torch.memory();
-    console.log(`memory ${JSON.stringify({ epoch, tensors, bytes, rss: process.memoryUsage().rss })}`);
-  }
+  reportMemory(args, epoch);
 }
 
 // Checkpoint by the obvious route, then reload it into a fresh model and check it scores the same.
-const checkpoint = join(opts.out, 'cnn.safetensors');
+const checkpoint = join(out, 'cnn.safetensors');
 torch.tidy(() => torch.save(model.stateDict(), checkpoint));
 const reloaded = new Net();
 torch.tidy(() => reloaded.loadStateDict(torch.load(checkpoint)));
 const mistakes: torch.Tensor[] = [];
 const again = test(reloaded, testLoader, mistakes);
 console.log(`reloaded ${checkpoint}: test accuracy ${((100 * again.correct) / again.count).toFixed(2)}%`);
-const grid = join(opts.out, 'mistakes.png');
+const grid = join(out, 'mistakes.png');
 if (mistakes.length > 0) torch.tidy(() => train.saveImageGrid(grid, torch.cat(mistakes), { nrow: 8, scale: 2 }));
 console.log(`wrote ${mistakes.reduce((n, t) => n + t.shape[0], 0)} misclassified test images to ${grid}`);
 torch.dispose(mistakes);

@@ -8,41 +8,15 @@
 // <out>/reconstruction_<epoch>.png (8 test images over their reconstructions) and
 // <out>/sample_<epoch>.png (64 decoded draws from the prior), and at the end the weights to
 // <out>/vae.safetensors (PyTorch can read them).
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { data, nn, optim, torch, train } from 'genlab';
+import { exampleArgs, fashionMnist, reportMemory } from './common.js';
 
-// genlab's torch.save/torch.load; import them from 'genlab' as torch.save/torch.load once exported there.
-
-const { values: opts } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '10' },
-    'batch-size': { type: 'string', default: '128' },
-    lr: { type: 'string', default: '1e-3' },
-    seed: { type: 'string', default: '1' },
-    subset: { type: 'string' },
-    'test-subset': { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string', default: 'runs/vae' },
-    'report-memory': { type: 'boolean', default: false },
-  },
-});
-
-/** A numeric option, refused unless it is a finite number (a whole one when `int`) of at least `min`. */
-function num(name: keyof typeof opts, min: number, int = true): number {
-  const v = Number(opts[name]);
-  if (!Number.isFinite(v) || v < min || (int && !Number.isInteger(v))) {
-    console.error(`--${name}: expected ${int ? 'a whole number' : 'a number'} ≥ ${min}, got ${opts[name]}`);
-    process.exit(2);
-  }
-  return v;
-}
+const args = exampleArgs({ epochs: '10', 'batch-size': '128', lr: '1e-3', out: 'runs/vae' });
+const { num, out, seed } = args;
 const epochs = num('epochs', 1);
 const batchSize = num('batch-size', 1);
 const lr = num('lr', 0, false);
-const seed = num('seed', 0);
-if (opts.threads !== undefined) torch.setNumThreads(num('threads', 1));
 
 class VAE extends nn.Module<[torch.Tensor], [torch.Tensor, torch.Tensor, torch.Tensor]> {
   fc1 = new nn.Linear(784, 400);
@@ -80,14 +54,6 @@ function lossFunction(recon: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, lo
   // KL(q(z|x) ‖ N(0, I)) = -½ Σ (1 + log σ² − μ² − σ²)
   const kld = logvar.add(1).sub(mu.pow(2)).sub(logvar.exp()).sum().mul(-0.5);
   return bce.add(kld);
-}
-
-/** The first n examples of a dataset (all of them when n is undefined), freeing the rest. */
-function firstN(ds: data.ImageDataset, n: number | undefined): data.ImageDataset {
-  if (n === undefined || n >= ds.length) return ds;
-  const part = ds.subset(Array.from({ length: n }, (_, i) => i));
-  ds.dispose();
-  return part;
 }
 
 function trainEpoch(model: VAE, loader: data.DataLoader, optimizer: optim.Optimizer): number {
@@ -128,19 +94,9 @@ function test(model: VAE, loader: data.DataLoader, grid: string): number {
   return total / loader.dataset.length;
 }
 
-torch.manualSeed(seed);
-mkdirSync(opts.out, { recursive: true });
-const trainSet = firstN(
-  data.loadFashionMnist({ split: 'train' }),
-  opts.subset === undefined ? undefined : num('subset', 1),
-);
-const testSet = firstN(
-  data.loadFashionMnist({ split: 'test' }),
-  opts['test-subset'] === undefined ? undefined : num('test-subset', 1),
-);
+const { trainSet, testSet } = fashionMnist(args);
 const trainLoader = new data.DataLoader(trainSet, { batchSize, shuffle: true, seed });
 const testLoader = new data.DataLoader(testSet, { batchSize });
-console.log(`fashion-mnist: ${trainSet.length} training and ${testSet.length} test images; seed ${seed}`);
 
 const model = new VAE();
 const optimizer = new optim.Adam(model.parameters(), { lr });
@@ -149,25 +105,22 @@ let testLoss = Number.NaN;
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const start = performance.now();
   const trainLoss = trainEpoch(model, trainLoader, optimizer);
-  testLoss = test(model, testLoader, join(opts.out, `reconstruction_${epoch}.png`));
+  testLoss = test(model, testLoader, join(out, `reconstruction_${epoch}.png`));
   torch.noGrad(() =>
     torch.tidy(() => {
       const sample = model.decode(torch.randn([64, 20]));
-      train.saveImageGrid(join(opts.out, `sample_${epoch}.png`), sample.view(64, 1, 28, 28), { scale: 2 });
+      train.saveImageGrid(join(out, `sample_${epoch}.png`), sample.view(64, 1, 28, 28), { scale: 2 });
     }),
   );
   const seconds = (performance.now() - start) / 1000;
   console.log(
     `epoch ${epoch}: train loss ${trainLoss.toFixed(2)}, test loss ${testLoss.toFixed(2)}, ${seconds.toFixed(1)} s`,
   );
-  if (opts['report-memory']) {
-    const { tensors, bytes } = torch.memory();
-    console.log(`memory ${JSON.stringify({ epoch, tensors, bytes, rss: process.memoryUsage().rss })}`);
-  }
+  reportMemory(args, epoch);
 }
 
 // Checkpoint by the obvious route, then reload it into a fresh model and check the decoder agrees.
-const checkpoint = join(opts.out, 'vae.safetensors');
+const checkpoint = join(out, 'vae.safetensors');
 torch.tidy(() => torch.save(model.stateDict(), checkpoint));
 const reloaded = new VAE();
 torch.tidy(() => reloaded.loadStateDict(torch.load(checkpoint)));
