@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCases } from './cases.js';
+import { decodeBytes } from './inputs.js';
 import { KNOWN } from './known.js';
 import { type Case, type CaseResult, decNumber, type Enc, wireCase } from './protocol.js';
 
@@ -102,25 +103,6 @@ async function runPy(dir: string, cases: Case[]): Promise<CaseResult[]> {
 
 const FLOAT_BYTES: Record<string, number> = { float32: 4, float64: 8 };
 
-function decodeTensor(e: { d: string; b: string }): ArrayLike<number | bigint> {
-  const buf = Buffer.from(e.b, 'base64');
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  switch (e.d) {
-    case 'float32':
-      return new Float32Array(ab);
-    case 'float64':
-      return new Float64Array(ab);
-    case 'int64':
-      return new BigInt64Array(ab);
-    case 'int32':
-      return new Int32Array(ab);
-    case 'int16':
-      return new Int16Array(ab);
-    default:
-      return new Uint8Array(ab);
-  }
-}
-
 interface Cmp {
   level: Level;
   why: string;
@@ -173,8 +155,8 @@ export function compare(js: Enc | null, py: Enc | null, tol: Case['tol'], where:
       if (js.s.join() !== p.s.join())
         return { level: 'diff', why: `${where}: shape genlab [${js.s}], PyTorch [${p.s}]` };
       if (js.b === p.b) return ok;
-      const a = decodeTensor(js);
-      const b = decodeTensor(p);
+      const a = decodeBytes(js);
+      const b = decodeBytes(p);
       let res = ok;
       for (let i = 0; i < a.length; i++) {
         if (FLOAT_BYTES[js.d]) res = worst(res, cmpNum(a[i] as number, b[i] as number, tol, `${where}[${i}]`));

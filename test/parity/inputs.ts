@@ -157,8 +157,11 @@ export function makeInput(spec: InputSpec, r: () => number): WireInput {
   };
 }
 
-/** The typed array of a wire input's base tensor. */
-export function wireArray(w: WireInput): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array {
+/** The typed array of base64 bytes of a dtype (a wire input's base tensor, or a result). */
+export function decodeBytes(w: {
+  d: string;
+  b: string;
+}): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Uint8Array {
   const buf = Buffer.from(w.b, 'base64');
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   switch (w.d) {
@@ -170,6 +173,8 @@ export function wireArray(w: WireInput): Float32Array | Float64Array | BigInt64A
       return new BigInt64Array(ab);
     case 'int32':
       return new Int32Array(ab);
+    case 'int16':
+      return new Int16Array(ab);
     default:
       return new Uint8Array(ab);
   }

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { torch } from '../../src/index.js';
 import { isFloating } from '../../src/torch/dtype.js';
 import { buildCases } from './cases.js';
-import { gradWeights, type WireInput, wireArray } from './inputs.js';
+import { decodeBytes, gradWeights, type WireInput } from './inputs.js';
 import { type CaseResult, type Enc, encNumber, gradSeed, type JsOut, wireCase } from './protocol.js';
 
 const [file, startArg] = process.argv.slice(2);
@@ -25,7 +25,10 @@ function build(w: WireInput): { leaf: Tensor; view: Tensor } {
 }
 
 function makeLeaf(w: WireInput): Tensor {
-  const leaf = torch.tensor(wireArray(w), { shape: w.base, dtype: w.d });
+  const leaf = torch.tensor(decodeBytes(w), {
+    shape: w.base,
+    dtype: w.d,
+  });
   if (w.g) leaf.requiresGrad_(true);
   return leaf;
 }
