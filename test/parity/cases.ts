@@ -1032,9 +1032,9 @@ export function buildCases(): Case[] {
   });
 
   // ---- losses ----
-  // genlab has no F.huberLoss / F.smoothL1Loss: torch.ops.huberLoss and smoothL1Loss are compared with the
-  // same ATen ops (torch.ops.aten.*), whose 'mean' gradient of a broadcast target is the broadcast factor
-  // times F.huber_loss's (F broadcasts first); see known.ts, 'loss-broadcast-grad'.
+  // torch.ops.huberLoss and smoothL1Loss are compared here with the same ATen ops (torch.ops.aten.*), whose
+  // 'mean' gradient of a broadcast target is the broadcast factor times F.huber_loss's (F broadcasts first);
+  // see known.ts, 'loss-broadcast-grad'. F.huberLoss and F.smoothL1Loss are compared with F below.
   const reductionsList = ['mean', 'sum', 'none'] as const;
   for (const red of reductionsList) {
     for (const d of FLOATS) {
@@ -1184,6 +1184,74 @@ export function buildCases(): Case[] {
       ];
       for (const [name, js, py, inputs, known] of L) {
         add({ id: `loss.${name}.${s}`, category: 'loss', inputs, js, py, grad: inputs.some((i) => i.grad), known });
+      }
+    }
+  }
+  // F.huberLoss and F.smoothL1Loss against F.huber_loss / F.smooth_l1_loss: delta/beta, every
+  // reduction, and broadcast operands (both sides broadcast before ATen, so the gradients agree).
+  for (const red of reductionsList) {
+    for (const d of FLOATS) {
+      const s = `${red}.${short(d)}`;
+      const r = `reduction='${red}'`;
+      const HL: [string, (a: Tensor, b: Tensor) => Tensor, string, InputSpec[], string?][] = [
+        [
+          'huber.delta',
+          (a, b) => F.huberLoss(a, b, { reduction: red, delta: 0.5 }),
+          `F.huber_loss(a, b, ${r}, delta=0.5)`,
+          [G(d, [3, 4]), G(d, [3, 4])],
+        ],
+        [
+          'huber.default.edge',
+          (a, b) => F.huberLoss(a, b, { reduction: red }),
+          `F.huber_loss(a, b, ${r})`,
+          [G(d, [2, 5], 'edge'), G(d, [2, 5])],
+        ],
+        [
+          'huber.bcastTarget',
+          (a, b) => F.huberLoss(a, b, { reduction: red, delta: 1.5 }),
+          `F.huber_loss(a, b, ${r}, delta=1.5)`,
+          [G(d, [2, 3]), G(d, [3])],
+        ],
+        [
+          'huber.bcastBoth',
+          (a, b) => F.huberLoss(a, b, { reduction: red, delta: 0.3 }),
+          `F.huber_loss(a, b, ${r}, delta=0.3)`,
+          [G(d, [3, 1]), G(d, [1, 4])],
+        ],
+        [
+          'smoothL1.beta',
+          (a, b) => F.smoothL1Loss(a, b, { reduction: red, beta: 0.7 }),
+          `F.smooth_l1_loss(a, b, ${r}, beta=0.7)`,
+          [G(d, [3, 4]), G(d, [3, 4])],
+        ],
+        [
+          'smoothL1.default.edge',
+          (a, b) => F.smoothL1Loss(a, b, { reduction: red }),
+          `F.smooth_l1_loss(a, b, ${r})`,
+          [G(d, [2, 5], 'edge'), G(d, [2, 5])],
+        ],
+        [
+          'smoothL1.beta0',
+          (a, b) => F.smoothL1Loss(a, b, { reduction: red, beta: 0 }),
+          `F.smooth_l1_loss(a, b, ${r}, beta=0.0)`,
+          [G(d, [4], { values: [1, -2, 0.5, 3] }), G(d, [4], { values: [1, 0, -0.5, 3] })],
+          'smoothl1-beta0-grad',
+        ],
+        [
+          'smoothL1.bcastTarget',
+          (a, b) => F.smoothL1Loss(a, b, { reduction: red, beta: 2 }),
+          `F.smooth_l1_loss(a, b, ${r}, beta=2.0)`,
+          [G(d, [2, 3]), G(d, [3])],
+        ],
+        [
+          'smoothL1.bcastBoth',
+          (a, b) => F.smoothL1Loss(a, b, { reduction: red, beta: 0.25 }),
+          `F.smooth_l1_loss(a, b, ${r}, beta=0.25)`,
+          [G(d, [3, 1]), G(d, [1, 4])],
+        ],
+      ];
+      for (const [name, js, py, inputs, known] of HL) {
+        add({ id: `loss.F.${name}.${s}`, category: 'loss', inputs, js, py, grad: true, known });
       }
     }
   }
@@ -2280,6 +2348,410 @@ export function buildCases(): Case[] {
     const tol = name.startsWith('sched') ? { rtol: 1e-15, atol: 1e-17 } : undefined;
     add({ id: `optim.${name}`, category: 'optim', inputs, js, py, tol, known });
   }
+
+  // ---- the newer optimizers: ten steps on seeded gradients that depend on the parameters, bit for bit ----
+  // Two parameters p, q (one group unless the case makes two); the gradients change sign between
+  // steps so Rprop's step sizes shrink as well as grow.
+  const O3: [string, (p: Tensor, q: Tensor) => optim.Optimizer, string, PDType?, 'edge'?, string?][] = [
+    [
+      'Adadelta.decay.maximize',
+      (p, q) => new optim.Adadelta([p, q], { lr: 0.5, rho: 0.8, eps: 1e-4, weightDecay: 0.1, maximize: true }),
+      'torch.optim.Adadelta([p, q], lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)',
+    ],
+    [
+      'Adadelta.groups',
+      (p, q) => new optim.Adadelta([{ params: [p] }, { params: [q], lr: 0.1, rho: 0.5 }], { weightDecay: 0.01 }),
+      "torch.optim.Adadelta([{'params': [p]}, {'params': [q], 'lr': 0.1, 'rho': 0.5}], weight_decay=0.01)",
+      'float64',
+    ],
+    [
+      'Adagrad.options',
+      (p, q) =>
+        new optim.Adagrad([p, q], {
+          lr: 0.1,
+          lrDecay: 0.05,
+          weightDecay: 0.2,
+          initialAccumulatorValue: 0.5,
+          eps: 1e-6,
+        }),
+      'torch.optim.Adagrad([p, q], lr=0.1, lr_decay=0.05, weight_decay=0.2, initial_accumulator_value=0.5, eps=1e-6)',
+    ],
+    [
+      'Adagrad.maximize.f64',
+      (p, q) => new optim.Adagrad([p, q], { lr: 0.05, maximize: true }),
+      'torch.optim.Adagrad([p, q], lr=0.05, maximize=True)',
+      'float64',
+    ],
+    [
+      'Adagrad.edge',
+      (p, q) => new optim.Adagrad([p, q], { lr: 0.1, lrDecay: 0.1 }),
+      'torch.optim.Adagrad([p, q], lr=0.1, lr_decay=0.1)',
+      'float32',
+      'edge',
+    ],
+    [
+      'ASGD.averaging',
+      (p, q) => new optim.ASGD([p, q], { lr: 0.05, lambd: 0.01, alpha: 0.6, t0: 3, weightDecay: 0.1 }),
+      'torch.optim.ASGD([p, q], lr=0.05, lambd=0.01, alpha=0.6, t0=3, weight_decay=0.1)',
+    ],
+    [
+      'ASGD.maximize.f64',
+      (p, q) => new optim.ASGD([p, q], { lr: 0.02, t0: 0, maximize: true }),
+      'torch.optim.ASGD([p, q], lr=0.02, t0=0, maximize=True)',
+      'float64',
+    ],
+    [
+      'NAdam.momentumDecay',
+      (p, q) => new optim.NAdam([p, q], { lr: 0.01, betas: [0.8, 0.95], momentumDecay: 0.05, weightDecay: 0.1 }),
+      'torch.optim.NAdam([p, q], lr=0.01, betas=(0.8, 0.95), momentum_decay=0.05, weight_decay=0.1)',
+    ],
+    [
+      'NAdam.groups.f64',
+      (p, q) =>
+        new optim.NAdam(
+          [
+            { params: [p], eps: 1e-3 },
+            { params: [q], lr: 0.05, momentumDecay: 0.01 },
+          ],
+          {},
+        ),
+      "torch.optim.NAdam([{'params': [p], 'eps': 1e-3}, {'params': [q], 'lr': 0.05, 'momentum_decay': 0.01}])",
+      'float64',
+    ],
+    [
+      'NAdam.beta2.f64',
+      (p, q) => new optim.NAdam([p, q], { lr: 0.01, betas: [0.9, 0.7] }),
+      'torch.optim.NAdam([p, q], lr=0.01, betas=(0.9, 0.7))',
+      'float64',
+    ],
+    [
+      'Adam.tenSteps.f64',
+      (p, q) => new optim.Adam([p, q], { lr: 0.01 }),
+      'torch.optim.Adam([p, q], lr=0.01)',
+      'float64',
+    ],
+    [
+      'Adamax.tenSteps.f64',
+      (p, q) => new optim.Adamax([p, q], { lr: 0.01 }),
+      'torch.optim.Adamax([p, q], lr=0.01)',
+      'float64',
+    ],
+    ['RAdam.default', (p, q) => new optim.RAdam([p, q], { lr: 0.01 }), 'torch.optim.RAdam([p, q], lr=0.01)'],
+    [
+      'RAdam.rectified.decay',
+      (p, q) => new optim.RAdam([p, q], { lr: 0.02, betas: [0.7, 0.8], eps: 1e-5, weightDecay: 0.3 }),
+      'torch.optim.RAdam([p, q], lr=0.02, betas=(0.7, 0.8), eps=1e-5, weight_decay=0.3)',
+    ],
+    [
+      'RAdam.groups.f64',
+      (p, q) => new optim.RAdam([{ params: [p] }, { params: [q], betas: [0.5, 0.7], weightDecay: 0.1 }], { lr: 0.1 }),
+      "torch.optim.RAdam([{'params': [p]}, {'params': [q], 'betas': (0.5, 0.7), 'weight_decay': 0.1}], lr=0.1)",
+      'float64',
+      undefined,
+      'pow-ulp-radam',
+    ],
+    [
+      'Rprop.options',
+      (p, q) => new optim.Rprop([p, q], { lr: 0.05, etas: [0.3, 1.5], stepSizes: [0.01, 0.1] }),
+      'torch.optim.Rprop([p, q], lr=0.05, etas=(0.3, 1.5), step_sizes=(0.01, 0.1))',
+    ],
+    [
+      'Rprop.maximize.f64',
+      (p, q) => new optim.Rprop([p, q], { lr: 0.1, maximize: true }),
+      'torch.optim.Rprop([p, q], lr=0.1, maximize=True)',
+      'float64',
+    ],
+    [
+      'Rprop.groups.edge',
+      (p, q) => new optim.Rprop([{ params: [p] }, { params: [q], lr: 0.2, etas: [0.6, 1.1] }], { lr: 0.01 }),
+      "torch.optim.Rprop([{'params': [p]}, {'params': [q], 'lr': 0.2, 'etas': (0.6, 1.1)}], lr=0.01)",
+      'float32',
+      'edge',
+    ],
+  ];
+  for (const [name, make, pyMake, d = 'float32', fill, known] of O3) {
+    add({
+      id: `optim.${name}`,
+      category: 'optim',
+      inputs: [X(d, [2, 3]), X(d, [3]), X(d, [2, 3], fill ?? 'normal'), X(d, [2, 3]), X(d, [3])],
+      known,
+      js: (a: Tensor, b: Tensor, g: Tensor, h: Tensor, u: Tensor) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        const opt = make(p, q);
+        for (let k = 0; k < 10; k++) {
+          p.grad = g.mul(k + 1).add(p.detach().mul(h));
+          q.grad = u.mul(1 - k).sub(q.detach().mul(0.5));
+          opt.step();
+        }
+        const ax = opt instanceof optim.ASGD ? [(opt.state.get(p) as optim.ASGDState).ax] : [];
+        return [p.detach(), q.detach(), ...ax];
+      },
+      py: `p = a.clone().requires_grad_()
+q = b.clone().requires_grad_()
+opt = ${pyMake}
+for k in range(10):
+    p.grad = c.mul(k + 1).add(p.detach().mul(d))
+    q.grad = e.mul(1 - k).sub(q.detach().mul(0.5))
+    opt.step()
+out = [p.detach(), q.detach()] + ([opt.state[p]['ax']] if isinstance(opt, torch.optim.ASGD) else [])`,
+    });
+  }
+
+  // LBFGS without a line search, through step(closure): the parameters, the loss each step()
+  // returns and the counters, on a least-squares problem with a quartic term.
+  const LB: [string, PDType, Partial<optim.LBFGSOptions>, string, number][] = [
+    ['LBFGS.history', 'float32', { lr: 0.5, maxIter: 4, historySize: 2 }, 'lr=0.5, max_iter=4, history_size=2', 4],
+    ['LBFGS.default.f64', 'float64', { lineSearchFn: null }, 'line_search_fn=None', 2],
+    [
+      'LBFGS.maxEval',
+      'float64',
+      { lr: 0.8, maxIter: 10, maxEval: 6, toleranceChange: 1e-6 },
+      'lr=0.8, max_iter=10, max_eval=6, tolerance_change=1e-6',
+      3,
+    ],
+  ];
+  for (const [name, d, opts, pyOpts, steps] of LB) {
+    add({
+      id: `optim.${name}`,
+      category: 'optim',
+      inputs: [X(d, [3]), X(d, [2]), X(d, [4, 3]), X(d, [4, 2]), X(d, [4])],
+      js: (a: Tensor, b: Tensor, m: Tensor, n: Tensor, t: Tensor) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        const opt = new optim.LBFGS([p, q], opts);
+        const closure = () => {
+          opt.zeroGrad();
+          const loss = m.matmul(p).add(n.matmul(q)).sub(t).pow(2).sum().add(p.pow(4).sum().mul(0.1));
+          loss.backward();
+          return loss;
+        };
+        const losses: number[] = [];
+        for (let k = 0; k < steps; k++) losses.push((opt.step(closure) as Tensor).item());
+        const s = opt.state.get(p)!;
+        return [p.detach(), q.detach(), losses, s.funcEvals as number, s.nIter as number];
+      },
+      py: `p = a.clone().requires_grad_()
+q = b.clone().requires_grad_()
+opt = torch.optim.LBFGS([p, q], ${pyOpts})
+def closure():
+    opt.zero_grad()
+    loss = torch.matmul(c, p).add(torch.matmul(d, q)).sub(e).pow(2).sum().add(p.pow(4).sum().mul(0.1))
+    loss.backward()
+    return loss
+losses = [opt.step(closure).item() for k in range(${steps})]
+s = opt.state[p]
+out = [p.detach(), q.detach(), losses, s['func_evals'], s['n_iter']]`,
+    });
+  }
+
+  // ---- the newer schedules: the rates (and cycled momenta) of every group over many steps, bit for bit ----
+  // make(opt) builds the schedule on SGD with momentum (two groups: lr 0.5 and 0.1); each step
+  // records every group's lr and momentum after optimizer.step() and scheduler.step().
+  const S2: [string, (o: optim.SGD) => optim.LRScheduler, string, number, boolean?][] = [
+    [
+      'MultiplicativeLR',
+      (o) => new optim.MultiplicativeLR(o, (e: number) => 0.9 + 0.01 * e),
+      'torch.optim.lr_scheduler.MultiplicativeLR(opt, lambda e: 0.9 + 0.01 * e)',
+      12,
+    ],
+    [
+      'MultiplicativeLR.perGroup',
+      (o) => new optim.MultiplicativeLR(o, [() => 0.95, (e: number) => (e % 2 === 0 ? 1.1 : 0.8)]),
+      'torch.optim.lr_scheduler.MultiplicativeLR(opt, [lambda e: 0.95, lambda e: 1.1 if e % 2 == 0 else 0.8])',
+      12,
+    ],
+    [
+      'ConstantLR',
+      (o) => new optim.ConstantLR(o, { factor: 0.3, totalIters: 4 }),
+      'torch.optim.lr_scheduler.ConstantLR(opt, factor=0.3, total_iters=4)',
+      10,
+    ],
+    ['ConstantLR.default', (o) => new optim.ConstantLR(o), 'torch.optim.lr_scheduler.ConstantLR(opt)', 10],
+    [
+      'PolynomialLR',
+      (o) => new optim.PolynomialLR(o, { totalIters: 8, power: 2 }),
+      'torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=8, power=2.0)',
+      12,
+    ],
+    [
+      'PolynomialLR.frac',
+      (o) => new optim.PolynomialLR(o, { totalIters: 7, power: 0.7 }),
+      'torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=7, power=0.7)',
+      10,
+    ],
+    [
+      'CosineAnnealingWarmRestarts',
+      (o) => new optim.CosineAnnealingWarmRestarts(o, { t0: 4, etaMin: 0.01 }),
+      'torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 4, eta_min=0.01)',
+      20,
+    ],
+    [
+      'CosineAnnealingWarmRestarts.tMult',
+      (o) => new optim.CosineAnnealingWarmRestarts(o, { t0: 2, tMult: 2 }),
+      'torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 2, T_mult=2)',
+      30,
+    ],
+    [
+      'CyclicLR.triangular',
+      (o) => new optim.CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3 }),
+      'torch.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=3)',
+      20,
+    ],
+    [
+      'CyclicLR.triangular2.perGroup',
+      (o) =>
+        new optim.CyclicLR(o, {
+          baseLr: [0.01, 0.02],
+          maxLr: [0.1, 0.3],
+          stepSizeUp: 2,
+          stepSizeDown: 4,
+          mode: 'triangular2',
+          baseMomentum: [0.7, 0.6],
+          maxMomentum: [0.95, 0.9],
+        }),
+      "torch.optim.lr_scheduler.CyclicLR(opt, [0.01, 0.02], [0.1, 0.3], step_size_up=2, step_size_down=4, mode='triangular2', base_momentum=[0.7, 0.6], max_momentum=[0.95, 0.9])",
+      25,
+    ],
+    [
+      'CyclicLR.expRange',
+      (o) => new optim.CyclicLR(o, { baseLr: 0.05, maxLr: 0.2, stepSizeUp: 4, mode: 'expRange', gamma: 0.9 }),
+      "torch.optim.lr_scheduler.CyclicLR(opt, 0.05, 0.2, step_size_up=4, mode='exp_range', gamma=0.9)",
+      20,
+    ],
+    [
+      'CyclicLR.noMomentum',
+      (o) => new optim.CyclicLR(o, { baseLr: 0.05, maxLr: 0.2, stepSizeUp: 5, cycleMomentum: false }),
+      'torch.optim.lr_scheduler.CyclicLR(opt, 0.05, 0.2, step_size_up=5, cycle_momentum=False)',
+      15,
+    ],
+    [
+      'OneCycleLR.cos',
+      (o) => new optim.OneCycleLR(o, { maxLr: 0.5, totalSteps: 20 }),
+      'torch.optim.lr_scheduler.OneCycleLR(opt, 0.5, total_steps=20)',
+      20,
+    ],
+    [
+      'OneCycleLR.linear.threePhase',
+      (o) =>
+        new optim.OneCycleLR(o, {
+          maxLr: [0.4, 0.2],
+          epochs: 3,
+          stepsPerEpoch: 8,
+          pctStart: 0.25,
+          annealStrategy: 'linear',
+          threePhase: true,
+          divFactor: 10,
+          finalDivFactor: 100,
+          baseMomentum: 0.8,
+          maxMomentum: 0.9,
+        }),
+      "torch.optim.lr_scheduler.OneCycleLR(opt, [0.4, 0.2], epochs=3, steps_per_epoch=8, pct_start=0.25, anneal_strategy='linear', three_phase=True, div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)",
+      24,
+    ],
+    [
+      'ChainedScheduler',
+      (o) =>
+        new optim.ChainedScheduler([
+          new optim.ConstantLR(o, { factor: 0.5, totalIters: 3 }),
+          new optim.ExponentialLR(o, { gamma: 0.9 }),
+          new optim.StepLR(o, { stepSize: 4, gamma: 0.5 }),
+        ]),
+      'torch.optim.lr_scheduler.ChainedScheduler([torch.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3), torch.optim.lr_scheduler.ExponentialLR(opt, 0.9), torch.optim.lr_scheduler.StepLR(opt, 4, 0.5)])',
+      15,
+    ],
+    [
+      'ChainedScheduler.cosine',
+      (o) =>
+        new optim.ChainedScheduler([
+          new optim.CosineAnnealingLR(o, { tMax: 6, etaMin: 0.01 }),
+          new optim.MultiplicativeLR(o, () => 0.97),
+        ]),
+      'torch.optim.lr_scheduler.ChainedScheduler([torch.optim.lr_scheduler.CosineAnnealingLR(opt, 6, 0.01), torch.optim.lr_scheduler.MultiplicativeLR(opt, lambda e: 0.97)])',
+      15,
+    ],
+    [
+      'CosineAnnealingLR.pastTMax.long',
+      (o) => new optim.CosineAnnealingLR(o, { tMax: 4, etaMin: 0.05 }),
+      'torch.optim.lr_scheduler.CosineAnnealingLR(opt, 4, 0.05)',
+      20,
+    ],
+    [
+      'CosineAnnealingLR.pastTMax.etaMin0',
+      (o) => new optim.CosineAnnealingLR(o, { tMax: 5 }),
+      'torch.optim.lr_scheduler.CosineAnnealingLR(opt, 5)',
+      30,
+    ],
+  ];
+  for (const [name, make, pyMake, steps] of S2) {
+    add({
+      id: `optim.sched.${name}`,
+      category: 'optim',
+      inputs: [X('float32', [3]), X('float32', [2]), X('float32', [3]), X('float32', [2])],
+      js: (a: Tensor, b: Tensor, g: Tensor, h: Tensor) => {
+        const p = a.clone().requiresGrad_();
+        const q = b.clone().requiresGrad_();
+        const opt = new optim.SGD([{ params: [p] }, { params: [q], lr: 0.1 }], { lr: 0.5, momentum: 0.9 });
+        const s = make(opt);
+        const lrs: number[] = [];
+        const momenta: number[] = [];
+        for (let k = 0; k < steps; k++) {
+          p.grad = g.mul((k % 3) - 1);
+          q.grad = h.clone();
+          opt.step();
+          s.step();
+          lrs.push(...s.getLastLr());
+          momenta.push(...opt.paramGroups.map((pg) => pg.momentum));
+        }
+        return [lrs, momenta, p.detach(), q.detach()];
+      },
+      py: `import warnings
+warnings.simplefilter('ignore')
+p = a.clone().requires_grad_()
+q = b.clone().requires_grad_()
+opt = torch.optim.SGD([{'params': [p]}, {'params': [q], 'lr': 0.1}], lr=0.5, momentum=0.9)
+s = ${pyMake}
+lrs = []
+momenta = []
+for k in range(${steps}):
+    p.grad = c.mul(k % 3 - 1)
+    q.grad = d.clone()
+    opt.step()
+    s.step()
+    lrs += s.get_last_lr()
+    momenta += [g['momentum'] for g in opt.param_groups]
+out = [lrs, momenta, p.detach(), q.detach()]`,
+    });
+  }
+  // OneCycleLR and CyclicLR cycling Adam's first beta instead of a momentum.
+  add({
+    id: 'optim.sched.OneCycleLR.adamBetas',
+    category: 'optim',
+    inputs: [X('float32', [4]), X('float32', [4])],
+    js: (a: Tensor, g: Tensor) => {
+      const p = a.clone().requiresGrad_();
+      const opt = new optim.Adam([p], { lr: 0.1, betas: [0.9, 0.99] });
+      const s = new optim.OneCycleLR(opt, { maxLr: 0.05, totalSteps: 12, pctStart: 0.4 });
+      const out: number[] = [];
+      for (let k = 0; k < 12; k++) {
+        p.grad = g.mul(2 - k);
+        opt.step();
+        s.step();
+        out.push(s.getLastLr()[0], ...opt.paramGroups[0].betas);
+      }
+      return [out, p.detach()];
+    },
+    py: `p = a.clone().requires_grad_()
+opt = torch.optim.Adam([p], lr=0.1, betas=(0.9, 0.99))
+s = torch.optim.lr_scheduler.OneCycleLR(opt, 0.05, total_steps=12, pct_start=0.4)
+out = []
+for k in range(12):
+    p.grad = b.mul(2 - k)
+    opt.step()
+    s.step()
+    out += [s.get_last_lr()[0], *opt.param_groups[0]['betas']]
+out = [out, p.detach()]`,
+  });
 
   // ---- more Tensor and torch functions ----
   const T2: [string, string, (...x: any[]) => any, string, InputSpec[], string?][] = [

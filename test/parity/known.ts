@@ -218,4 +218,53 @@ export const KNOWN: Record<string, Known> = {
     source: 'found by the parity suite',
     check: (js, py) => isErr(py.out) && js.out.k === 'l',
   },
+  'smoothl1-beta0-grad': {
+    title: "F.smoothL1Loss with beta 0: a zero difference gets gradient 0, PyTorch's gets -1",
+    explanation:
+      "genlab computes beta 0 as F.l1Loss, whose gradient at input == target is sgn(0) = 0. PyTorch 1.13's F.smooth_l1_loss keeps ATen's smooth_l1_loss, whose backward takes its `x <= -beta` branch at x = 0 when beta is 0 and gives -1 (times the incoming gradient) for the input and +1 for the target. The values agree; only the gradient where the difference is exactly 0 differs.",
+    source: 'found by the parity suite',
+    check: (js, py) => {
+      const same = (x: number, y: number) => Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y));
+      const a = tensors(js.out);
+      const b = tensors(py.out);
+      if (a.length !== 1 || b.length !== 1 || !floats(a[0]).every((v, i) => same(v, floats(b[0])[i]))) return false;
+      if (!Array.isArray(js.grads) || !Array.isArray(py.grads) || js.grads.length !== py.grads.length) return false;
+      let differs = false;
+      for (const [k, g] of js.grads.entries()) {
+        const h = py.grads[k];
+        if (!g || !h || g.k !== 't' || h.k !== 't') return false;
+        const x = floats(g);
+        const y = floats(h);
+        for (const [i, v] of x.entries()) {
+          if (same(v, y[i])) continue;
+          if (v !== 0) return false;
+          differs = true;
+        }
+      }
+      return differs;
+    },
+  },
+  'pow-ulp-radam': {
+    title: "RAdam: bias corrections an ulp away (V8's pow, not C's)",
+    explanation:
+      "RAdam computes 1 - beta1 ** step and 1 - beta2 ** step with JavaScript's `**`, V8's fdlibm pow, where PyTorch 1.13 uses Python's float pow (C's libm): 1 - 0.9 ** 4 is 0.3438999999999999 in V8 and 0.3439 in Python. libm.ts has cPow for the schedules, but the optimizers do not use it, so a float64 parameter can end up an ulp or so away after step 4. Adam, Adamax and NAdam have the same `**` but agreed on the cases here.",
+    source: 'found by the parity suite',
+    check: (js, py) => {
+      const a = tensors(js.out);
+      const b = tensors(py.out);
+      if (a.length === 0 || a.length !== b.length) return false;
+      let differs = false;
+      for (const [k, t] of a.entries()) {
+        const x = floats(t);
+        const y = floats(b[k]);
+        if (x.length !== y.length) return false;
+        for (const [i, v] of x.entries()) {
+          if (Object.is(v, y[i])) continue;
+          if (!(Math.abs(v - y[i]) <= 1e-13 * (1 + Math.abs(y[i])))) return false;
+          differs = true;
+        }
+      }
+      return differs;
+    },
+  },
 };
