@@ -421,9 +421,9 @@ export function smoothL1Loss(
   const reduction = reductionCode(opts.reduction);
   const beta = opts.beta ?? 1;
   if (!(beta >= 0)) throw new Error(`smoothL1Loss: beta must not be negative, got ${beta}`);
-  return pointwiseLoss('smoothL1Loss', input, target, (x, y) =>
-    beta === 0 ? ops.l1Loss(x, y, { reduction }) : ops.smoothL1Loss(x, y, { reduction, beta }),
-  );
+  // beta 0 is the L1 loss in value, but PyTorch 1.13 still takes smooth_l1_loss's backward there
+  // (its gradient where input equals target differs from l1_loss's), so the same kernel is used.
+  return pointwiseLoss('smoothL1Loss', input, target, (x, y) => ops.smoothL1Loss(x, y, { reduction, beta }));
 }
 
 function sameShape(a: Tensor, b: Tensor): boolean {

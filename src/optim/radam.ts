@@ -3,6 +3,7 @@
 import { zerosLike } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { validateBetas } from './adam.js';
+import { cPow } from './libm.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
 export interface RAdamOptions {
@@ -34,15 +35,15 @@ export class RAdam extends Optimizer<RAdamOptions, RAdamState> {
     const s = this.stateOf(p, () => ({ step: 0, expAvg: zerosLike(p).keep(), expAvgSq: zerosLike(p).keep() }));
     s.step += 1;
     const step = s.step;
-    const biasCorrection1 = 1 - beta1 ** step;
-    const biasCorrection2 = 1 - beta2 ** step;
+    const biasCorrection1 = 1 - cPow(beta1, step);
+    const biasCorrection2 = 1 - cPow(beta2, step);
     const g = weightDecay !== 0 ? grad.add(p, { alpha: weightDecay }) : grad;
     s.expAvg.mul_(beta1).add_(g, { alpha: 1 - beta1 });
     s.expAvgSq.mul_(beta2).addcmul_(g, g, { value: 1 - beta2 });
     const corrected = s.expAvg.div(biasCorrection1);
     // Length of the approximated simple moving average, at infinity and at this step.
     const rhoInf = 2 / (1 - beta2) - 1;
-    const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;
+    const rhoT = rhoInf - (2 * step * cPow(beta2, step)) / biasCorrection2;
     if (rhoT > 5) {
       const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
       // A number divided by a tensor is a reciprocal times the number in PyTorch.

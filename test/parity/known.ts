@@ -156,7 +156,7 @@ export const KNOWN: Record<string, Known> = {
   'loss-broadcast-grad': {
     title: 'F.mseLoss with a broadcast operand gives 3× the gradient (also huber/smoothL1)',
     explanation:
-      "PyTorch's Python wrapper broadcasts input and target before calling ATen (with a warning); ATen's mse/huber/smooth-L1 backward on unbroadcast operands scales the gradient by the broadcast factor. F.mseLoss now broadcasts first and agrees. genlab has no F.huberLoss or F.smoothL1Loss: torch.ops.huberLoss/smoothL1Loss agree bit for bit with PyTorch's torch.ops.aten.huber_loss/smooth_l1_loss, which with reduction 'mean' still give a broadcast target the broadcast factor (2 in the cases) times F.huber_loss's gradient; that is ATen's behaviour on both sides.",
+      "PyTorch's Python wrapper broadcasts input and target before calling ATen (with a warning); ATen's mse/huber/smooth-L1 backward on unbroadcast operands scales the gradient by the broadcast factor. F.mseLoss, F.l1Loss, F.huberLoss and F.smoothL1Loss now broadcast first and agree with PyTorch's F functions. The raw operators torch.ops.huberLoss/smoothL1Loss agree bit for bit with torch.ops.aten.huber_loss/smooth_l1_loss, which with reduction 'mean' still give a broadcast target the broadcast factor (2 in the cases) times F.huber_loss's gradient; that is ATen's behaviour on both sides.",
     source: 'issue 23',
     fixed: true,
     check: (js, py) => {
@@ -223,6 +223,7 @@ export const KNOWN: Record<string, Known> = {
     explanation:
       "genlab computes beta 0 as F.l1Loss, whose gradient at input == target is sgn(0) = 0. PyTorch 1.13's F.smooth_l1_loss keeps ATen's smooth_l1_loss, whose backward takes its `x <= -beta` branch at x = 0 when beta is 0 and gives -1 (times the incoming gradient) for the input and +1 for the target. The values agree; only the gradient where the difference is exactly 0 differs.",
     source: 'found by the parity suite',
+    fixed: true,
     check: (js, py) => {
       const same = (x: number, y: number) => Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y));
       const a = tensors(js.out);
@@ -249,6 +250,7 @@ export const KNOWN: Record<string, Known> = {
     explanation:
       "RAdam computes 1 - beta1 ** step and 1 - beta2 ** step with JavaScript's `**`, V8's fdlibm pow, where PyTorch 1.13 uses Python's float pow (C's libm): 1 - 0.9 ** 4 is 0.3438999999999999 in V8 and 0.3439 in Python. libm.ts has cPow for the schedules, but the optimizers do not use it, so a float64 parameter can end up an ulp or so away after step 4. Adam, Adamax and NAdam have the same `**` but agreed on the cases here.",
     source: 'found by the parity suite',
+    fixed: true,
     check: (js, py) => {
       const a = tensors(js.out);
       const b = tensors(py.out);
