@@ -1,4 +1,5 @@
 // Gradients of any order, and grad-mode / inference-mode scopes.
+import { inGenlabTerms } from './errors.js';
 import { N } from './native.js';
 import { handle, type Tensor, wrap } from './tensor.js';
 
@@ -18,14 +19,19 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];
   const gradOutputs = opts.gradOutputs ? opts.gradOutputs.map((g) => (g === null ? null : handle(g))) : null;
-  const hs = N.grad(
-    outs.map(handle),
-    ins.map(handle),
-    gradOutputs,
-    opts.retainGraph,
-    opts.createGraph ?? false,
-    opts.allowUnused ?? false,
-  );
+  let hs: (number | null)[];
+  try {
+    hs = N.grad(
+      outs.map(handle),
+      ins.map(handle),
+      gradOutputs,
+      opts.retainGraph,
+      opts.createGraph ?? false,
+      opts.allowUnused ?? false,
+    );
+  } catch (e) {
+    inGenlabTerms(e);
+  }
   return hs.map((h) => (h === null ? null : wrap(h)));
 }
 

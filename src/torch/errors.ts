@@ -42,3 +42,20 @@ export class GenlabError extends Error {
     return hint ? `${one(detail)}; ${one(hint)}` : one(detail);
   }
 }
+
+/** libtorch's messages name PyTorch's Python options; these are genlab's names for them. */
+const PYTHON_SPELLINGS: [RegExp, string][] = [
+  [/retain_graph=True/g, '{retainGraph: true}'],
+  [/create_graph=True/g, '{createGraph: true}'],
+  [/allow_unused=True/g, '{allowUnused: true}'],
+  [/\.retain_grad\(\)/g, '.retainGrad()'],
+  [/\.requires_grad_\(\)/g, '.requiresGrad_()'],
+];
+
+/** Rethrows an error of libtorch's with genlab's option names in place of Python's. */
+export function inGenlabTerms(e: unknown): never {
+  if (e instanceof Error) {
+    for (const [python, genlab] of PYTHON_SPELLINGS) e.message = e.message.replace(python, genlab);
+  }
+  throw e;
+}

@@ -9,6 +9,7 @@ import {
   type TypedArray,
   viewBytes,
 } from './dtype.js';
+import { inGenlabTerms } from './errors.js';
 import * as ops from './generated/ops.js';
 import { N } from './native.js';
 import type { Generator } from './random.js';
@@ -148,13 +149,17 @@ export class Tensor {
     return this;
   }
   backward(gradient?: Tensor, opts: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
-    N.backward(
-      this.#h,
-      gradient ? gradient.#h : null,
-      opts.retainGraph,
-      opts.createGraph ?? false,
-      opts.inputs?.map((t) => t.#h),
-    );
+    try {
+      N.backward(
+        this.#h,
+        gradient ? gradient.#h : null,
+        opts.retainGraph,
+        opts.createGraph ?? false,
+        opts.inputs?.map((t) => t.#h),
+      );
+    } catch (e) {
+      inGenlabTerms(e);
+    }
   }
   detach(): Tensor {
     return ops.detach(this);

@@ -91,3 +91,19 @@ test('a failing backward is reported', () => {
   y.backward();
   assert.throws(() => y.backward(), /backward: Trying to backward through the graph a second time/);
 });
+
+test("libtorch's autograd messages name genlab's options, not Python's", () => {
+  const x = torch.ones([2], { requiresGrad: true });
+  const y = x.mul(x).sum();
+  y.backward();
+  assert.throws(
+    () => y.backward(),
+    (e: Error) => /Specify \{retainGraph: true\} if you need/.test(e.message) && !e.message.includes('retain_graph'),
+  );
+  const unused = torch.ones([2], { requiresGrad: true });
+  assert.throws(
+    () => torch.grad(x.mul(3).sum(), [x, unused]),
+    (e: Error) => /\{allowUnused: true\}/.test(e.message) && !e.message.includes('allow_unused'),
+  );
+  assert.deepEqual(torch.grad(x.mul(3).sum(), [x, unused], { allowUnused: true })[1], null);
+});
