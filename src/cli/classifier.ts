@@ -9,8 +9,8 @@ import {
   exportFeatureNet,
   trainClassifierRun,
 } from '../classifier/experiment.js';
+import { choice, path } from './args.js';
 import { evalEvery, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
-import { choice, path } from './options.js';
 import { type Family, verb } from './verb.js';
 
 const data = choice('data set', CLASSIFIER_DATA, { default: 'digits' });

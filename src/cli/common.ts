@@ -1,6 +1,6 @@
 // Options that several families' verbs share, declared once.
 import type { TrainOptions } from '../train/session.js';
-import { type ArgHelp, flag, float, int, path } from './options.js';
+import { type ArgHelp, flag, float, int, path } from './args.js';
 import type { VerbContext } from './verb.js';
 
 export const threads = int('libtorch intra-op threads', { min: 1, max: 1024, defaultText: "libtorch's default" });

@@ -1,7 +1,7 @@
 // genlab data show: a picture of a data set (an image grid, or a scatter plot for 2-D toys).
 import { drawDataset } from '../train/show.js';
+import { choice, int, path } from './args.js';
 import { root } from './common.js';
-import { choice, int, path } from './options.js';
 import { type Family, verb } from './verb.js';
 
 const show = verb({

@@ -13,8 +13,8 @@ import {
 } from '../diffusion/experiment.js';
 import { SCHEDULE_KINDS } from '../diffusion/schedules.js';
 import { Progress } from '../train/progress.js';
+import { choice, flag, float, int, ints, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
-import { choice, flag, float, int, ints, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
 /** The per-data defaults that help shows, from the one table in diffusion/config.ts. */

@@ -14,8 +14,8 @@ import {
   TEMPERATURES,
   trainFlowsRun,
 } from '../flows/experiment.js';
+import { choice, flag, float, floats, int, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
-import { choice, flag, float, floats, int, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
 const train = verb({

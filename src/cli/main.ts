@@ -3,7 +3,7 @@
 import { GenlabError } from '../torch/errors.js';
 import { setNumThreads } from '../torch/runtime.js';
 import { isInterrupted } from '../train/session.js';
-import { flagName, helpText, parseOptions, UsageError } from './options.js';
+import { flagName, helpText, parseOptions, UsageError } from './args.js';
 import type { Family, Verb } from './verb.js';
 
 /** Exit code of a training run stopped by a signal once its checkpoint was saved (128 + SIGINT). */

@@ -1,7 +1,7 @@
 // genlab runs plot: curves of any series in a run's log.jsonl.
 import { plotRun } from '../train/show.js';
+import { flag, path, text } from './args.js';
 import { runArg } from './common.js';
-import { flag, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
 const plot = verb({

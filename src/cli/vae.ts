@@ -15,8 +15,8 @@ import {
 import { LIKELIHOODS } from '../vae/likelihoods.js';
 import { MODEL_KINDS } from '../vae/model.js';
 import { ACTIVATIONS } from '../vae/nets.js';
+import { choice, float, int, ints, path, text } from './args.js';
 import { evalEvery, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
-import { choice, float, int, ints, path, text } from './options.js';
 import { type Family, verb } from './verb.js';
 
 const budget = { ica: { steps: 5000, batchSize: 64, lr: 1e-2 }, images: { steps: 3000, batchSize: 128, lr: 1e-3 } };

@@ -1,6 +1,6 @@
 // A verb of the `genlab` command: its options, what it computes, and how a person reads the result.
 // The verb returns its result; main.ts prints it (or its JSON) and turns it into an exit code.
-import type { ArgHelp, OptionTable, Values } from './options.js';
+import type { ArgHelp, OptionTable, Values } from './args.js';
 
 export interface VerbContext {
   /** Notes for people (config, resume, progress messages), on stderr unless --quiet. */

@@ -1,10 +1,6 @@
 // The declarative option tables: parsing, ranges, defaults and the help generated from them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifier } from '../../src/cli/classifier.js';
-import { data } from '../../src/cli/data.js';
-import { diffusion } from '../../src/cli/diffusion.js';
-import { flows } from '../../src/cli/flows.js';
 import {
   choice,
   flag,
@@ -17,7 +13,11 @@ import {
   parseOptions,
   path,
   UsageError,
-} from '../../src/cli/options.js';
+} from '../../src/cli/args.js';
+import { classifier } from '../../src/cli/classifier.js';
+import { data } from '../../src/cli/data.js';
+import { diffusion } from '../../src/cli/diffusion.js';
+import { flows } from '../../src/cli/flows.js';
 import { runs } from '../../src/cli/runs.js';
 import { vae } from '../../src/cli/vae.js';
 
