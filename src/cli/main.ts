@@ -45,6 +45,9 @@ export async function runVerb(name: string, v: Verb, argv: string[]): Promise<nu
   }
   const required = v.args ?? [];
   if (positionals.length < required.length) throw new UsageError(`missing ${required[positionals.length].help}`);
+  if (positionals.length > required.length) {
+    throw new UsageError(`unexpected argument '${positionals[required.length]}' (see --help)`);
+  }
   const threads = (opts as { threads?: number }).threads;
   if (threads !== undefined) setNumThreads(threads);
   const quiet = global.quiet || global.json;

@@ -54,6 +54,7 @@ test('an unknown option gives a one-line error and exit code 2', () => {
   oneLineError(genlab(['classifier', 'train', '--steps', '1e300']), /--steps must be an integer in 1…1e9, got '1e300'/);
   oneLineError(genlab(['classifier', 'train', '--threads', '1000000000']), /--threads must be in 1…1024/);
   oneLineError(genlab(['classifier', 'eval']), /missing run folder/);
+  oneLineError(genlab(['classifier', 'train', 'digits']), /unexpected argument 'digits' \(see --help\)/);
 });
 
 test('runs plot refuses a series the log does not have, naming the ones it has', () => {
