@@ -14,7 +14,6 @@ import { warmupCosine } from '../optim/lr-scheduler.js';
 import { noGrad } from '../torch/autograd.js';
 import { GenlabError } from '../torch/errors.js';
 import { cat } from '../torch/functions.js';
-import { getNumThreads } from '../torch/runtime.js';
 import { saveSafetensors } from '../torch/safetensors.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
@@ -28,6 +27,7 @@ import {
   openTrainingRun,
   type TrainOptions,
   trainingConfig,
+  trainLoader,
   trainParts,
 } from '../train/session.js';
 import { trainStep } from '../train/step.js';
@@ -115,13 +115,12 @@ export async function trainClassifierRun(
   const trainSet = loadSplit(cfg, 'train');
   const testSet = loadSplit(cfg, 'test');
   // The run folder is made only once the data has loaded, so a data error leaves nothing behind.
-  using run = openTrainingRun(dir, cfg, parseClassifierConfig, opts);
-  opts.log?.(`classifier on ${cfg.data}: ${JSON.stringify({ ...cfg, threads: getNumThreads() })} -> ${dir}`);
+  using run = openTrainingRun(dir, cfg, parseClassifierConfig, opts, { label: `classifier on ${cfg.data}` });
   const net = new ClassifierNet(netConfig(cfg.data, trainSet));
   const optimizer = new Adam(net.parameters(), { lr: cfg.lr, weightDecay: 0 });
   const warmupSteps = Math.min(100, Math.floor(cfg.steps / 10));
   const schedule = warmupCosine(optimizer, { warmupSteps, totalSteps: cfg.steps });
-  const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
+  const loader = trainLoader(trainSet, cfg);
   const parts = { model: net, stateful: { optimizer, schedule }, loaders: { train: loader } };
   const loop = await trainParts(
     run,

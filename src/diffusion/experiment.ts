@@ -2,7 +2,6 @@
 // The CLI and the benchmarks call these.
 import { z } from 'zod';
 import type { TensorDataset } from '../data/dataset.js';
-import { DataLoader } from '../data/loader.js';
 import { loadDataset } from '../data/registry.js';
 import { Adam } from '../optim/adam.js';
 import { EMA } from '../optim/ema.js';
@@ -11,7 +10,6 @@ import { ones, zeros } from '../torch/creation.js';
 import { GenlabError } from '../torch/errors.js';
 import { cat } from '../torch/functions.js';
 import { Generator, manualSeed } from '../torch/random.js';
-import { getNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
 import { checkpointPart } from '../train/checkpoint.js';
 import { checkSettings, familyConfig } from '../train/config.js';
@@ -24,6 +22,7 @@ import {
   openTrainingRun,
   type TrainOptions,
   trainingConfig,
+  trainLoader,
   trainParts,
 } from '../train/session.js';
 import { trainStep } from '../train/step.js';
@@ -158,8 +157,7 @@ export async function trainVdmRun(
   const trainSet = loadSplit(cfg, 'train');
   const testSet = loadSplit(cfg, 'test');
   const info = dataInfo(trainSet);
-  using run = openTrainingRun(dir, cfg, parseVdmConfig, opts);
-  opts.log?.(`VDM on ${cfg.data}: ${JSON.stringify({ ...cfg, threads: getNumThreads() })} -> ${dir}`);
+  using run = openTrainingRun(dir, cfg, parseVdmConfig, opts, { label: `VDM on ${cfg.data}` });
   const { model, netParams, optimizer, ema } = setUp(cfg, info);
   opts.log?.(`${model.numParameters()} parameters, ${cfg.schedule} schedule (${cfg.objective} objective)`);
   const lrSchedule = warmupCosine(optimizer, {
@@ -167,7 +165,7 @@ export async function trainVdmRun(
     totalSteps: cfg.steps,
     etaMin: cfg.lr / 20,
   });
-  const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
+  const loader = trainLoader(trainSet, cfg);
   const parts = { model, stateful: { optimizer, lrSchedule, ema }, loaders: { train: loader } };
   const learned = model.schedule.learned;
   const testBpd = (timeSamples: number) =>

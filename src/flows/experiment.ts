@@ -10,7 +10,6 @@ import { warmupCosine } from '../optim/lr-scheduler.js';
 import { tensor } from '../torch/creation.js';
 import { GenlabError } from '../torch/errors.js';
 import { manualSeed } from '../torch/random.js';
-import { getNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkpointPart } from '../train/checkpoint.js';
@@ -24,6 +23,7 @@ import {
   openTrainingRun,
   type TrainOptions,
   trainingConfig,
+  trainLoader,
   trainParts,
 } from '../train/session.js';
 import { trainStep } from '../train/step.js';
@@ -152,13 +152,14 @@ export async function trainFlowsRun(
   const shape = imageShape(trainSet);
   const glow = new Glow(glowConfig(cfg, shape, trainSet.classes?.length ?? 10));
   // The run folder is made only once the data has loaded, so a data error leaves nothing behind.
-  using run = openTrainingRun(dir, cfg, parseFlowsConfig, opts);
-  const shown = { ...cfg, bins: q.bins, params: glow.numParameters(), threads: getNumThreads() };
-  opts.log?.(`glow on ${cfg.data}: ${JSON.stringify(shown)} -> ${dir}`);
+  using run = openTrainingRun(dir, cfg, parseFlowsConfig, opts, {
+    label: `glow on ${cfg.data}`,
+    extra: { bins: q.bins, params: glow.numParameters() },
+  });
 
   const optimizer = new Adam(glow.parameters(), { lr: cfg.lr });
   const schedule = warmupCosine(optimizer, { warmupSteps: cfg.warmup, totalSteps: cfg.steps + 1 });
-  const loader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
+  const loader = trainLoader(trainSet, cfg);
   const parts = { model: glow, stateful: { optimizer, schedule }, loaders: { train: loader } };
   const { conditional } = cfg;
   const params = glow.parameters();

@@ -1,7 +1,10 @@
 // Training inside a run folder, as every family does it: a fresh run or one resumed from its
 // checkpoint, the shared loop with checkpoints of the training parts, and Ctrl-C handled.
 import { writeFileSync } from 'node:fs';
+import type { Dataset } from '../data/dataset.js';
+import { DataLoader } from '../data/loader.js';
 import { manualSeed } from '../torch/random.js';
+import { getNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
 import { captureCheckpoint, restoreCheckpoint, type TrainingParts } from './checkpoint.js';
 import { type LoopResult, type LoopSpec, trainLoop } from './loop.js';
@@ -47,9 +50,25 @@ export function trainingConfig<C extends { seed: number }>(
   return cfg;
 }
 
-/** Opens (and locks) the run folder for training; call it once the data has loaded, then close it. */
-export function openTrainingRun<C>(dir: string, cfg: C, parse: ConfigParser<C>, opts: TrainOptions): Run<C> {
-  return Run.open(dir, cfg, { resume: opts.resume, parse, notify: opts.log });
+/**
+ * Opens (and locks) the run folder for training; call it once the data has loaded, then close it.
+ * Notes `label`, the config (with `extra` facts such as a parameter count) and the thread count.
+ */
+export function openTrainingRun<C>(
+  dir: string,
+  cfg: C,
+  parse: ConfigParser<C>,
+  opts: TrainOptions,
+  note: { label: string; extra?: Record<string, unknown> },
+): Run<C> {
+  const run = Run.open(dir, cfg, { resume: opts.resume, parse, notify: opts.log });
+  opts.log?.(`${note.label}: ${JSON.stringify({ ...cfg, ...note.extra, threads: getNumThreads() })} -> ${dir}`);
+  return run;
+}
+
+/** The loader a training run draws its batches from: shuffled by the run's seed, whole batches only. */
+export function trainLoader(dataset: Dataset, cfg: { batchSize: number; seed: number }): DataLoader {
+  return new DataLoader(dataset, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
 }
 
 /** What a train function returns when the loop ended: results.json is written, or the run was interrupted. */

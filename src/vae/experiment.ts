@@ -2,7 +2,6 @@
 // (MCC for the ICA benchmark, collapse diagnostics everywhere) and training inside a run folder.
 // The CLI and the benchmarks both go through here, so they measure the same thing.
 import { z } from 'zod';
-import { DataLoader } from '../data/loader.js';
 import { mccDetails } from '../metrics/mcc.js';
 import { Adam } from '../optim/adam.js';
 import { warmupCosine } from '../optim/lr-scheduler.js';
@@ -24,6 +23,7 @@ import {
   openTrainingRun,
   type TrainOptions,
   trainingConfig,
+  trainLoader,
   trainParts,
 } from '../train/session.js';
 import { trainStep } from '../train/step.js';
@@ -298,12 +298,7 @@ export function buildExperiment(cfg: VaeRunConfig, data = loadRunData(cfg)): Exp
     etaMin: cfg.lr * cfg.lrFloor,
   });
   const a0 = typeof cfg.variance === 'number' ? 0.5 / cfg.variance : 1;
-  const loader = new DataLoader(data.train, {
-    batchSize: cfg.batchSize,
-    shuffle: true,
-    dropLast: true,
-    seed: cfg.seed,
-  });
+  const loader = trainLoader(data.train, cfg);
   const parts: TrainingParts = { model, stateful: { optimizer, schedule }, loaders: { train: loader } };
   return {
     cfg,
@@ -415,8 +410,7 @@ export async function trainVaeRun(
   opts: TrainOptions = {},
 ): Promise<VaeTrainResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseVaeConfig, opts);
-  using run = openTrainingRun(dir, cfg, parseVaeConfig, opts);
-  opts.log?.(`vae: ${JSON.stringify(cfg)} -> ${dir}`);
+  using run = openTrainingRun(dir, cfg, parseVaeConfig, opts, { label: `${cfg.model} on ${cfg.data}` });
   const exp = buildExperiment(cfg);
   try {
     const loop = await trainParts(
