@@ -1,7 +1,7 @@
 // Run folders under misuse, driven through the command as a user would: two trainings into one
 // folder, and an output path the kernel owns.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/genlab.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'genlab-folder-'));
 
-function train(out: string): Promise<{ code: number | null; stderr: string }> {
+function train(out: string): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
   const args = [
     'classifier',
     'train',
@@ -27,18 +27,28 @@ function train(out: string): Promise<{ code: number | null; stderr: string }> {
   ];
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => {
+  child.stderr?.on('data', (d) => {
     stderr += d;
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr }))) };
 }
 
-test('two trainings into one folder, started half a second apart: one trains, the other is refused in one line', async () => {
+test('a second training into a folder whose training is under way (started half a second or more later) is refused in one line', async () => {
   const out = join(tmp, 'shared');
+  const lock = join(out, 'train.lock');
   const first = train(out);
-  await new Promise((r) => setTimeout(r, 500));
-  const second = train(out);
-  const results = await Promise.all([first, second]);
+  const started = Date.now();
+  // The first must hold the folder when the second opens it, however fast this machine trains:
+  // once it has the lock, pause it until the second has been refused, then let it finish.
+  while (!existsSync(lock)) {
+    assert.equal(first.child.exitCode, null, 'the first training ended before taking the lock');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  first.child.kill('SIGSTOP');
+  await new Promise((r) => setTimeout(r, Math.max(0, 500 - (Date.now() - started))));
+  const second = await train(out).done;
+  first.child.kill('SIGCONT');
+  const results = [await first.done, second];
   const ok = results.filter((r) => r.code === 0);
   const refused = results.filter((r) => r.code !== 0);
   assert.equal(ok.length, 1, results.map((r) => r.stderr).join('\n'));
