@@ -37,6 +37,7 @@ export {
   readIdx,
   type Split,
 } from './idx.js';
+export { parseNpy, parseNpz, readNpy, readNpz } from './npy.js';
 export {
   type BatchTransform,
   DataLoader,

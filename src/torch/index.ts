@@ -26,6 +26,7 @@ export {
   serialize,
   type TensorMap,
 } from './safetensors.js';
+export { loadNpy, loadNpz, type NpyHeader, parseNpy, parseNpyHeader, parseNpz } from './npy.js';
 export { dispose, type MemoryInfo, memory, resetPeakMemory, Scope, scope, tidy, tidyAsync } from './scope.js';
 export { load, save, type TensorDict } from './serialization.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
