@@ -1,7 +1,8 @@
-// genlab runs plot: curves of any series in a run's log.jsonl.
+// genlab runs plot: curves of any series in a run's log.jsonl; genlab runs serve: the dashboard (runs-serve.ts).
 import { plotRun } from '../train/show.js';
 import { flag, path, text } from './args.js';
 import { runArg } from './common.js';
+import { serve } from './runs-serve.js';
 import { type Family, verb } from './verb.js';
 
 const plot = verb({
@@ -18,4 +19,4 @@ const plot = verb({
   show: (r) => [`wrote ${r.file} (${r.keys.join(', ')})`],
 });
 
-export const runs: Family = { summary: 'inspect run folders', verbs: { plot } };
+export const runs: Family = { summary: 'inspect run folders', verbs: { plot, serve } };

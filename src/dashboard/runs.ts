@@ -1,0 +1,284 @@
+// The runs under a folder, at any depth, and what the table shows of each: family, model, data,
+// status, steps, wall time and the headline metric. Everything here only reads; nothing is written.
+//
+// Status, from the files a training leaves (src/train/run.ts and session.ts):
+//   damaged     config.json missing or unreadable, results.json unreadable, or a complete log.jsonl
+//               line that is not a JSON object with a step;
+//   running     train.lock names a live process (on another host we cannot tell, so we believe it);
+//   finished    results.json is there (finishRun writes it last);
+//   failed      train.lock names a process that is gone (killed, so its exit hook never ran), or the
+//               log's last metrics are null (JSON for NaN: the loop's non-finite guard stopped it);
+//   interrupted otherwise: stopped by a signal (with a checkpoint to resume) or before its first one.
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { CHECKPOINT_FILE, LOCK_FILE, STATE_FILE } from '../train/run.js';
+import { LogIndex } from './logs.js';
+import type { SafeRoot } from './paths.js';
+
+export type Status = 'running' | 'finished' | 'interrupted' | 'failed' | 'damaged';
+
+export interface RunSummary {
+  /** The run folder relative to the served folder, slash-separated ('.' for the folder itself). */
+  id: string;
+  family?: string;
+  model?: string;
+  data?: string;
+  status: Status;
+  /** Why it is damaged or failed, or how it stopped. */
+  note?: string;
+  /** The last step in log.jsonl. */
+  step?: number;
+  /** The steps config.json asks for. */
+  steps?: number;
+  /** Seconds of training: results.json's trainSeconds, else from the folder's file times (approx). */
+  seconds?: number;
+  secondsApprox?: boolean;
+  metric?: { name: string; value: number };
+  lines: number;
+  keys: string[];
+  hasTime: boolean;
+  updated?: number;
+}
+
+/** Headline metrics, best first: the first one a run reports is its column in the table. */
+export const HEADLINE = [
+  'testBitsPerDim',
+  'bitsPerDim',
+  'testAccuracy',
+  'accuracy',
+  'mcc',
+  'fid',
+  'testNll',
+  'nll',
+  'testElbo',
+  'elbo',
+  'testLoss',
+  'loss',
+] as const;
+
+const SKIP_DIRS = new Set(['node_modules', '.git']);
+/** Deeper than this, a folder is not searched (a guard against pathological trees, not a limit in practice). */
+const MAX_DEPTH = 32;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Folders under `root` holding config.json or log.jsonl, searched at any depth, not into runs or symlinks. */
+export async function findRuns(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && (e.name === 'config.json' || e.name === 'log.jsonl'))) {
+      out.push(dir);
+      return;
+    }
+    if (depth >= MAX_DEPTH) return;
+    const subs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name));
+    await Promise.all(subs.map((e) => walk(join(dir, e.name), depth + 1)));
+  };
+  await walk(root, 0);
+  return out.sort();
+}
+
+export function runId(root: string, dir: string): string {
+  const rel = relative(root, dir);
+  return rel === '' ? '.' : rel.split(sep).join('/');
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  since?: string;
+  start?: string;
+}
+
+/** Whether the process a lock names may still run, as Run's own lock check judges it. */
+function lockAlive(info: LockInfo): boolean {
+  if (info.host !== hostname()) return true;
+  try {
+    process.kill(info.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  if (info.start === undefined) return true;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${info.pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // Start time is field 22; the command name before it is in parentheses and may hold spaces.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === info.start;
+}
+
+async function mtime(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON file: its value, 'missing', or the parse error. */
+async function readJson(file: string): Promise<{ value: unknown } | { missing: true } | { error: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { error: (e as Error).message };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+function headline(results: Record<string, unknown> | undefined, last: Record<string, number>) {
+  for (const name of HEADLINE) {
+    const v = results?.[name];
+    if (typeof v === 'number') return { name, value: v };
+  }
+  for (const name of HEADLINE) if (typeof last[name] === 'number') return { name, value: last[name] };
+  return undefined;
+}
+
+const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** A run's config.json and results.json, read when they change. */
+interface RunFiles {
+  configStamp?: number;
+  config: Awaited<ReturnType<typeof readJson>>;
+  resultsStamp?: number;
+  results: Awaited<ReturnType<typeof readJson>>;
+}
+
+/** The runs of one folder, with what was read of each kept so that a refresh reads only what changed. */
+export class RunsFolder {
+  private readonly files = new Map<string, RunFiles>();
+  private readonly logs = new Map<string, LogIndex>();
+
+  constructor(readonly root: SafeRoot) {}
+
+  async list(): Promise<RunSummary[]> {
+    const dirs = await findRuns(this.root.real);
+    const ids = new Set(dirs.map((d) => runId(this.root.real, d)));
+    for (const id of this.logs.keys()) {
+      if (!ids.has(id)) {
+        this.logs.delete(id);
+        this.files.delete(id);
+      }
+    }
+    // A bounded number at a time: a thousand runs must not open a thousand files at once.
+    const out: RunSummary[] = [];
+    for (let i = 0; i < dirs.length; i += 32) {
+      out.push(...(await Promise.all(dirs.slice(i, i + 32).map((d) => this.summary(d)))));
+    }
+    return out;
+  }
+
+  /** The config and results of a run folder, re-read only when their mtime changed. */
+  async runFiles(dir: string): Promise<RunFiles> {
+    const id = runId(this.root.real, dir);
+    const f = this.files.get(id) ?? { config: { missing: true }, results: { missing: true } };
+    const [configStamp, resultsStamp] = await Promise.all([
+      mtime(join(dir, 'config.json')),
+      mtime(join(dir, 'results.json')),
+    ]);
+    if (configStamp !== f.configStamp || configStamp === undefined) {
+      f.config = await readJson(join(dir, 'config.json'));
+      f.configStamp = configStamp;
+    }
+    if (resultsStamp !== f.resultsStamp || resultsStamp === undefined) {
+      f.results = await readJson(join(dir, 'results.json'));
+      f.resultsStamp = resultsStamp;
+    }
+    this.files.set(id, f);
+    return f;
+  }
+
+  async summary(dir: string): Promise<RunSummary> {
+    const id = runId(this.root.real, dir);
+    const files = await this.runFiles(dir);
+    let log = this.logs.get(id);
+    if (!log) {
+      log = new LogIndex(join(dir, 'log.jsonl'), false);
+      this.logs.set(id, log);
+    }
+    const logState = await log.update();
+    const lock = await readJson(join(dir, LOCK_FILE));
+    const [logTime, ckpt, mirror] = await Promise.all([
+      mtime(join(dir, 'log.jsonl')),
+      mtime(join(dir, CHECKPOINT_FILE)),
+      mtime(join(dir, STATE_FILE)),
+    ]);
+    const config = 'value' in files.config && isObject(files.config.value) ? files.config.value : undefined;
+    const results = 'value' in files.results && isObject(files.results.value) ? files.results.value : undefined;
+    const s: RunSummary = {
+      id,
+      family: str(config?.family),
+      model: str(config?.model ?? config?.arch ?? config?.coupling ?? config?.prior),
+      data: str(config?.data),
+      status: 'interrupted',
+      step: log.lastStep,
+      steps: typeof config?.steps === 'number' ? config.steps : undefined,
+      metric: headline(results, log.lastValues),
+      lines: log.lines,
+      keys: [...log.keys],
+      hasTime: log.hasTime,
+      updated: logTime,
+    };
+    const damage = damaged(files, log, logState);
+    const info = 'value' in lock && isObject(lock.value) ? (lock.value as unknown as LockInfo) : undefined;
+    const lockValid = info !== undefined && Number.isSafeInteger(info.pid) && typeof info.host === 'string';
+    if (damage) {
+      s.status = 'damaged';
+      s.note = damage;
+    } else if (lockValid && lockAlive(info)) {
+      s.status = 'running';
+      s.note = `pid ${info.pid}${info.host !== hostname() ? ` on ${info.host}` : ''}`;
+    } else if (results) {
+      s.status = 'finished';
+    } else if (lockValid || 'error' in lock) {
+      s.status = 'failed';
+      s.note = lockValid
+        ? `its process (pid ${info.pid}) ended without finishing or releasing ${LOCK_FILE}`
+        : `${LOCK_FILE} is unreadable and no results were written`;
+    } else if (log.nonFinite) {
+      s.status = 'failed';
+      s.note = `${log.nonFinite.key} was not finite at step ${log.nonFinite.step}`;
+    } else {
+      s.note =
+        ckpt !== undefined || mirror !== undefined
+          ? 'stopped after a checkpoint; resume continues it'
+          : 'stopped before its first checkpoint';
+    }
+    if (typeof results?.trainSeconds === 'number') {
+      s.seconds = results.trainSeconds;
+    } else if (files.configStamp !== undefined && logTime !== undefined) {
+      s.seconds = Math.max(0, (logTime - files.configStamp) / 1000);
+      s.secondsApprox = true;
+    }
+    return s;
+  }
+}
+
+/** Why a run cannot be read as it is, or undefined. */
+function damaged(files: RunFiles, log: LogIndex, logState: string): string | undefined {
+  if ('missing' in files.config) return 'config.json is missing';
+  if ('error' in files.config) return `config.json is not valid JSON (${files.config.error})`;
+  if (!isObject(files.config.value)) return 'config.json does not hold an object';
+  if ('error' in files.results) return `results.json is not valid JSON (${files.results.error})`;
+  if (log.broken) {
+    const more = log.brokenCount > 1 ? ` (and ${log.brokenCount - 1} more)` : '';
+    return `log.jsonl line ${log.broken.line} is not a JSON object with a step${more}: ${log.broken.text}`;
+  }
+  if (logState === 'missing') return 'log.jsonl is missing';
+  return undefined;
+}
