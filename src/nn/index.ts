@@ -15,7 +15,28 @@ export {
 } from './layers/conv.js';
 export { Dropout } from './layers/dropout.js';
 export { Embedding, Flatten, Identity, Linear } from './layers/linear.js';
+export { MeanOnlyBatchNorm } from './layers/mean-only-bn.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions, GroupNorm, LayerNorm } from './layers/norm.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample } from './layers/pooling.js';
+export {
+  GaussianDropoutLinear,
+  type GaussianDropoutOptions,
+  KINGMA2015_C,
+  type KlApproximation,
+  klDivergence,
+  klKingma2015,
+  klMolchanov2017,
+  MOLCHANOV2017_K,
+  pruneVariational,
+  type SparsityRow,
+  sparsityReport,
+  VariationalConv2d,
+  type VariationalConv2dOptions,
+  VariationalLayer,
+  VariationalLinear,
+  type VariationalOptions,
+  type WeightSampling,
+} from './layers/variational.js';
 export { type LoadResult, Module, type StateDict, type ToTarget } from './module.js';
 export { Parameter } from './parameter.js';
+export * as utils from './utils/index.js';

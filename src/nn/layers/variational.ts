@@ -1,0 +1,402 @@
+// Variational layers (Kingma, Salimans & Welling 2015; Molchanov, Ashukha & Vetrov 2017): weights
+// with a fully factorised Gaussian posterior q(w) = N(θ, σ²) trained through the local
+// reparameterisation trick (LRT), Gaussian dropout with a learned rate α in its types A and B,
+// the two approximations of KL(q‖p) under the log-uniform prior, and pruning by log α.
+import { noGrad } from '../../torch/autograd.js';
+import { full, ones, randn, randnLike } from '../../torch/creation.js';
+import { GenlabError } from '../../torch/errors.js';
+import type { Generator } from '../../torch/random.js';
+import type { Tensor } from '../../torch/tensor.js';
+import * as F from '../functional.js';
+import * as init from '../init.js';
+import { Module } from '../module.js';
+import { Parameter } from '../parameter.js';
+import { type FactoryOptions, newParameter, pair } from './common.js';
+import { uniformBias } from './linear.js';
+
+/** Which approximation of KL(q(w)‖p(w)) under the log-uniform prior a layer uses. */
+export type KlApproximation = 'kingma2015' | 'molchanov2017';
+
+/** Kingma et al. 2015, eq. (10)'s fit: −KL ≈ const + ½ log α + c1·α + c2·α² + c3·α³, for α ≤ 1. */
+export const KINGMA2015_C = [1.16145124, -1.50204118, 0.58629921] as const;
+/** Molchanov et al. 2017, eq. (14)'s fit: −KL ≈ k1·σ(k2 + k3·log α) − ½ log(1 + 1/α) − k1. */
+export const MOLCHANOV2017_K = [0.63576, 1.8732, 1.48695] as const;
+
+/**
+ * KL per weight by Kingma et al.'s polynomial, without its constant (the prior is improper, so the
+ * KL is defined up to one): −(½ log α + c1·α + c2·α² + c3·α³). Valid for log α ≤ 0.
+ */
+export function klKingma2015(logAlpha: Tensor): Tensor {
+  const [c1, c2, c3] = KINGMA2015_C;
+  const a = logAlpha.exp();
+  // Horner: c1·α + c2·α² + c3·α³ = α·(c1 + α·(c2 + α·c3)).
+  const poly = a.mul(a.mul(a.mul(c3).add(c2)).add(c1));
+  return logAlpha.mul(0.5).add(poly).neg();
+}
+
+/**
+ * KL per weight by Molchanov et al.'s sigmoid fit, which holds for every α and tends to 0 as
+ * α → ∞: k1 − k1·σ(k2 + k3·log α) + ½·log(1 + 1/α), with log(1 + 1/α) = softplus(−log α).
+ */
+export function klMolchanov2017(logAlpha: Tensor): Tensor {
+  const [k1, k2, k3] = MOLCHANOV2017_K;
+  const sig = logAlpha.mul(k3).add(k2).sigmoid();
+  return sig.mul(-k1).add(k1).add(F.softplus(logAlpha.neg()).mul(0.5));
+}
+
+/** How a training forward pass draws its noise (an evaluation pass uses the posterior mean). */
+export type WeightSampling = 'lrt' | 'batch' | 'example';
+
+export interface VariationalOptions extends FactoryOptions {
+  bias?: boolean;
+  /** The KL approximation, and with it the range of log α: [−8, 8] for 2017, [−8, 0] for 2015. */
+  kl?: KlApproximation;
+  /** Initial log σ² of every weight (Molchanov et al. start at −10). */
+  logSigma2Init?: number;
+  /**
+   * 'lrt' samples pre-activations (the local reparameterisation trick), 'batch' one weight matrix per
+   * minibatch, 'example' one per example; the last two exist to measure gradient variance.
+   */
+  sampling?: WeightSampling;
+  /** Source of the training noise; the global generator when omitted. */
+  generator?: Generator;
+}
+
+const LOG_ALPHA_MIN = -8;
+const LOG_ALPHA_MAX: Record<KlApproximation, number> = { molchanov2017: 8, kingma2015: 0 };
+const KLS: KlApproximation[] = ['kingma2015', 'molchanov2017'];
+const SAMPLINGS: WeightSampling[] = ['lrt', 'batch', 'example'];
+
+function checkChoice<T extends string>(what: string, value: T, allowed: T[]): T {
+  if (!allowed.includes(value)) {
+    throw new GenlabError('usage', `${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${value}'`);
+  }
+  return value;
+}
+
+/**
+ * The common part of VariationalLinear and VariationalConv2d: parameters `weight` (θ), `log_sigma2`
+ * and `bias`, and a persistent buffer `weight_mask` (ones until pruned).
+ */
+export abstract class VariationalLayer extends Module<[Tensor], Tensor> {
+  readonly weight: Parameter;
+  readonly logSigma2: Parameter;
+  readonly bias: Parameter | null;
+  readonly weightMask: Tensor;
+  readonly kl: KlApproximation;
+  sampling: WeightSampling;
+  readonly generator: Generator | undefined;
+
+  constructor(shape: number[], outFeatures: number, opts: VariationalOptions) {
+    super();
+    this.kl = checkChoice('kl', opts.kl ?? 'molchanov2017', KLS);
+    this.sampling = checkChoice('sampling', opts.sampling ?? 'lrt', SAMPLINGS);
+    this.generator = opts.generator;
+    const logSigma2Init = opts.logSigma2Init ?? -10;
+    if (!Number.isFinite(logSigma2Init)) {
+      throw new GenlabError('usage', `logSigma2Init must be a finite number, got ${logSigma2Init}`);
+    }
+    this.weight = this.registerParameter('weight', newParameter(shape, opts));
+    this.logSigma2 = this.registerParameter(
+      'log_sigma2',
+      Parameter.adopt(full(shape, logSigma2Init, { dtype: opts.dtype, device: opts.device })),
+    );
+    this.bias = this.registerParameter('bias', opts.bias === false ? null : newParameter([outFeatures], opts));
+    this.weightMask = this.registerBuffer('weight_mask', ones(shape, { dtype: opts.dtype, device: opts.device }));
+    init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
+    if (this.bias) uniformBias(this.bias, this.weight, opts);
+  }
+
+  /** log α = log σ² − log θ², clipped to the approximation's range. */
+  logAlpha(): Tensor {
+    const raw = this.logSigma2.sub(this.weight.square().add(1e-8).log());
+    return raw.clamp(LOG_ALPHA_MIN, LOG_ALPHA_MAX[this.kl]);
+  }
+
+  /** The posterior variance σ² = α·θ², with α clipped as in logAlpha. */
+  variance(): Tensor {
+    return this.logAlpha().exp().mul(this.weight.square());
+  }
+
+  /** KL(q‖p) summed over the layer's unpruned weights. */
+  klDivergence(): Tensor {
+    const la = this.logAlpha();
+    const kl = this.kl === 'kingma2015' ? klKingma2015(la) : klMolchanov2017(la);
+    return kl.mul(this.weightMask).sum();
+  }
+
+  /** The posterior-mean weights with pruned ones set to zero: what evaluation uses. */
+  meanWeight(): Tensor {
+    return this.weight.mul(this.weightMask);
+  }
+
+  /** Prunes every weight with log α ≥ threshold (they stay zero from now on); returns its report. */
+  prune(threshold = 3): SparsityRow {
+    checkThreshold(threshold);
+    noGrad(() => {
+      const keep = this.logAlpha().lt(threshold).to(this.weightMask.dtype);
+      this.weightMask.mul_(keep);
+    });
+    return this.sparsity(threshold);
+  }
+
+  /** What pruning at `threshold` keeps (already-pruned weights count as pruned). */
+  sparsity(threshold = 3): SparsityRow {
+    checkThreshold(threshold);
+    const kept = noGrad(() =>
+      this.logAlpha().lt(threshold).to(this.weightMask.dtype).mul(this.weightMask).sum().item(),
+    );
+    const weights = this.weight.numel();
+    return {
+      layer: '',
+      weights,
+      kept,
+      sparsity: 1 - kept / weights,
+      compression: kept === 0 ? Number.POSITIVE_INFINITY : weights / kept,
+    };
+  }
+
+  protected noise(like: Tensor): Tensor {
+    return randnLike(like, { generator: this.generator });
+  }
+
+  /** Mean and variance of the pre-activations under q, from the layer's linear map. */
+  protected lrt(x: Tensor, map: (input: Tensor, weight: Tensor, bias: Tensor | null) => Tensor): Tensor {
+    const mean = map(x, this.meanWeight(), this.bias);
+    const variance = map(x.square(), this.variance().mul(this.weightMask), null);
+    return mean.add(variance.add(1e-8).sqrt().mul(this.noise(mean)));
+  }
+
+  /** One weight draw θ + σ·ε (masked). */
+  protected sampleWeight(shape: number[]): Tensor {
+    const eps = randn(shape, { dtype: this.weight.dtype, device: this.weight.device, generator: this.generator });
+    return this.weight.add(this.variance().sqrt().mul(eps)).mul(this.weightMask);
+  }
+}
+
+function checkThreshold(threshold: number): void {
+  if (!Number.isFinite(threshold)) throw new GenlabError('usage', `prune threshold must be finite, got ${threshold}`);
+}
+
+/** y = x·Wᵀ + b with W ~ N(θ, σ²) per weight; at evaluation W = θ (masked). */
+export class VariationalLinear extends VariationalLayer {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: VariationalOptions = {},
+  ) {
+    super([outFeatures, inFeatures], outFeatures, opts);
+  }
+
+  forward(x: Tensor): Tensor {
+    const linear = (input: Tensor, weight: Tensor, bias: Tensor | null) => F.linear(input, weight, { bias });
+    if (!this.training) return linear(x, this.meanWeight(), this.bias);
+    if (this.sampling === 'lrt') return this.lrt(x, linear);
+    if (this.sampling === 'batch') return linear(x, this.sampleWeight(this.weight.shape), this.bias);
+    if (x.ndim !== 2) throw new GenlabError('usage', `sampling 'example' needs [N, features] input, got [${x.shape}]`);
+    // One weight matrix per example: [N, 1, in] @ [N, in, out].
+    const w = this.sampleWeight([x.shape[0], ...this.weight.shape]);
+    const y = x.unsqueeze(1).bmm(w.transpose(1, 2)).squeeze(1);
+    return this.bias ? y.add(this.bias) : y;
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, kl='${this.kl}', sampling='${this.sampling}'`;
+  }
+}
+
+export interface VariationalConv2dOptions extends VariationalOptions {
+  stride?: number | number[];
+  padding?: number | number[];
+  dilation?: number | number[];
+}
+
+/** Conv2d (groups 1, zero padding) with W ~ N(θ, σ²) per weight; the LRT uses conv(x², σ²). */
+export class VariationalConv2d extends VariationalLayer {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | number[],
+    opts: VariationalConv2dOptions = {},
+  ) {
+    const k = pair(kernelSize);
+    super([outChannels, inChannels, k[0], k[1]], outChannels, opts);
+    this.kernelSize = k;
+    this.stride = pair(opts.stride ?? 1);
+    this.padding = pair(opts.padding ?? 0);
+    this.dilation = pair(opts.dilation ?? 1);
+  }
+
+  private conv(x: Tensor, weight: Tensor, bias: Tensor | null, groups = 1): Tensor {
+    return F.conv2d(x, weight, { bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups });
+  }
+
+  forward(x: Tensor): Tensor {
+    const conv = (input: Tensor, weight: Tensor, bias: Tensor | null) => this.conv(input, weight, bias);
+    if (!this.training) return conv(x, this.meanWeight(), this.bias);
+    if (this.sampling === 'lrt') return this.lrt(x, conv);
+    if (this.sampling === 'batch') return conv(x, this.sampleWeight(this.weight.shape), this.bias);
+    // One kernel per example, as a grouped convolution of the batch folded into channels.
+    const [n, c, h, w] = x.shape;
+    const kernels = this.sampleWeight([n, ...this.weight.shape]).flatten(0, 1);
+    const y = this.conv(x.reshape([1, n * c, h, w]), kernels, null, n);
+    const out = y.reshape([n, this.outChannels, y.shape[2], y.shape[3]]);
+    return this.bias ? out.add(this.bias.view([1, -1, 1, 1])) : out;
+  }
+
+  override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}], stride=[${this.stride}], kl='${this.kl}'`;
+  }
+}
+
+export interface GaussianDropoutOptions extends FactoryOptions {
+  /** 'A': multiplicative noise on the inputs; 'B': independent noise on each weight, sampled by the LRT. */
+  type?: 'A' | 'B';
+  /** Initial dropout rate α ∈ (0, 1] (α = p/(1 − p) matches Bernoulli dropout at rate p). */
+  alpha?: number;
+  /** One α per input unit (true) or one for the layer. */
+  perUnit?: boolean;
+  bias?: boolean;
+  generator?: Generator;
+}
+
+/**
+ * A linear layer with Gaussian dropout whose rate α is learned (variational dropout, Kingma et al.
+ * 2015 §3.3), with the 2015 KL fit (so α stays ≤ 1). Type A puts ξ ~ N(1, α) on each input unit
+ * of each example, weights sharing their unit's noise; type B gives every weight its own noise
+ * (σ² = α·θ²) and samples the pre-activations by the LRT. Evaluation uses θ.
+ */
+export class GaussianDropoutLinear extends Module<[Tensor], Tensor> {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly logAlphaParam: Parameter;
+  readonly type: 'A' | 'B';
+  readonly generator: Generator | undefined;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: GaussianDropoutOptions = {},
+  ) {
+    super();
+    this.type = checkChoice('type', opts.type ?? 'B', ['A', 'B']);
+    const alpha = opts.alpha ?? 0.5;
+    if (!(alpha > 0 && alpha <= 1)) {
+      throw new GenlabError(
+        'usage',
+        `Gaussian dropout: alpha must be in (0, 1], got ${alpha}`,
+        "the 2015 KL approximation holds for α ≤ 1; use a VariationalLinear (kl 'molchanov2017') for larger α",
+      );
+    }
+    this.generator = opts.generator;
+    this.weight = this.registerParameter('weight', newParameter([outFeatures, inFeatures], opts));
+    this.bias = this.registerParameter('bias', opts.bias === false ? null : newParameter([outFeatures], opts));
+    const shape = opts.perUnit === false ? [1] : [inFeatures];
+    this.logAlphaParam = this.registerParameter(
+      'log_alpha',
+      Parameter.adopt(full(shape, Math.log(alpha), { dtype: opts.dtype, device: opts.device })),
+    );
+    init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
+    if (this.bias) uniformBias(this.bias, this.weight, opts);
+  }
+
+  /** log α, kept ≤ 0 (α ≤ 1) where the 2015 approximation holds. */
+  logAlpha(): Tensor {
+    return this.logAlphaParam.clamp(LOG_ALPHA_MIN, 0);
+  }
+
+  /** KL summed over the weights: each weight carries its input unit's α. */
+  klDivergence(): Tensor {
+    const perUnit = klKingma2015(this.logAlpha());
+    const units = this.logAlphaParam.numel() === 1 ? this.inFeatures : 1;
+    return perUnit.sum().mul(this.outFeatures * units);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training) return F.linear(x, this.weight, { bias: this.bias });
+    const alpha = this.logAlpha().exp();
+    if (this.type === 'A') {
+      const xi = randnLike(x, { generator: this.generator }).mul(alpha.sqrt()).add(1);
+      return F.linear(x.mul(xi), this.weight, { bias: this.bias });
+    }
+    const mean = F.linear(x, this.weight, { bias: this.bias });
+    const variance = F.linear(x.square().mul(alpha), this.weight.square());
+    return mean.add(
+      variance
+        .add(1e-8)
+        .sqrt()
+        .mul(randnLike(mean, { generator: this.generator })),
+    );
+  }
+
+  override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, type=${this.type}`;
+  }
+}
+
+/** One row of a sparsity report. */
+export interface SparsityRow {
+  layer: string;
+  weights: number;
+  kept: number;
+  /** Fraction of weights pruned. */
+  sparsity: number;
+  /** weights / kept. */
+  compression: number;
+}
+
+function variationalLayers(model: Module): [string, VariationalLayer][] {
+  return model.namedModules().filter((e): e is [string, VariationalLayer] => e[1] instanceof VariationalLayer);
+}
+
+/** The KL term of a model: the sum over its variational layers (a zero tensor if it has none). */
+export function klDivergence(model: Module): Tensor {
+  let total: Tensor | null = null;
+  for (const m of model.modules()) {
+    if (m instanceof VariationalLayer || m instanceof GaussianDropoutLinear) {
+      const kl = m.klDivergence();
+      total = total === null ? kl : total.add(kl);
+    }
+  }
+  return total ?? full([], 0);
+}
+
+function checkVariational(model: Module, what: string): [string, VariationalLayer][] {
+  const layers = variationalLayers(model);
+  if (layers.length === 0) {
+    throw new GenlabError(
+      'usage',
+      `${what}: ${model.constructor.name} is not a variational layer and holds none`,
+      'pruning by log α needs VariationalLinear or VariationalConv2d layers',
+    );
+  }
+  return layers;
+}
+
+/** Prunes every variational layer of `model` (or the layer itself) at log α ≥ threshold. */
+export function pruneVariational(model: Module, opts: { threshold?: number } = {}): SparsityRow[] {
+  return checkVariational(model, 'prune').map(([name, layer]) => ({ ...layer.prune(opts.threshold), layer: name }));
+}
+
+/** Per-layer sparsity and compression at a threshold, plus a 'total' row, without pruning. */
+export function sparsityReport(model: Module, opts: { threshold?: number } = {}): SparsityRow[] {
+  const rows = checkVariational(model, 'sparsity report').map(([name, layer]) => ({
+    ...layer.sparsity(opts.threshold),
+    layer: name,
+  }));
+  const weights = rows.reduce((s, r) => s + r.weights, 0);
+  const kept = rows.reduce((s, r) => s + r.kept, 0);
+  rows.push({
+    layer: 'total',
+    weights,
+    kept,
+    sparsity: 1 - kept / weights,
+    compression: kept === 0 ? Number.POSITIVE_INFINITY : weights / kept,
+  });
+  return rows;
+}
