@@ -298,6 +298,21 @@ export class Dashboard {
    */
   private async events(ids: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
     const dirs = ids.map((id) => [id, this.runDir(id)] as const);
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const stops: (() => void)[] = [];
+    const lines: Record<string, number> = {};
+    // Listen first, then tell the page how many lines each log had: it refetches if it drew fewer,
+    // so a line written between its chart request and this stream is not lost.
+    for (const [id, dir] of dirs) {
+      const index = await this.chart(id, dir);
+      stops.push(index.listen((points: Record<string, Point[]>) => send('points', { id, points })));
+      lines[id] = index.lines;
+      const list = this.watchers.get(id) ?? [];
+      const w = { send: (s: RunSummary) => send('status', s) };
+      list.push(w);
+      this.watchers.set(id, list);
+      stops.push(() => list.splice(list.indexOf(w), 1));
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -305,24 +320,12 @@ export class Dashboard {
       'x-content-type-options': 'nosniff',
     });
     res.write('retry: 1000\n\n');
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const stops: (() => void)[] = [];
-    for (const [id, dir] of dirs) {
-      const index = await this.chart(id, dir);
-      stops.push(index.listen((points: Record<string, Point[]>) => send('points', { id, points })));
-      const list = this.watchers.get(id) ?? [];
-      const w = { send: (s: RunSummary) => send('status', s) };
-      list.push(w);
-      this.watchers.set(id, list);
-      stops.push(() => list.splice(list.indexOf(w), 1));
-    }
     this.streams.add(res);
-    const done = () => {
+    req.on('close', () => {
       for (const stop of stops) stop();
       this.streams.delete(res);
-    };
-    req.on('close', done);
-    send('ready', { ids });
+    });
+    send('ready', { ids, lines });
   }
 
   /** Reads what live charts' logs gained; every 8th tick, looks whether a watched run's status changed. */

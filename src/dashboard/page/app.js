@@ -237,7 +237,7 @@ async function loadChart() {
       const q = `id=${encodeURIComponent(id)}&keys=${encodeURIComponent(c.key)}&width=${width}&axis=${c.axis}`;
       const r = await api(`/api/series?${q}`);
       const s = r.series[c.key] ?? { x: [], y: [], total: 0, exact: true };
-      c.data[id] = { x: s.x, y: s.y, total: s.total, exact: s.exact };
+      c.data[id] = { x: s.x, y: s.y, total: s.total, exact: s.exact, lines: r.lines };
     }),
   );
   const parts = c.ids.map((id) => {
@@ -321,6 +321,14 @@ function listen(ids) {
   if (c.source) c.source.close();
   const source = new EventSource(`/api/events?${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`);
   c.source = source;
+  c.live = false;
+  source.addEventListener('ready', (e) => {
+    const { lines } = JSON.parse(e.data);
+    // Lines logged between the chart's request and this stream's start: fetch the chart again.
+    const behind = c.ids.some((id) => c.data[id] && lines[id] !== c.data[id].lines);
+    c.live = true;
+    if (behind) loadChart().catch(showError);
+  });
   source.addEventListener('points', (e) => {
     const { id, points } = JSON.parse(e.data);
     const d = c.data[id];
