@@ -15,6 +15,7 @@ import { SCHEDULE_KINDS } from '../diffusion/schedules.js';
 import { Progress } from '../train/progress.js';
 import { choice, flag, float, int, ints, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
+import { compress, decompress } from './diffusion-codec.js';
 import { type Family, verb } from './verb.js';
 
 /** The per-data defaults that help shows, from the one table in diffusion/config.ts. */
@@ -193,5 +194,5 @@ const evaluate = verb({
 
 export const diffusion: Family = {
   summary: 'variational diffusion models: learned schedules, likelihoods, samples',
-  verbs: { train, sample, eval: evaluate },
+  verbs: { train, sample, eval: evaluate, compress, decompress },
 };
