@@ -38,7 +38,8 @@ export function writeContainer(header: Record<string, unknown>, payload: Uint8Ar
   out.set(payload, 18 + json.length);
   const body = out.subarray(0, out.length - CHECKSUM);
   out.set(sha256(body), body.length);
-  return out;
+  // A plain Uint8Array, whose slice() copies (Buffer's would share the bytes).
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** Reads a container: checks magic, version, lengths and checksum; returns the parsed header and payload. */

@@ -316,6 +316,9 @@ export function decompressBytes(
   if (header.shape.join() !== r.info.shape.join() || header.levels !== r.info.levels) {
     throw new GenlabError('data', `${name}: images [${header.shape}] of ${header.levels} levels do not fit the model`);
   }
+  const dims = header.shape.reduce((a, b) => a * b, 1);
+  if (header.count * dims > 2 ** 30)
+    throw new GenlabError('data', `${name}: ${header.count} images is more than a file can hold`);
   const threads = getNumThreads();
   if (threads !== header.threads) setNumThreads(header.threads);
   try {
