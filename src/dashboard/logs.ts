@@ -27,14 +27,17 @@ export class LogReader {
   private decoder = new StringDecoder('utf8');
   /** Complete lines seen so far (1-based number of the last one). */
   lines = 0;
+  /** The file's size at the last look; `offset < size` when a budget stopped the read early. */
+  size = 0;
 
   constructor(readonly file: string) {}
 
   /**
-   * Calls `line` for each complete line appended since the last call. Returns 'reset' (after
-   * starting over) when the file was truncated or replaced, 'missing' when it is absent.
+   * Calls `line` for each complete line appended since the last call, reading at most about
+   * `budget` bytes (the rest waits for the next call). Returns 'reset' (after starting over) when
+   * the file was truncated or replaced, 'missing' when it is absent.
    */
-  async update(line: (text: string, n: number) => void): Promise<'ok' | 'reset' | 'missing'> {
+  async update(line: (text: string, n: number) => void, budget = Infinity): Promise<'ok' | 'reset' | 'missing'> {
     let size: number;
     let ino: number;
     try {
@@ -53,12 +56,14 @@ export class LogReader {
       result = 'reset';
     }
     this.ino = ino;
+    this.size = size;
     if (size === this.offset) return result;
+    const end = Math.min(size, this.offset + budget);
     const fh = await open(this.file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - this.offset));
-      while (this.offset < size) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - this.offset), this.offset);
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - this.offset));
+      while (this.offset < end) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - this.offset), this.offset);
         if (bytesRead === 0) break;
         this.offset += bytesRead;
         const parts = (this.carry + this.decoder.write(buf.subarray(0, bytesRead))).split('\n');
@@ -74,6 +79,38 @@ export class LogReader {
   /** An unterminated last line (a write in progress, or a crash cut it short). */
   get pending(): string {
     return this.carry;
+  }
+
+  /** The part of the file read so far, 0…1. */
+  get fraction(): number {
+    return this.size === 0 ? 1 : this.offset / this.size;
+  }
+}
+
+/** The step of the last complete line of a log that parses, read from its last 64 KB only. */
+export async function tailStep(file: string): Promise<number | undefined> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(file, 'r');
+    const { size } = await fh.stat();
+    const n = Math.min(size, 1 << 16);
+    const buf = Buffer.alloc(n);
+    await fh.read(buf, 0, n, size - n);
+    const lines = buf.toString('utf8').split('\n');
+    lines.pop(); // unterminated, or empty after the last newline
+    for (let i = lines.length - 1; i >= (n < size ? 1 : 0); i--) {
+      try {
+        const step = JSON.parse(lines[i]).step;
+        if (typeof step === 'number') return step;
+      } catch {
+        // a broken line: look further back
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
   }
 }
 
@@ -260,8 +297,22 @@ export class LogIndex {
     this.series.clear();
   }
 
-  /** Reads what was appended; 'reset' when the file was rewritten (listeners should refetch). */
-  async update(): Promise<'ok' | 'reset' | 'missing'> {
+  /** The part of the log read so far, 0…1 (below 1 when a budget stopped the last update early). */
+  get fraction(): number {
+    return this.reader.fraction;
+  }
+
+  /** Reads what was appended (at most about `budget` bytes); 'reset' when the file was rewritten. */
+  update(budget = Infinity): Promise<'ok' | 'reset' | 'missing'> {
+    // One read at a time: the table, a chart request and the live poll may all ask at once.
+    const next = this.queue.then(() => this.read(budget));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async read(budget: number): Promise<'ok' | 'reset' | 'missing'> {
     const added: Record<string, Point[]> = {};
     let reset = false;
     const result = await this.reader.update((text, n) => {
@@ -271,7 +322,7 @@ export class LogIndex {
         reset = true;
       }
       this.addLine(text, n, added);
-    });
+    }, budget);
     if (result === 'reset' && !reset) this.clear(); // rewritten to nothing
     if (this.listeners.size && Object.keys(added).length) for (const f of this.listeners) f(added);
     return result;

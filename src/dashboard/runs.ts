@@ -13,9 +13,14 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { CHECKPOINT_FILE, LOCK_FILE, STATE_FILE } from '../train/run.js';
-import { LogIndex } from './logs.js';
+import { LogIndex, tailStep } from './logs.js';
 import type { SafeRoot } from './paths.js';
+
+// The names src/train/run.ts gives these files (a test checks they agree). Not imported from there:
+// run.ts loads libtorch, a few hundred MB the dashboard has no use for.
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const STATE_FILE = 'state.json';
+export const LOCK_FILE = 'train.lock';
 
 export type Status = 'running' | 'finished' | 'interrupted' | 'failed' | 'damaged';
 
@@ -40,7 +45,12 @@ export interface RunSummary {
   keys: string[];
   hasTime: boolean;
   updated?: number;
+  /** The part of log.jsonl read so far, while a long log is still being read in the background. */
+  scanned?: number;
 }
+
+/** Bytes of one log read while the table waits; a longer log is read on in the background. */
+const TABLE_BUDGET = 4 << 20;
 
 /** Headline metrics, best first: the first one a run reports is its column in the table. */
 export const HEADLINE = [
@@ -163,6 +173,9 @@ interface RunFiles {
 export class RunsFolder {
   private readonly files = new Map<string, RunFiles>();
   private readonly logs = new Map<string, LogIndex>();
+  /** Long logs still being read after the table was answered, one at a time. */
+  private readonly backlog = new Set<string>();
+  private draining = false;
 
   constructor(readonly root: SafeRoot) {}
 
@@ -203,6 +216,27 @@ export class RunsFolder {
     return f;
   }
 
+  /** Reads long logs to their end in the background, so that the next table has them whole. */
+  private readOn(id: string): void {
+    this.backlog.add(id);
+    if (this.draining) return;
+    this.draining = true;
+    void (async () => {
+      try {
+        for (const next of this.backlog) {
+          const log = this.logs.get(next);
+          while (log && this.logs.get(next) === log && log.fraction < 1) {
+            await log.update(TABLE_BUDGET);
+            await new Promise((r) => setImmediate(r)); // let requests in between
+          }
+          this.backlog.delete(next);
+        }
+      } finally {
+        this.draining = false;
+      }
+    })();
+  }
+
   async summary(dir: string): Promise<RunSummary> {
     const id = runId(this.root.real, dir);
     const files = await this.runFiles(dir);
@@ -211,7 +245,9 @@ export class RunsFolder {
       log = new LogIndex(join(dir, 'log.jsonl'), false);
       this.logs.set(id, log);
     }
-    const logState = await log.update();
+    const logState = await log.update(TABLE_BUDGET);
+    const scanning = log.fraction < 1;
+    if (scanning) this.readOn(id);
     const lock = await readJson(join(dir, LOCK_FILE));
     const [logTime, ckpt, mirror] = await Promise.all([
       mtime(join(dir, 'log.jsonl')),
@@ -226,7 +262,7 @@ export class RunsFolder {
       model: str(config?.model ?? config?.arch ?? config?.coupling ?? config?.prior),
       data: str(config?.data),
       status: 'interrupted',
-      step: log.lastStep,
+      step: scanning ? ((await tailStep(join(dir, 'log.jsonl'))) ?? log.lastStep) : log.lastStep,
       steps: typeof config?.steps === 'number' ? config.steps : undefined,
       metric: headline(results, log.lastValues),
       lines: log.lines,
@@ -234,6 +270,7 @@ export class RunsFolder {
       hasTime: log.hasTime,
       updated: logTime,
     };
+    if (scanning) s.scanned = log.fraction;
     const damage = damaged(files, log, logState);
     const info = 'value' in lock && isObject(lock.value) ? (lock.value as unknown as LockInfo) : undefined;
     const lockValid = info !== undefined && Number.isSafeInteger(info.pid) && typeof info.host === 'string';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configDiff, runImages } from './detail.js';
-import { LogIndex, type LogIndex as LogIndexType, type Point } from './logs.js';
+import { LogIndex, type Point } from './logs.js';
 import { renderMarkdown } from './markdown.js';
 import { SafeRoot } from './paths.js';
 import { type RunSummary, RunsFolder } from './runs.js';
@@ -72,7 +72,7 @@ export class Dashboard {
   readonly results: SafeRoot | undefined;
   readonly runs: RunsFolder;
   readonly server: Server;
-  private readonly charts = new Map<string, LogIndexType>();
+  private readonly charts = new Map<string, LogIndex>();
   private readonly timer: NodeJS.Timeout;
   private readonly streams = new Set<ServerResponse>();
   private polling = false;
@@ -225,7 +225,7 @@ export class Dashboard {
   }
 
   /** The chart index of a run, kept for the CHART_CACHE most recently charted runs. */
-  private async chart(id: string, dir: string): Promise<LogIndexType> {
+  private async chart(id: string, dir: string): Promise<LogIndex> {
     let index = this.charts.get(id);
     if (index) {
       this.charts.delete(id); // move to the back: most recently used

@@ -45,7 +45,7 @@ const shot = async (name: string) => {
 
 test('the table lists the runs of the folder, with status, and filters', { skip }, async (t) => {
   t.diagnostic(`screenshots in ${shots}`);
-  const ids = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.id));
+  const ids = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => (tr as any).dataset.id));
   assert.deepEqual([...ids].sort(), ['a', 'broken', 'dead', 'group/sub/b', 'live', 'nan', 'noconfig']);
   const status = async (id: string) => page.textContent(`#runs tr[data-id="${id}"] .status`);
   assert.equal(await status('a'), 'finished');
@@ -54,10 +54,10 @@ test('the table lists the runs of the folder, with status, and filters', { skip 
   assert.match((await page.textContent('#runs tr[data-id="a"]')) ?? '', /testBitsPerDim 2\.5/);
   await shot('table');
   await page.fill('#filter', 'damaged');
-  assert.deepEqual(
-    await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.id).sort()),
-    ['broken', 'noconfig'],
-  );
+  assert.deepEqual(await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => (tr as any).dataset.id).sort()), [
+    'broken',
+    'noconfig',
+  ]);
   await page.fill('#filter', '');
   await page.click('#runs th[data-sort="id"]'); // descending now
   assert.equal(await page.getAttribute('#runs tbody tr:first-child', 'data-id'), 'noconfig');
@@ -66,10 +66,10 @@ test('the table lists the runs of the folder, with status, and filters', { skip 
 test('a chart shows the logged points', { skip }, async () => {
   await page.click('#runs tr[data-id="a"] td:nth-child(2)');
   await page.waitForFunction(
-    () => (window as any).dashboard.chart.plot && (window as any).dashboard.chart.ids[0] === 'a',
+    () => (globalThis as any).dashboard.chart.plot && (globalThis as any).dashboard.chart.ids[0] === 'a',
   );
   const drawn = await page.evaluate(() => {
-    const p = (window as any).dashboard.chart.plot;
+    const p = (globalThis as any).dashboard.chart.plot;
     return { x: Array.from(p.data[0]), y: Array.from(p.data[1]), series: p.series.length };
   });
   const steps = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
@@ -78,7 +78,7 @@ test('a chart shows the logged points', { skip }, async () => {
   assert.equal(drawn.series, 2);
   // the canvas holds a drawn line: some pixels differ from the background
   const inked = await page.evaluate(() => {
-    const c = document.querySelector('#chart canvas') as HTMLCanvasElement;
+    const c = (globalThis as any).document.querySelector('#chart canvas');
     const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
     let n = 0;
     for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
@@ -97,23 +97,23 @@ test('a chart shows the logged points', { skip }, async () => {
 test('a line appended to a running run appears on the chart within 2 s, without a reload', { skip }, async () => {
   await page.click('#runs tr[data-id="live"] td:nth-child(2)');
   await page.waitForFunction(
-    () => (window as any).dashboard.chart.ids[0] === 'live' && (window as any).dashboard.chart.plot,
+    () => (globalThis as any).dashboard.chart.ids[0] === 'live' && (globalThis as any).dashboard.chart.plot,
   );
-  await page.waitForFunction(() => (window as any).dashboard.chart.live);
+  await page.waitForFunction(() => (globalThis as any).dashboard.chart.live);
   const navigations: string[] = [];
   page.on('framenavigated', (f) => navigations.push(f.url()));
   const t0 = performance.now();
   appendFileSync(join(fx.runs, 'live', 'log.jsonl'), `${JSON.stringify({ step: 3, loss: 1.234 })}\n`);
   await page.waitForFunction(
     () => {
-      const p = (window as any).dashboard.chart.plot;
+      const p = (globalThis as any).dashboard.chart.plot;
       return p && Array.from(p.data[0]).includes(3);
     },
     undefined,
     { timeout: 2000, polling: 50 },
   );
   const ms = performance.now() - t0;
-  const drawn = await page.evaluate(() => Array.from((window as any).dashboard.chart.plot.data[1]));
+  const drawn = await page.evaluate(() => Array.from((globalThis as any).dashboard.chart.plot.data[1]));
   assert.deepEqual(drawn, [2.3, 2.2, 1.234]);
   assert.deepEqual(navigations, [], 'no reload');
   assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
@@ -126,7 +126,7 @@ test('the config diff highlights the changed field', { skip }, async () => {
   await page.click('#compare');
   await page.waitForSelector('#diff table');
   const rows = await page.$$eval('#diff tbody tr', (trs) =>
-    trs.map((tr) => ({ key: (tr as HTMLElement).dataset.key, differs: tr.classList.contains('differs') })),
+    trs.map((tr) => ({ key: (tr as any).dataset.key, differs: tr.classList.contains('differs') })),
   );
   assert.deepEqual(
     rows.filter((r) => r.differs).map((r) => r.key),
@@ -134,7 +134,7 @@ test('the config diff highlights the changed field', { skip }, async () => {
   );
   assert.ok(rows.some((r) => r.key === 'data' && !r.differs));
   // highlighted as people see it: the changed cells' background differs from an unchanged row's
-  const bg = (sel: string) => page.$eval(sel, (el) => getComputedStyle(el).backgroundColor);
+  const bg = (sel: string) => page.$eval(sel, (el) => (globalThis as any).getComputedStyle(el).backgroundColor);
   const changed = await bg('#diff tr[data-key="lr"] td');
   assert.notEqual(changed, await bg('#diff tr[data-key="data"] td'));
   assert.equal(changed, 'rgb(255, 241, 184)');
@@ -163,8 +163,6 @@ test('a traversal URL gets 403 or 404, and results render', { skip }, async () =
   await page.click('#results-list a[data-name="demo.md"]');
   await page.waitForSelector('#results-view table');
   assert.equal(await page.textContent('#results-view td strong'), '2.27');
-  await page.waitForFunction(
-    () => (document.querySelector('#results-view img') as HTMLImageElement)?.naturalWidth === 2,
-  );
+  await page.waitForFunction(() => (globalThis as any).document.querySelector('#results-view img')?.naturalWidth === 2);
   await shot('results');
 });

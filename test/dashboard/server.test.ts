@@ -1,15 +1,18 @@
 // The dashboard server without a browser: run discovery and status, the files it refuses to serve,
 // read-only behaviour, damaged runs, downsampling and the incremental log reader.
 import assert from 'node:assert/strict';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { configDiff } from '../../src/dashboard/detail.js';
 import { BUCKETS, Downsampler, LogIndex, LogReader } from '../../src/dashboard/logs.js';
 import { renderMarkdown } from '../../src/dashboard/markdown.js';
-import { isPlainRelative } from '../../src/dashboard/paths.js';
+import { isPlainRelative, SafeRoot } from '../../src/dashboard/paths.js';
+import * as dashboardRuns from '../../src/dashboard/runs.js';
+import { RunsFolder } from '../../src/dashboard/runs.js';
 import { Dashboard } from '../../src/dashboard/server.js';
+import * as run from '../../src/train/run.js';
 import { type Fixture, lossAt, makeFixture, snapshot } from './fixture.js';
 
 let fx: Fixture;
@@ -82,6 +85,12 @@ test('runs at any depth, each with its status; damaged runs do not break the lis
   const detail = await getJson('/api/run?id=noconfig');
   assert.equal(detail.config, undefined);
   assert.equal(detail.summary.status, 'damaged');
+});
+
+test('the dashboard names run files as src/train/run.ts does, without loading libtorch itself', () => {
+  assert.equal(dashboardRuns.CHECKPOINT_FILE, run.CHECKPOINT_FILE);
+  assert.equal(dashboardRuns.STATE_FILE, run.STATE_FILE);
+  assert.equal(dashboardRuns.LOCK_FILE, run.LOCK_FILE);
 });
 
 test('path traversal, absolute paths and symlinks out of the folder are refused', async () => {
@@ -227,6 +236,33 @@ test('the log reader reads only what was appended, waits for a line to end, and 
   appendFileSync(reader.file, '"}\n');
   await reader.update((t) => texts.push(t));
   assert.deepEqual(texts, ['{"step":1,"note":"é"}']);
+});
+
+test('a long log answers the table at once and is read on in the background', async () => {
+  const dir = join(fx.base, 'long', 'run');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), '{"family":"flows","steps":120000}');
+  const n = 120_000;
+  const rows = Array.from(
+    { length: n },
+    (_, i) => `{"step":${i + 1},"loss":${1 / (i + 1)},"pad":"${'x'.repeat(20)}"}\n`,
+  );
+  rows[n - 10] = '{"step": oops\n'; // a broken line near the end, beyond the first read
+  writeFileSync(join(dir, 'log.jsonl'), rows.join(''));
+  const folder = new RunsFolder(new SafeRoot(join(fx.base, 'long')));
+  const [first] = await folder.list();
+  assert.ok(first.scanned !== undefined && first.scanned < 1, `read ${first.scanned}`);
+  assert.equal(first.step, n, 'the last step comes from the tail meanwhile');
+  assert.notEqual(first.status, 'damaged');
+  let s = first;
+  for (let i = 0; i < 200 && s.scanned !== undefined; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    [s] = await folder.list();
+  }
+  assert.equal(s.scanned, undefined);
+  assert.equal(s.lines, n);
+  assert.equal(s.status, 'damaged');
+  assert.match(s.note ?? '', new RegExp(`^log\\.jsonl line ${n - 9} `));
 });
 
 test('config diff and the Markdown of results files', () => {

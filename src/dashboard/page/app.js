@@ -72,7 +72,9 @@ function renderTable() {
     .map((r) => {
       const steps = r.step === undefined ? '' : `${r.step}${r.steps ? ` / ${r.steps}` : ''}`;
       const metric = r.metric ? `${esc(r.metric.name)} ${fmtNumber(r.metric.value)}` : '';
-      const note = r.note ? `<span class="note">${esc(r.note)}</span>` : '';
+      const reading = r.scanned === undefined ? '' : `reading log.jsonl… ${Math.floor(r.scanned * 100)}%`;
+      const notes = [r.note, reading].filter(Boolean).join('; ');
+      const note = notes ? `<span class="note">${esc(notes)}</span>` : '';
       const open = state.chart.ids.includes(r.id) ? ' class="open"' : '';
       return `<tr data-id="${esc(r.id)}"${open}>
         <td><input type="checkbox" aria-label="select" ${state.selected.has(r.id) ? 'checked' : ''}></td>
@@ -86,12 +88,18 @@ function renderTable() {
   $('#overlay').disabled = state.selected.size < 1;
 }
 
+let refreshTimer = 0;
 async function loadRuns() {
+  clearTimeout(refreshTimer);
   const r = await api('/api/runs');
   state.runs = r.runs;
   $('#root').textContent = r.root;
   for (const id of [...state.selected]) if (!r.runs.some((x) => x.id === id)) state.selected.delete(id);
   renderTable();
+  // While trainings run or long logs are still being read, the table refreshes itself.
+  if (r.runs.some((x) => x.status === 'running' || x.scanned !== undefined)) {
+    refreshTimer = setTimeout(() => loadRuns().catch(showError), 5000);
+  }
 }
 
 $('#filter').addEventListener('input', renderTable);
