@@ -197,8 +197,13 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
     zeroInit(this.convOut);
   }
 
-  forward(z: Tensor, gNorm: Tensor): Tensor {
-    const cond = this.embed.forward(timestepEmbedding(gNorm, this.config.width));
+  /**
+   * `extra`, when given, is added to the time embedding [B, 4·width] (class and guidance-weight
+   * embeddings of guided distillation); without it the net is exactly VDM's.
+   */
+  forward(z: Tensor, gNorm: Tensor, extra?: Tensor): Tensor {
+    let cond = this.embed.forward(timestepEmbedding(gNorm, this.config.width));
+    if (extra) cond = cond.add(extra);
     let h = this.convIn.forward(fourierFeatures(z, this.config.fourier));
     const hs = [h];
     for (const m of this.down) {
