@@ -1,5 +1,6 @@
 // genlab diffusion compress|decompress: lossless compression with a trained VDM by bits-back coding.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { CHAIN_ORDERS } from '../diffusion/bits-back.js';
 import {
   CODEC_DEFAULTS,
   type CompressResult,
@@ -43,6 +44,9 @@ export const compress = verb({
       max: 10000,
       default: CODEC_DEFAULTS.batch,
     }),
+    order: choice("bbans: the paper's order; bitswap: borrows far fewer initial bits", CHAIN_ORDERS, {
+      default: CODEC_DEFAULTS.order,
+    }),
     raw,
     threads,
   },
@@ -65,7 +69,7 @@ export const compress = verb({
     return { file: o.out, bytes: bytes.length, ...rest };
   },
   show: (r: Omit<CompressResult, 'bytes'> & { file: string; bytes: number }) => [
-    `wrote ${r.file}: ${r.header.count} images in ${r.bytes} bytes, ${r.fileBpd.toFixed(4)} bits/dim (T=${r.header.timesteps}, latents at 2^-${r.header.latentBits})`,
+    `wrote ${r.file}: ${r.header.count} images in ${r.bytes} bytes, ${r.fileBpd.toFixed(4)} bits/dim (T=${r.header.timesteps}, latents at 2^-${r.header.latentBits}, ${r.header.order} order)`,
     `net rate ${r.netBpd.toFixed(4)} bits/dim; initial bits ${r.header.initialBits.toFixed(0)} (${r.initialBpd.toFixed(4)} bits/dim over the set)`,
     `encode ${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(1)} s); images sha256 ${r.digest.slice(0, 16)}`,
   ],

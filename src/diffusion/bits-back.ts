@@ -30,10 +30,22 @@ export interface ChainModel {
   eps(z: Float32Array, m: number, i: number): Float32Array;
 }
 
+/**
+ * The order of the pops and pushes. 'bbans': the paper's construction, all latents popped top-down
+ * under the posteriors q(z_{i−1} | z_i, x) before anything is pushed. 'bitswap' (Kingma, Abbeel and
+ * Ho 2019): the latents are popped bottom-up under the forward process q(z_i | z_{i−1}), each pop
+ * right after the push it can draw on, so the first image borrows far fewer initial bits; the joint
+ * q(z | x) and so the expected rate are the same.
+ */
+export type ChainOrder = 'bbans' | 'bitswap';
+export const CHAIN_ORDERS = ['bbans', 'bitswap'] as const;
+
 export interface BitsBackSettings {
   grid: LatentGrid;
   /** Images coded together (one network call per step for all of them). */
   batch: number;
+  /** Default 'bbans'. */
+  order?: ChainOrder;
 }
 
 /** Seed of the generator that supplies the initial bits; part of the format. */
@@ -51,6 +63,9 @@ interface Step {
   pe: number;
   /** Shared standard deviation σ_s √c, c = −expm1(γ_s − γ_t). */
   std: number;
+  /** The forward process q(z_i | z_{i−1}) = N(fz·z_{i−1}, fstd²): α_{t|s} and σ_t √c. */
+  fz: number;
+  fstd: number;
 }
 
 function chainSteps(g: number[]): Step[] {
@@ -69,6 +84,8 @@ function chainSteps(g: number[]): Step[] {
       pz: Math.sqrt(a2s / a2t),
       pe: Math.sqrt(s2t) * c,
       std: Math.sqrt(s2s * c),
+      fz: Math.sqrt(a2t / a2s),
+      fstd: Math.sqrt(s2t * c),
     });
   }
   return steps;
@@ -97,6 +114,7 @@ class Chain {
   readonly alpha1: number;
   readonly sigma1: number;
   readonly alpha0: number;
+  readonly sigma0: number;
   readonly invStd0: number;
   readonly delta: number;
   private readonly logits: Float64Array;
@@ -114,6 +132,7 @@ class Chain {
     this.alpha1 = Math.sqrt(sigmoid(-g[this.T]));
     this.sigma1 = Math.sqrt(sigmoid(g[this.T]));
     this.alpha0 = Math.sqrt(sigmoid(-g[0]));
+    this.sigma0 = Math.sqrt(sigmoid(g[0]));
     this.invStd0 = Math.exp(-g[0] / 2);
     this.delta = gridBounds(settings.grid).delta;
     this.logits = new Float64Array(this.K);
@@ -140,6 +159,15 @@ class Chain {
     return gaussianCdf(s.pz * (zi * this.delta - s.pe * eps), s.std, this.settings.grid);
   }
 
+  private forward(i: number, zs: number) {
+    const s = this.steps[i - 1];
+    return gaussianCdf(s.fz * zs * this.delta, s.fstd, this.settings.grid);
+  }
+
+  private qBottom(f: number) {
+    return gaussianCdf(this.alpha0 * f, this.sigma0, this.settings.grid);
+  }
+
   private pixel(z0: number) {
     return categoricalCdf(pixelLogits(z0 * this.delta, this.alpha0, this.invStd0, this.K, this.logits));
   }
@@ -162,6 +190,44 @@ class Chain {
     }
     const prior = gaussianCdf(0, 1, this.settings.grid);
     for (let j = n - 1; j >= 0; j--) pushSymbol(stack, prior, z[T][j]);
+  }
+
+  /** Bit-Swap order: pop z_0 | x, push x; then for each step pop z_i | z_{i−1}, push z_{i−1} | z_i. */
+  encodeBitSwap(stack: RansStack, x: Uint8Array, m: number): void {
+    const { T, D, K } = this;
+    const n = m * D;
+    let zs = new Int32Array(n);
+    for (let j = 0; j < n; j++) zs[j] = popSymbol(stack, this.qBottom(centre(x[j], K)));
+    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.pixel(zs[j]), x[j]);
+    for (let i = 1; i <= T; i++) {
+      const zt = new Int32Array(n);
+      for (let j = 0; j < n; j++) zt[j] = popSymbol(stack, this.forward(i, zs[j]));
+      const eps = this.model.eps(this.values(zt), m, i);
+      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.p(i, zt[j], eps[j]), zs[j]);
+      zs = zt;
+    }
+    const prior = gaussianCdf(0, 1, this.settings.grid);
+    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, prior, zs[j]);
+  }
+
+  /** Undoes encodeBitSwap, step by step in reverse. */
+  decodeBitSwap(stack: RansStack, m: number): Uint8Array {
+    const { T, D, K } = this;
+    const n = m * D;
+    const prior = gaussianCdf(0, 1, this.settings.grid);
+    let zt = new Int32Array(n);
+    for (let j = 0; j < n; j++) zt[j] = popSymbol(stack, prior);
+    for (let i = T; i >= 1; i--) {
+      const eps = this.model.eps(this.values(zt), m, i);
+      const zs = new Int32Array(n);
+      for (let j = 0; j < n; j++) zs[j] = popSymbol(stack, this.p(i, zt[j], eps[j]));
+      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.forward(i, zs[j]), zt[j]);
+      zt = zs;
+    }
+    const x = new Uint8Array(n);
+    for (let j = 0; j < n; j++) x[j] = popSymbol(stack, this.pixel(zt[j]));
+    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.qBottom(centre(x[j], K)), zt[j]);
+    return x;
   }
 
   /** Decodes m images (levels [m·D]) from the stack, giving back the bits their latents took. */
@@ -226,7 +292,8 @@ export function encodeBitsBack(
   const netAfterBatch: number[] = [];
   const initial = () => Math.log2(x0) + 8 * stack.borrowed;
   for (const [s, e] of batches(count, settings.batch)) {
-    chain.encode(stack, x.subarray(s * D, e * D), e - s);
+    if (settings.order === 'bitswap') chain.encodeBitSwap(stack, x.subarray(s * D, e * D), e - s);
+    else chain.encode(stack, x.subarray(s * D, e * D), e - s);
     netAfterBatch.push(stack.bits - initial());
     onImages?.(e);
   }
@@ -260,7 +327,7 @@ export function decodeBitsBack(
   let done = 0;
   for (let b = all.length - 1; b >= 0; b--) {
     const [s, e] = all[b];
-    out.set(chain.decode(stack, e - s), s * D);
+    out.set(settings.order === 'bitswap' ? chain.decodeBitSwap(stack, e - s) : chain.decode(stack, e - s), s * D);
     done += e - s;
     onImages?.(done);
   }

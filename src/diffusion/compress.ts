@@ -15,7 +15,14 @@ import { getNumThreads, setNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { decodePng, encodePng } from '../train/png.js';
-import { type BitsBackSettings, type ChainModel, decodeBitsBack, encodeBitsBack } from './bits-back.js';
+import {
+  type BitsBackSettings,
+  CHAIN_ORDERS,
+  type ChainModel,
+  type ChainOrder,
+  decodeBitsBack,
+  encodeBitsBack,
+} from './bits-back.js';
 import type { VdmRun } from './experiment.js';
 import type { VDM } from './model.js';
 import { scheduleValues, vlbTerms } from './vlb.js';
@@ -30,9 +37,11 @@ export interface CodecOptions {
   latentRange?: number;
   /** Images per network call. */
   batch?: number;
+  /** The order of pops and pushes (bits-back.ts): the paper's, or Bit-Swap's. */
+  order?: ChainOrder;
 }
 
-export const CODEC_DEFAULTS = { timesteps: 20, latentBits: 10, latentRange: 3, batch: 10 } as const;
+export const CODEC_DEFAULTS = { timesteps: 20, latentBits: 10, latentRange: 3, batch: 10, order: 'bbans' } as const;
 
 /** The container's header for VDM bits-back files. */
 const headerSchema = z.strictObject({
@@ -43,6 +52,7 @@ const headerSchema = z.strictObject({
   latentBits: z.int().min(1).max(16),
   latentRange: z.int().min(0).max(8),
   batch: z.int().min(1).max(100000),
+  order: z.enum(CHAIN_ORDERS),
   /** libtorch intra-op threads the network ran with; decoding uses the same. */
   threads: z.int().min(1).max(1024),
   /** SHA-256 (first 16 hex digits) of ε̂ on a fixed probe batch: decoding recomputes and compares it. */
@@ -209,7 +219,7 @@ export function pngFilesIn(dir: string): string[] {
 
 function settingsOf(o: Required<CodecOptions>): BitsBackSettings {
   const grid: LatentGrid = { bits: o.latentBits, range: o.latentRange };
-  return { grid, batch: o.batch };
+  return { grid, batch: o.batch, order: o.order };
 }
 
 export interface CompressResult {
@@ -244,6 +254,7 @@ export function compressImages(
     latentBits: o.latentBits,
     latentRange: o.latentRange,
     batch: o.batch,
+    order: o.order,
     threads: getNumThreads(),
     probe: probe(cm, Math.min(o.batch, Math.max(1, images.count))),
     shape: images.shape,

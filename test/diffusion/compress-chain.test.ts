@@ -4,7 +4,7 @@
 // in closed form (the second by quadrature).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ChainModel, decodeBitsBack, encodeBitsBack } from '../../src/diffusion/bits-back.js';
+import { CHAIN_ORDERS, type ChainModel, decodeBitsBack, encodeBitsBack } from '../../src/diffusion/bits-back.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const K = 4;
@@ -41,37 +41,46 @@ function expectedRecon(k: number, g0: number): number {
   return sum;
 }
 
-test('bits-back rate with the exact denoiser: prior KL + reconstruction, and an exact round trip', () => {
-  const xStar = Array.from({ length: D }, (_, j) => (j * 7) % K);
-  const T = 3;
-  const gammas = [-3, -2, -1.5, -1];
-  const model = exactModel(xStar, gammas);
-  const count = 240;
-  const batch = 24;
-  const x = new Uint8Array(count * D);
-  for (let i = 0; i < count; i++) x.set(xStar, i * D);
-  const settings = { grid: { bits: 10, range: 3 }, batch };
-  const enc = encodeBitsBack(model, x, count, settings);
+const initial: Record<string, number> = {};
+for (const order of CHAIN_ORDERS)
+  test(`bits-back rate with the exact denoiser: prior KL + reconstruction, and an exact round trip (${order} order)`, () => {
+    const xStar = Array.from({ length: D }, (_, j) => (j * 7) % K);
+    const T = 3;
+    const gammas = [-3, -2, -1.5, -1];
+    const model = exactModel(xStar, gammas);
+    const count = 240;
+    const batch = 24;
+    const x = new Uint8Array(count * D);
+    for (let i = 0; i < count; i++) x.set(xStar, i * D);
+    const settings = { grid: { bits: 10, range: 3 }, batch, order };
+    const enc = encodeBitsBack(model, x, count, settings);
 
-  const a1 = sigmoid(-gammas[T]);
-  const s1 = sigmoid(gammas[T]);
-  let expected = 0;
-  for (const k of xStar) {
-    expected += (0.5 * (a1 * centre(k) ** 2 + s1 - Math.log(s1) - 1)) / Math.LN2;
-    expected += expectedRecon(k, gammas[0]);
-  }
-  // Net bits per batch of 24 images: their spread gives the standard error of the mean rate.
-  const perBatch = enc.netAfterBatch.map((v, b) => v - (b > 0 ? enc.netAfterBatch[b - 1] : 0));
-  const mean = perBatch.reduce((a, v) => a + v, 0) / perBatch.length / batch;
-  const sd = Math.sqrt(perBatch.reduce((a, v) => a + (v / batch - mean) ** 2, 0) / (perBatch.length - 1));
-  const se = sd / Math.sqrt(perBatch.length);
-  assert.ok(Math.abs(mean - expected) < 4 * se + 0.05, `rate ${mean} bits/image vs ${expected} (se ${se})`);
-  assert.ok(expected > 5, `the closed form is not trivial (${expected} bits)`);
-  // The latents of a batch borrow many more bits than the images cost: the initial bits.
-  assert.ok(enc.initialBits > 10 * expected);
+    const a1 = sigmoid(-gammas[T]);
+    const s1 = sigmoid(gammas[T]);
+    let expected = 0;
+    for (const k of xStar) {
+      expected += (0.5 * (a1 * centre(k) ** 2 + s1 - Math.log(s1) - 1)) / Math.LN2;
+      expected += expectedRecon(k, gammas[0]);
+    }
+    // Net bits per batch of 24 images: their spread gives the standard error of the mean rate.
+    const perBatch = enc.netAfterBatch.map((v, b) => v - (b > 0 ? enc.netAfterBatch[b - 1] : 0));
+    const mean = perBatch.reduce((a, v) => a + v, 0) / perBatch.length / batch;
+    const sd = Math.sqrt(perBatch.reduce((a, v) => a + (v / batch - mean) ** 2, 0) / (perBatch.length - 1));
+    const se = sd / Math.sqrt(perBatch.length);
+    assert.ok(Math.abs(mean - expected) < 4 * se + 0.05, `rate ${mean} bits/image vs ${expected} (se ${se})`);
+    assert.ok(expected > 5, `the closed form is not trivial (${expected} bits)`);
+    // The latents of a batch borrow many more bits than the images cost: the initial bits.
+    assert.ok(enc.initialBits > 10 * expected, `${enc.initialBits}`);
+    initial[order] = enc.initialBits;
 
-  const back = decodeBitsBack(model, enc.payload, count, settings);
-  assert.deepEqual(back, x);
+    const back = decodeBitsBack(model, enc.payload, count, settings);
+    assert.deepEqual(back, x);
+  });
+
+test('Bit-Swap borrows fewer initial bits than popping the whole chain first', () => {
+  // bbans pops T + 1 = 4 layers of latents before its first push; Bit-Swap one layer plus the growth
+  // of the latents' spread along the chain.
+  assert.ok(initial.bitswap < 0.6 * initial.bbans, `${initial.bitswap} vs ${initial.bbans}`);
 });
 
 test('bits-back decoding with another model fails with a one-line error, never with wrong images', () => {
@@ -80,7 +89,7 @@ test('bits-back decoding with another model fails with a one-line error, never w
   const count = 8;
   const x = new Uint8Array(count * D);
   for (let i = 0; i < count; i++) x.set(xStar, i * D);
-  const settings = { grid: { bits: 8, range: 3 }, batch: 4 };
+  const settings = { grid: { bits: 8, range: 3 }, batch: 4, order: 'bitswap' as const };
   const enc = encodeBitsBack(exactModel(xStar, gammas), x, count, settings);
   const other = exactModel(
     xStar.map((k) => (k + 1) % K),
