@@ -53,6 +53,8 @@ export interface VariationalOptions extends FactoryOptions {
   kl?: KlApproximation;
   /** Initial log σ² of every weight (Molchanov et al. start at −10). */
   logSigma2Init?: number;
+  /** Initial log α of every weight instead (log σ² = log α + log θ²), as Gaussian dropout starts. */
+  logAlphaInit?: number;
   /**
    * 'lrt' samples pre-activations (the local reparameterisation trick), 'batch' one weight matrix per
    * minibatch, 'example' one per example; the last two exist to measure gradient variance.
@@ -105,6 +107,13 @@ export abstract class VariationalLayer extends Module<[Tensor], Tensor> {
     this.weightMask = this.registerBuffer('weight_mask', ones(shape, { dtype: opts.dtype, device: opts.device }));
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
     if (this.bias) uniformBias(this.bias, this.weight, opts);
+    const logAlphaInit = opts.logAlphaInit;
+    if (logAlphaInit !== undefined) {
+      if (!Number.isFinite(logAlphaInit)) {
+        throw new GenlabError('usage', `logAlphaInit must be a finite number, got ${logAlphaInit}`);
+      }
+      noGrad(() => this.logSigma2.copy_(this.weight.square().add(1e-8).log().add(logAlphaInit)));
+    }
   }
 
   /** log α = log σ² − log θ², clipped to the approximation's range. */
