@@ -6,7 +6,7 @@
 // needs (line count, last step, keys, the first broken line) and, for charts, one Downsampler per
 // series: a fixed number of buckets of consecutive points that merge pairwise when full, so a
 // million-line log costs the same memory as a two-thousand-line one.
-import { open, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Keys read as the wall-time axis (seconds) when a log carries one; they are not plotted as metrics. */
@@ -41,7 +41,7 @@ export class LogReader {
     let size: number;
     let ino: number;
     try {
-      const st = await stat(this.file);
+      const st = statSync(this.file);
       size = st.size;
       ino = st.ino;
     } catch {
@@ -59,11 +59,13 @@ export class LogReader {
     this.size = size;
     if (size === this.offset) return result;
     const end = Math.min(size, this.offset + budget);
-    const fh = await open(this.file, 'r');
+    // Synchronous reads of 1 MB chunks, letting the event loop through between chunks.
+    const fd = openSync(this.file, 'r');
     try {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - this.offset));
       while (this.offset < end) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - this.offset), this.offset);
+        if (this.offset + buf.length < end) await new Promise((r) => setImmediate(r));
+        const bytesRead = readSync(fd, buf, 0, Math.min(buf.length, end - this.offset), this.offset);
         if (bytesRead === 0) break;
         this.offset += bytesRead;
         const parts = (this.carry + this.decoder.write(buf.subarray(0, bytesRead))).split('\n');
@@ -71,7 +73,7 @@ export class LogReader {
         for (const text of parts) line(text, ++this.lines);
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     return result;
   }
@@ -88,14 +90,14 @@ export class LogReader {
 }
 
 /** The step of the last complete line of a log that parses, read from its last 64 KB only. */
-export async function tailStep(file: string): Promise<number | undefined> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
+export function tailStep(file: string): number | undefined {
+  let fd: number | undefined;
   try {
-    fh = await open(file, 'r');
-    const { size } = await fh.stat();
+    fd = openSync(file, 'r');
+    const { size } = fstatSync(fd);
     const n = Math.min(size, 1 << 16);
     const buf = Buffer.alloc(n);
-    await fh.read(buf, 0, n, size - n);
+    readSync(fd, buf, 0, n, size - n);
     const lines = buf.toString('utf8').split('\n');
     lines.pop(); // unterminated, or empty after the last newline
     for (let i = lines.length - 1; i >= (n < size ? 1 : 0); i--) {
@@ -110,7 +112,7 @@ export async function tailStep(file: string): Promise<number | undefined> {
   } catch {
     return undefined;
   } finally {
-    await fh?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
