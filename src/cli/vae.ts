@@ -2,10 +2,8 @@
 // nonlinear-ICA benchmark and posterior-collapse diagnostics (active units, MI, KL, IWAE NLL).
 import { join } from 'node:path';
 import { GenlabError } from '../torch/errors.js';
-import { VAE_DATA } from '../vae/data.js';
 import {
   evaluateVaeRun,
-  ICA_DEFAULTS,
   PPCA_DEFAULTS,
   trainVaeRun,
   type VaeEvaluation,
@@ -17,17 +15,18 @@ import { MODEL_KINDS } from '../vae/model.js';
 import { ACTIVATIONS } from '../vae/nets.js';
 import { choice, float, int, ints, path, text } from './args.js';
 import { evalEvery, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
+import { dataOption, parseData, referenceOptions, referenceSettings } from './vae-options.js';
 import { type Family, verb } from './verb.js';
 
 const budget = { ica: { steps: 5000, batchSize: 64, lr: 1e-2 }, images: { steps: 3000, batchSize: 128, lr: 1e-3 } };
-const icaInt = (help: string, dflt: number) => int(`ica: ${help}`, { min: 1, max: 1e7, defaultText: String(dflt) });
 
 const train = verb({
   summary: 'train --model vae|beta-vae|ivae|lidvae on --data ica|ppca|digits|fashion-mnist',
-  usage: '--model vae|beta-vae|ivae|lidvae --data ica|ppca|digits|fashion-mnist [options]',
+  usage:
+    '--model vae|beta-vae|ivae|lidvae --data ica|ica:<file.npz>|ppca|digits|fashion-mnist [--preset reference] [options]',
   description: 'Trains a VAE-family model, then reports MCC (ica, ppca) and collapse diagnostics.',
   options: {
-    data: choice('data set', VAE_DATA, { default: 'ica' }),
+    data: dataOption,
     model: choice('model', MODEL_KINDS, { default: 'vae' }),
     root,
     ...trainingOptions(budget),
@@ -36,20 +35,15 @@ const train = verb({
     activation: choice('MLP activation', ACTIVATIONS, { defaultText: 'lrelu' }),
     beta: float('KL weight', { min: 0, max: 1e6, defaultText: 'beta-vae 4, others 1' }),
     likelihood: choice('decoder likelihood', LIKELIHOODS, { defaultText: 'images bernoulli, else gaussian' }),
-    variance: text("gaussian likelihood variance: a number > 0 or 'learned'", { defaultText: 'ica 0.01' }),
+    variance: text("gaussian likelihood variance: a number > 0 or 'learned'", { defaultText: 'ica 0.01, preset 0.1' }),
     lrFloor: float('final learning rate as a fraction of --lr, cosine decay', { min: 0, max: 1, defaultText: '0.1' }),
     evalN: int('evaluate on the first n test examples (0: all)', { min: 0, max: 1e9, defaultText: 'by data' }),
     k: int('importance samples of the IWAE NLL bound', { min: 1, max: 1e5, defaultText: 'ica 20, else 100' }),
     evalEvery: { ...evalEvery, defaultText: 'only at the end' },
-    anneal: choice("iVAE's annealed reweighting of the ELBO terms", ['on', 'off'], { defaultText: 'on for ica' }),
-    segments: icaInt('segments', ICA_DEFAULTS.segments),
-    perSegment: icaInt('points per segment', ICA_DEFAULTS.perSegment),
-    dim: icaInt('source dimension', ICA_DEFAULTS.dim),
-    mixLayers: icaInt('layers of the mixing MLP', ICA_DEFAULTS.layers),
-    mixActivation: choice('ica: mixing nonlinearity', ['lrelu', 'xtanh', 'none'], {
-      defaultText: ICA_DEFAULTS.activation,
+    anneal: choice("IVAE_wrapper's annealed reweighting of the ELBO terms", ['on', 'off'], {
+      defaultText: 'on for ica',
     }),
-    source: choice('ica: source distribution', ['gauss', 'laplace'], { defaultText: ICA_DEFAULTS.source }),
+    ...referenceOptions,
     dataSeed: int('ica / ppca: seed of the generated data', { min: 0, max: 2 ** 31 - 1, default: 1 }),
     trueDim: int('ppca: true latent dimension', { min: 1, max: 1000, defaultText: String(PPCA_DEFAULTS.trueDim) }),
     noise: float('ppca: observation noise sd', { min: 0, max: 1e3, defaultText: String(PPCA_DEFAULTS.noise) }),
@@ -65,18 +59,13 @@ const train = verb({
     if (typeof variance === 'number' && !(variance > 0)) {
       throw new GenlabError('usage', `variance must be > 0 or 'learned', got '${o.variance}'`, 'check {variance}');
     }
-    const cfg = vaeConfig(o.model, o.data, {
+    const { data, icaFile } = parseData(o.data);
+    const cfg = vaeConfig(o.model, data, {
       ...o,
+      ...referenceSettings(o),
+      icaFile,
       variance,
       anneal: o.anneal === undefined ? undefined : o.anneal === 'on',
-      ica: {
-        segments: o.segments,
-        perSegment: o.perSegment,
-        dim: o.dim,
-        layers: o.mixLayers,
-        activation: o.mixActivation,
-        source: o.source,
-      },
       ppca: { trueDim: o.trueDim, noise: o.noise },
     });
     const dir = o.out ?? join('runs', `vae-${cfg.model}-${cfg.data}`);
@@ -90,7 +79,10 @@ function summaryLines(e: VaeEvaluation, dir: string): string[] {
   const lines = [
     `${e.model} on ${e.data}: active units ${c.activeUnits}/${c.latentDim}, MI ${c.mutualInfo.toFixed(3)}, KL ${c.kl.toFixed(3)}, NLL ≤ ${c.nll.toFixed(3)} nats (IWAE, k=${c.k}, n=${c.n})`,
   ];
-  if (e.mcc !== undefined) lines.unshift(`MCC ${e.mcc.toFixed(4)} (Spearman ${e.mccSpearman?.toFixed(4)})`);
+  if (e.mcc !== undefined) {
+    const sampled = e.mccSample === undefined ? '' : `, of sampled z ${e.mccSample.toFixed(4)}`;
+    lines.unshift(`MCC ${e.mcc.toFixed(4)} (Spearman ${e.mccSpearman?.toFixed(4)}${sampled})`);
+  }
   lines.push(`run: ${dir}`);
   return lines;
 }

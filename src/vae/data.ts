@@ -2,7 +2,9 @@
 // image sets (digits, fashion-mnist, mnist). Labels double as the auxiliary variable u of the iVAE.
 
 import { type Batch, TensorDataset } from '../data/dataset.js';
+import { DataError } from '../data/errors.js';
 import { type IcaOptions, makeNonlinearIca } from '../data/ica.js';
+import { readNpz } from '../data/npy.js';
 import { loadDataset } from '../data/registry.js';
 import * as F from '../nn/functional.js';
 import { arange, bernoulli, zeros } from '../torch/creation.js';
@@ -21,7 +23,68 @@ export interface VaeDataSpec {
   /** Evaluate on at most this many test examples (the first ones; all by default). */
   evalN?: number;
   ica?: IcaOptions;
+  /** ica: an external data set in a .npz file instead of a generated one (readIcaFile). */
+  icaFile?: string;
   ppca?: PpcaOptions;
+}
+
+/** An ICA data set from a .npz file: observations, segment labels and true sources. */
+export interface IcaFile {
+  /** Observations [N, D] float32. */
+  x: Tensor;
+  /** Segment index per row, int64 [N]. */
+  segment: Tensor;
+  /** True sources [N, d] float32. */
+  s: Tensor;
+  segments: number;
+  dispose(): void;
+}
+
+/**
+ * Reads an ICA data set saved as the reference code saves it (np.savez_compressed with keys x, u, s):
+ * x [N, D], u one-hot [N, segments] (or segment indices [N]) and s [N, d]; other keys are ignored.
+ */
+export function readIcaFile(path: string): IcaFile {
+  const arrays = readNpz(path);
+  const { x, u, s } = arrays;
+  try {
+    for (const [k, t] of Object.entries({ x, u, s })) {
+      if (!t) throw new DataError(`${path}: no array '${k}' (an ICA .npz holds x, u and s)`);
+    }
+    const n = x.size(0);
+    if (x.ndim !== 2 || s.ndim !== 2 || s.size(0) !== n || u.size(0) !== n || u.ndim > 2) {
+      throw new DataError(
+        `${path}: x [${x.shape}], u [${u.shape}] and s [${s.shape}] must be [N, D], [N, segments] or [N], and [N, d]`,
+      );
+    }
+    return tidy(() => {
+      const segment = (u.ndim === 2 ? u.argmax(1) : u.to('int64')).keep();
+      const segments = u.ndim === 2 ? u.size(1) : segment.max().item() + 1;
+      const xs = x.to('float32').keep();
+      const ss = s.to('float32').keep();
+      return {
+        x: xs,
+        segment,
+        s: ss,
+        segments,
+        dispose: () => {
+          for (const t of [xs, segment, ss]) t.dispose();
+        },
+      };
+    });
+  } finally {
+    for (const t of Object.values(arrays)) t.dispose();
+  }
+}
+
+/** Sizes of an ICA .npz data set. */
+export function icaFileData(path: string): { rows: number; dataDim: number; dim: number; segments: number } {
+  const f = readIcaFile(path);
+  try {
+    return { rows: f.x.size(0), dataDim: f.x.size(1), dim: f.s.size(1), segments: f.segments };
+  } finally {
+    f.dispose();
+  }
 }
 
 export interface VaeData {
@@ -45,6 +108,16 @@ export interface VaeData {
 /** Loads the data of a VAE run; the caller owns the result. */
 export function loadVaeData(spec: VaeDataSpec): VaeData {
   const binarize = spec.binarize ?? false;
+  if (spec.data === 'ica' && spec.icaFile) {
+    const f = readIcaFile(spec.icaFile);
+    const train = tidy(() => new TensorDataset(f.x.clone(), f.segment.clone(), { name: 'ica', own: true }));
+    const n = Math.min(spec.evalN ?? f.x.size(0), f.x.size(0));
+    const test = tidy(() => ({ x: f.x.narrow(0, 0, n).clone().keep(), y: f.segment.narrow(0, 0, n).clone().keep() }));
+    const sources = tidy(() => f.s.narrow(0, 0, n).clone().keep());
+    const classes = f.segments;
+    f.dispose();
+    return finish({ train, test, dataDim: train.shape[0], classes, sources, binarize });
+  }
   if (spec.data === 'ica') {
     const ica = makeNonlinearIca(spec.ica);
     const train = ica.toDataset();

@@ -27,11 +27,12 @@ import {
   trainParts,
 } from '../train/session.js';
 import { trainStep } from '../train/step.js';
-import { loadVaeData, oneHot, prepareBatch, VAE_DATA, type VaeData } from './data.js';
+import { icaFileData, loadVaeData, oneHot, prepareBatch, VAE_DATA, type VaeData } from './data.js';
 import { type CollapseReport, collapseDiagnostics } from './diagnostics.js';
 import { LIKELIHOODS } from './likelihoods.js';
-import { annealWeights, MODEL_KINDS, type ModelKind, VAE, type VaeConfig } from './model.js';
+import { type AnnealWeights, annealWeights, MODEL_KINDS, type ModelKind, VAE, type VaeConfig } from './model.js';
 import { ACTIVATIONS } from './nets.js';
+import { EpochPlateau, type PlateauOptions, referenceSetting } from './reference.js';
 
 const count = z.int().min(1);
 /** The nonlinear-ICA benchmark's settings (data/ica.ts); unset fields take its defaults. */
@@ -96,6 +97,16 @@ export const vaeRunConfig = z.strictObject({
   lr: z.number().positive(),
   /** Cosine decay of the learning rate to lr·lrFloor over the run (1 keeps it constant). */
   lrFloor: z.number().min(0),
+  /** 'cosine' (default: warmup, then cosine decay to lr·lrFloor) or 'plateau' (ReduceLROnPlateau per epoch, as ilkhem/iVAE's runner). */
+  lrSchedule: z.enum(['cosine', 'plateau']).optional(),
+  /** The plateau schedule's settings (reference.ts). */
+  plateau: z
+    .strictObject({ factor: z.number().gt(0).max(1), patience: z.int().min(0), threshold: z.number().min(0) })
+    .optional(),
+  /** ica: train on an external .npz data set (keys x, u and s, as the reference code saves them) instead of generating one. */
+  icaFile: z.string().optional(),
+  /** The preset the run was configured from, if any (its settings are in the fields). */
+  preset: z.literal('reference').optional(),
   seed: z.int().min(0),
   /** Test examples used for evaluation (0: all). */
   evalN: z.int().min(0),
@@ -112,7 +123,11 @@ export const vaeRunConfig = z.strictObject({
 export type VaeRunConfig = z.infer<typeof vaeRunConfig>;
 export const parseVaeConfig = familyConfig('vae', vaeRunConfig);
 
-/** Per-data defaults; the ICA ones follow ilkhem/iVAE (3-layer MLPs of width 50, leaky ReLU 0.1, σ² = 0.01). */
+/**
+ * Per-data defaults. The ICA ones are genlab's own (3-layer MLPs of width 50, leaky ReLU 0.1, Xavier
+ * init with zero biases, σ² = 0.01, the annealed objective of ilkhem/iVAE's `IVAE_wrapper`, cosine
+ * decay); they are not the reference runner's setting, which `preset: 'reference'` gives (reference.ts).
+ */
 export function defaultRunConfig(model: ModelKind, data: VaeRunConfig['data']): VaeRunConfig {
   const base: VaeRunConfig = {
     family: 'vae',
@@ -162,7 +177,11 @@ export function defaultRunConfig(model: ModelKind, data: VaeRunConfig['data']): 
   }
 }
 
-/** The ICA benchmark of iVAE's paper: 40 segments of 1000 points, 5 sources, a 3-layer mixing MLP. */
+/**
+ * genlab's default ICA data: 40 segments of 1000 points, 5 sources, a 3-layer mixing MLP with leaky ReLU
+ * and a fresh matrix per layer (one of the paper's described variants). The reference runner mixes with
+ * xtanh and one repeated matrix (`preset: 'reference'`).
+ */
 export const ICA_DEFAULTS = {
   segments: 40,
   perSegment: 1000,
@@ -198,6 +217,48 @@ export interface VaeSettings {
   dataSeed?: number;
   /** lidvae: widths of the hidden layers of g1 and g2 (g2 defaults to g1's). */
   icnnHidden?: number[];
+  slope?: number;
+  /** Xavier-uniform weights instead of PyTorch's default init; zeroBias also zeroes the biases. */
+  xavier?: boolean;
+  zeroBias?: boolean;
+  splitEncoder?: boolean;
+  /** Constant weights of the reweighted ELBO (with anneal off). */
+  weights?: AnnealWeights;
+  lrSchedule?: 'cosine' | 'plateau';
+  plateau?: PlateauOptions;
+  /** ica: an external .npz data set with keys x, u, s. */
+  icaFile?: string;
+  /** Steps as whole epochs (drop-last batches of the training set); overrides steps. */
+  epochs?: number;
+  /** 'reference': ilkhem/iVAE's runner setting (ivae or vae on ica); explicit settings override it. */
+  preset?: 'reference';
+}
+
+/** The preset's settings under the given ones (explicit settings win). */
+function withPreset(model: ModelKind, data: VaeRunConfig['data'], s: VaeSettings): VaeSettings {
+  if (s.preset === undefined) return s;
+  if ((model !== 'ivae' && model !== 'vae') || data !== 'ica') {
+    throw new GenlabError(
+      'usage',
+      `the reference preset is ilkhem/iVAE's runner for ivae or vae on ica, not ${model} on ${data}`,
+      'choose {model} ivae or vae and {data} ica',
+    );
+  }
+  const { ica, epochs, ...ref } = referenceSetting(model);
+  return {
+    ...ref,
+    likelihood: 'gaussian',
+    // The runner reports its last epochs' model; explicit steps replace its 20 epochs.
+    epochs: s.steps === undefined ? epochs : undefined,
+    ...definedOnly(s),
+    ica: { ...ica, ...definedOnly(s.ica) },
+  };
+}
+
+/** Rows of the ICA data a config will train on, for epochs → steps. */
+function icaRows(d: VaeRunConfig): number {
+  if (d.icaFile) return icaFileData(d.icaFile).rows;
+  return (d.ica?.segments ?? ICA_DEFAULTS.segments) * (d.ica?.perSegment ?? ICA_DEFAULTS.perSegment);
 }
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {
@@ -205,7 +266,8 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
 }
 
 /** A run config from the per-data defaults and the given settings, checked for consistency. */
-export function vaeConfig(model: ModelKind, data: VaeRunConfig['data'], s: VaeSettings = {}): VaeRunConfig {
+export function vaeConfig(model: ModelKind, data: VaeRunConfig['data'], given: VaeSettings = {}): VaeRunConfig {
+  const s = withPreset(model, data, given);
   const d = defaultRunConfig(model, data);
   const set = <K extends keyof VaeRunConfig>(k: K, v: VaeRunConfig[K] | undefined) => {
     if (v !== undefined) d[k] = v;
@@ -226,11 +288,34 @@ export function vaeConfig(model: ModelKind, data: VaeRunConfig['data'], s: VaeSe
   set('evalN', s.evalN);
   set('k', s.k);
   set('anneal', s.anneal);
+  set('slope', s.slope);
+  set('xavier', s.xavier);
+  set('zeroBias', s.zeroBias);
+  set('splitEncoder', s.splitEncoder);
+  set('weights', s.weights);
+  set('lrSchedule', s.lrSchedule);
+  set('plateau', s.plateau);
+  set('preset', s.preset);
+  if (s.lrSchedule === 'plateau' && !d.plateau) d.plateau = { factor: 0.1, patience: 0, threshold: 1e-4 };
+  if (s.weights && s.anneal === undefined) d.anneal = false;
+  if (s.icaFile !== undefined) {
+    if (data !== 'ica')
+      throw new GenlabError('usage', `an .npz data file is for ica data, not ${data}`, 'check {data}');
+    d.icaFile = s.icaFile;
+    if (s.latent === undefined) d.latent = icaFileData(s.icaFile).dim;
+  }
   const dataSeed = s.dataSeed ?? 1;
   if (data === 'ica') {
     d.ica = { ...ICA_DEFAULTS, ...definedOnly(s.ica), seed: dataSeed };
   }
   if (data === 'ppca') d.ppca = { ...PPCA_DEFAULTS, ...definedOnly(s.ppca), seed: dataSeed };
+  if (s.epochs !== undefined) {
+    const rows = data === 'ica' ? icaRows(d) : 0;
+    const perEpoch = Math.floor(rows / d.batchSize);
+    if (perEpoch < 1)
+      throw new GenlabError('usage', `epochs need ica data with at least {batchSize} rows`, 'give {steps}');
+    d.steps = s.epochs * perEpoch;
+  }
   if (model === 'lidvae') {
     const [h1, h2] = s.icnnHidden ?? [64, 128];
     d.brenier = { hidden1: h1, hidden2: h2 ?? h1 };
@@ -273,6 +358,7 @@ export function loadRunData(cfg: VaeRunConfig): VaeData {
     binarize: cfg.likelihood === 'bernoulli',
     evalN: cfg.evalN > 0 ? cfg.evalN : undefined,
     ica: cfg.ica,
+    icaFile: cfg.icaFile,
     ppca: cfg.ppca,
   });
 }
@@ -292,11 +378,21 @@ export function buildExperiment(cfg: VaeRunConfig, data = loadRunData(cfg)): Exp
   manualSeed(cfg.seed);
   const model = new VAE(modelConfig(cfg, data));
   const optimizer = new Adam(model.parameters(), { lr: cfg.lr });
-  const schedule = warmupCosine(optimizer, {
-    warmupSteps: Math.min(100, Math.floor(cfg.steps / 20)),
-    totalSteps: Math.max(cfg.steps, 2),
-    etaMin: cfg.lr * cfg.lrFloor,
-  });
+  const plateau =
+    cfg.lrSchedule === 'plateau'
+      ? new EpochPlateau(
+          optimizer,
+          Math.max(1, Math.floor(data.train.length / cfg.batchSize)),
+          cfg.plateau ?? { factor: 0.1, patience: 0, threshold: 1e-4 },
+        )
+      : null;
+  const schedule =
+    plateau ??
+    warmupCosine(optimizer, {
+      warmupSteps: Math.min(100, Math.floor(cfg.steps / 20)),
+      totalSteps: Math.max(cfg.steps, 2),
+      etaMin: cfg.lr * cfg.lrFloor,
+    });
   const a0 = typeof cfg.variance === 'number' ? 0.5 / cfg.variance : 1;
   const loader = trainLoader(data.train, cfg);
   const parts: TrainingParts = { model, stateful: { optimizer, schedule }, loaders: { train: loader } };
@@ -314,6 +410,7 @@ export function buildExperiment(cfg: VaeRunConfig, data = loadRunData(cfg)): Exp
           : cfg.weights
             ? model.annealedLoss(x, u, cfg.weights, data.train.length)
             : model.forward(x, u);
+        plateau?.observe(t.loss);
         return { loss: t.loss, metrics: { kl: t.kl.mean() } };
       }),
     dispose: () => {
@@ -332,6 +429,8 @@ export interface VaeEvaluation {
   /** MCC of the posterior means against the true sources (ICA, PPCA), Pearson and Spearman. */
   mcc?: number;
   mccSpearman?: number;
+  /** MCC of one sample of q(z|x,u) per point, the reference code's measure (ICA, PPCA). */
+  mccSample?: number;
   collapse: CollapseReport;
 }
 
@@ -345,6 +444,9 @@ export function evaluateExperiment(model: VAE, data: VaeData, cfg: VaeRunConfig,
       out.mcc = mccDetails(data.sources, means).mcc;
       out.mccSpearman = mccDetails(data.sources, means, { method: 'spearman' }).mcc;
       means.dispose();
+      const sampled = posteriorSamples(model, data.test.x, model.prior ? u : null, new Generator(seed + 1));
+      out.mccSample = mccDetails(data.sources, sampled).mcc;
+      sampled.dispose();
     }
     out.collapse = collapseDiagnostics(model, data.test.x, model.prior ? u : null, {
       k: cfg.k,
@@ -366,6 +468,21 @@ export function posteriorMeans(model: VAE, x: Tensor, u: Tensor | null): Tensor 
       for (let s = 0; s < x.size(0); s += 1000) {
         const len = Math.min(1000, x.size(0) - s);
         parts.push(model.encode(x.narrow(0, s, len), u ? u.narrow(0, s, len) : undefined).mean);
+      }
+      return cat(parts);
+    }),
+  );
+}
+
+/** One draw of q(z|x(,u)) for all rows, in batches. */
+export function posteriorSamples(model: VAE, x: Tensor, u: Tensor | null, generator: Generator): Tensor {
+  return noGrad(() =>
+    tidy(() => {
+      const parts: Tensor[] = [];
+      for (let s = 0; s < x.size(0); s += 1000) {
+        const len = Math.min(1000, x.size(0) - s);
+        const q = model.encode(x.narrow(0, s, len), u ? u.narrow(0, s, len) : undefined);
+        parts.push(model.sampleLatent(q, { generator }));
       }
       return cat(parts);
     }),
@@ -451,6 +568,7 @@ export function flatMetrics(e: VaeEvaluation): Record<string, number> {
   };
   if (e.mcc !== undefined) out.mcc = e.mcc;
   if (e.mccSpearman !== undefined) out.mccSpearman = e.mccSpearman;
+  if (e.mccSample !== undefined) out.mccSample = e.mccSample;
   return out;
 }
 
