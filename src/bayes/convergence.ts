@@ -8,17 +8,9 @@ import { Adam } from '../optim/adam.js';
 import { arange } from '../torch/creation.js';
 import { tidy } from '../torch/scope.js';
 import { plotRunLog } from '../train/plot.js';
-import {
-  finishRun,
-  type Interrupted,
-  openTrainingRun,
-  type TrainOptions,
-  trainingConfig,
-  trainLoader,
-  trainParts,
-} from '../train/session.js';
+import { finishRun, type Interrupted, type TrainOptions, trainLoader, trainParts } from '../train/session.js';
 import { trainStep } from '../train/step.js';
-import { type BayesRunConfig, imageShape, loadSplit, NetSet, parseBayesConfig, testError } from './experiment.js';
+import { type BayesRunConfig, NetSet, openBayesRun, testError } from './experiment.js';
 import { CONV_VARIANTS, type ConvVariant, convNet } from './models.js';
 
 export interface ConvergenceRow {
@@ -46,11 +38,8 @@ export async function trainConvergenceRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<ConvergenceResult | Interrupted> {
-  const cfg = trainingConfig(dir, config, parseBayesConfig, opts);
-  const trainSet = loadSplit(cfg, 'train');
-  const testSet = loadSplit(cfg, 'test');
-  using run = openTrainingRun(dir, cfg, parseBayesConfig, opts, { label: `bayes convergence on ${cfg.data}` });
-  const shape = imageShape(trainSet);
+  const { cfg, trainSet, testSet, shape, run: opened } = openBayesRun(config, dir, opts);
+  using run = opened;
   const nets = {} as Record<ConvVariant, ReturnType<typeof convNet>>;
   for (const v of CONV_VARIANTS) nets[v] = convNet(v, shape);
   const optimizers = {} as Record<ConvVariant, Adam>;

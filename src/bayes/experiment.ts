@@ -10,6 +10,8 @@ import { noGrad } from '../torch/autograd.js';
 import { GenlabError } from '../torch/errors.js';
 import { tidy } from '../torch/scope.js';
 import { checkSettings, familyConfig } from '../train/config.js';
+import type { Run } from '../train/run.js';
+import { openTrainingRun, type TrainOptions, trainingConfig } from '../train/session.js';
 import type { ImageShape } from './models.js';
 
 export const BAYES_EXPERIMENTS = ['convergence', 'variance', 'sparse'] as const;
@@ -119,4 +121,27 @@ export class NetSet<K extends string> extends Module<[], never> {
   forward(): never {
     throw new Error('NetSet: call the forward of one of its nets');
   }
+}
+
+/**
+ * What every bayes experiment opens with: its config (the saved one under `resume`, which also
+ * seeds the generator), both splits loaded before the run folder is made (a data error leaves
+ * nothing behind), and the locked run folder, which the caller closes.
+ */
+export function openBayesRun(
+  config: BayesRunConfig,
+  dir: string,
+  opts: TrainOptions,
+): {
+  cfg: BayesRunConfig;
+  trainSet: TensorDataset;
+  testSet: TensorDataset;
+  shape: ImageShape;
+  run: Run<BayesRunConfig>;
+} {
+  const cfg = trainingConfig(dir, config, parseBayesConfig, opts);
+  const trainSet = loadSplit(cfg, 'train');
+  const testSet = loadSplit(cfg, 'test');
+  const run = openTrainingRun(dir, cfg, parseBayesConfig, opts, { label: `bayes ${cfg.experiment} on ${cfg.data}` });
+  return { cfg, trainSet, testSet, shape: imageShape(trainSet), run };
 }

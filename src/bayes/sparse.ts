@@ -1,7 +1,6 @@
 // Experiment 3, Molchanov, Ashukha & Vetrov 2017: LeNet-300-100 with sparse variational dropout,
 // trained on the negative ELBO with a KL weight warmed up from 0 to 1, then pruned at log α ≥ 3:
 // test error, compression per layer, and pictures of the first layer's surviving weights.
-import type { TensorDataset } from '../data/dataset.js';
 import { crossEntropy } from '../nn/functional.js';
 import { klDivergence, pruneVariational, type SparsityRow, sparsityReport, VariationalLinear } from '../nn/index.js';
 import { Adam } from '../optim/adam.js';
@@ -12,17 +11,9 @@ import { checkpointPart } from '../train/checkpoint.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
-import {
-  finishRun,
-  type Interrupted,
-  openTrainingRun,
-  type TrainOptions,
-  trainingConfig,
-  trainLoader,
-  trainParts,
-} from '../train/session.js';
+import { finishRun, type Interrupted, type TrainOptions, trainLoader, trainParts } from '../train/session.js';
 import { trainStep } from '../train/step.js';
-import { type BayesRunConfig, imageShape, loadSplit, parseBayesConfig, testError } from './experiment.js';
+import { type BayesRunConfig, imageShape, loadSplit, openBayesRun, parseBayesConfig, testError } from './experiment.js';
 import { sparseLeNet } from './models.js';
 
 export interface SparseResult {
@@ -83,11 +74,8 @@ export async function trainSparseRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<SparseResult | Interrupted> {
-  const cfg = trainingConfig(dir, config, parseBayesConfig, opts);
-  const trainSet: TensorDataset = loadSplit(cfg, 'train');
-  const testSet = loadSplit(cfg, 'test');
-  using run = openTrainingRun(dir, cfg, parseBayesConfig, opts, { label: `bayes sparse on ${cfg.data}` });
-  const s = imageShape(trainSet);
+  const { cfg, trainSet, testSet, shape: s, run: opened } = openBayesRun(config, dir, opts);
+  using run = opened;
   const net = sparseLeNet(s.channels * s.size * s.size, s.classes);
   const optimizer = new Adam(net.parameters(), { lr: cfg.lr });
   const loader = trainLoader(trainSet, cfg);

@@ -14,17 +14,9 @@ import { defaultGenerator, Generator, manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { plotRunLog, type Series, savePlotSvg } from '../train/plot.js';
-import {
-  finishRun,
-  type Interrupted,
-  openTrainingRun,
-  type TrainOptions,
-  trainingConfig,
-  trainLoader,
-  trainParts,
-} from '../train/session.js';
+import { finishRun, type Interrupted, type TrainOptions, trainLoader, trainParts } from '../train/session.js';
 import { trainStep } from '../train/step.js';
-import { type BayesRunConfig, imageShape, loadSplit, NetSet, parseBayesConfig, testError } from './experiment.js';
+import { type BayesRunConfig, NetSet, openBayesRun, testError } from './experiment.js';
 import { MLP_KINDS, type MlpKind, noisyMlp } from './models.js';
 
 /** The five estimators, as the rows of the table: which network, and how its noise is drawn. */
@@ -157,11 +149,9 @@ export async function trainVarianceRun(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<VarianceResult | Interrupted> {
-  const cfg = trainingConfig(dir, config, parseBayesConfig, opts);
-  const trainSet = loadSplit(cfg, 'train');
-  const testSet = loadSplit(cfg, 'test');
-  using run = openTrainingRun(dir, cfg, parseBayesConfig, opts, { label: `bayes variance on ${cfg.data}` });
-  const s = imageShape(trainSet);
+  const opened = openBayesRun(config, dir, opts);
+  using run = opened.run;
+  const { cfg, trainSet, testSet, shape: s } = opened;
   const inputs = s.channels * s.size * s.size;
   const nets = {} as Record<MlpKind, Module>;
   for (const k of MLP_KINDS) nets[k] = noisyMlp(k, inputs, cfg.hidden, s.classes, cfg.alpha);

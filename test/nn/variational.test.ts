@@ -19,8 +19,8 @@ import {
   VariationalConv2d,
   VariationalLinear,
 } from '../../src/nn/index.js';
-import { GenlabError } from '../../src/torch/errors.js';
 import type { Tensor } from '../../src/torch/tensor.js';
+import { assertOneLineError } from '../bayes/helpers.js';
 import { assertClose, values } from './helpers.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -261,32 +261,23 @@ describe('pruning', () => {
 });
 
 describe('one-line errors', () => {
-  function oneLine(fn: () => unknown, pattern: RegExp) {
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof GenlabError, String(e));
-      assert.ok(!e.message.includes('\n'), e.message);
-      assert.match(e.message, pattern);
-      return true;
-    });
-  }
-
   test('α out of range', () => {
-    oneLine(() => new GaussianDropoutLinear(3, 2, { alpha: 1.5 }), /alpha must be in \(0, 1\], got 1\.5/);
-    oneLine(() => new GaussianDropoutLinear(3, 2, { alpha: 0 }), /alpha must be in \(0, 1\]/);
+    assertOneLineError(() => new GaussianDropoutLinear(3, 2, { alpha: 1.5 }), /alpha must be in \(0, 1\], got 1\.5/);
+    assertOneLineError(() => new GaussianDropoutLinear(3, 2, { alpha: 0 }), /alpha must be in \(0, 1\]/);
   });
 
   test('pruning a layer that is not variational', () => {
     const plain = new Sequential(new Linear(3, 2), new ReLU());
-    oneLine(() => pruneVariational(plain), /prune: Sequential is not a variational layer/);
-    oneLine(() => sparsityReport(new Linear(3, 2)), /Linear is not a variational layer/);
+    assertOneLineError(() => pruneVariational(plain), /prune: Sequential is not a variational layer/);
+    assertOneLineError(() => sparsityReport(new Linear(3, 2)), /Linear is not a variational layer/);
     plain.dispose();
   });
 
   test('bad settings of the variational layers', () => {
-    oneLine(() => new VariationalLinear(3, 2, { kl: 'kingma' as never }), /kl must be one of/);
-    oneLine(() => new VariationalLinear(3, 2, { sampling: 'x' as never }), /sampling must be one of/);
+    assertOneLineError(() => new VariationalLinear(3, 2, { kl: 'kingma' as never }), /kl must be one of/);
+    assertOneLineError(() => new VariationalLinear(3, 2, { sampling: 'x' as never }), /sampling must be one of/);
     const layer = new VariationalLinear(3, 2);
-    oneLine(() => layer.prune(Number.NaN), /threshold must be finite/);
+    assertOneLineError(() => layer.prune(Number.NaN), /threshold must be finite/);
     layer.dispose();
   });
 });

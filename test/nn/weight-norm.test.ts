@@ -19,8 +19,8 @@ import {
   Tanh,
   utils,
 } from '../../src/nn/index.js';
-import { GenlabError } from '../../src/torch/errors.js';
 import type { Tensor } from '../../src/torch/tensor.js';
+import { assertOneLineError } from '../bayes/helpers.js';
 import { assertClose, assertGradcheck, values } from './helpers.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -325,27 +325,21 @@ describe('MeanOnlyBatchNorm', () => {
 });
 
 describe('weight-norm errors', () => {
-  function oneLine(fn: () => unknown, pattern: RegExp) {
-    assert.throws(fn, (e: unknown) => {
-      assert.ok(e instanceof GenlabError, String(e));
-      assert.ok(!e.message.includes('\n'), e.message);
-      assert.match(e.message, pattern);
-      return true;
-    });
-  }
-
   test('a module without that parameter, a dim out of range, twice on one weight', () => {
-    oneLine(() => utils.weightNorm(new ReLU()), /weightNorm: ReLU has no parameter 'weight'; it has no parameters/);
+    assertOneLineError(
+      () => utils.weightNorm(new ReLU()),
+      /weightNorm: ReLU has no parameter 'weight'; it has no parameters/,
+    );
     const layer = new Linear(3, 2);
-    oneLine(
+    assertOneLineError(
       () => utils.weightNorm(layer, { name: 'kernel' }),
       /no parameter 'kernel'; its parameters are 'weight', 'bias'/,
     );
-    oneLine(() => utils.weightNorm(layer, { dim: 2 }), /dim 2 is out of range .* shape \[2,3\]/);
+    assertOneLineError(() => utils.weightNorm(layer, { dim: 2 }), /dim 2 is out of range .* shape \[2,3\]/);
     utils.weightNorm(layer);
-    oneLine(() => utils.weightNorm(layer), /weight-normalised already/);
-    oneLine(() => utils.removeWeightNorm(new Linear(3, 2)), /is not weight-normalised/);
-    oneLine(
+    assertOneLineError(() => utils.weightNorm(layer), /weight-normalised already/);
+    assertOneLineError(() => utils.removeWeightNorm(new Linear(3, 2)), /is not weight-normalised/);
+    assertOneLineError(
       () => utils.dataDependentInit(new Sequential(new Linear(3, 2)), torch.zeros([1, 3])),
       /no weight-normalised layer/,
     );
