@@ -11,6 +11,11 @@
 // Gaussian over 2¹⁴ buckets costs two CDF evaluations per push and a binary search per pop.
 import { type IntegerCdf, M } from './rans.js';
 
+/** An integer CDF that also knows the log-probability (nats) its unquantised distribution gives k. */
+export interface MeasuredCdf extends IntegerCdf {
+  logMass(k: number): number;
+}
+
 /**
  * erfc(z) for z ≥ 0 with relative error below 1.2·10⁻⁷ (the Chebyshev-fitted form of Press et al.,
  * Numerical Recipes, §6.2), divided by its value at 0 so that erfc(0) = 1 exactly and Φ below is
@@ -64,7 +69,7 @@ export function toBucket(z: number, g: LatentGrid): number {
  * over the grid. Mean or std that are not finite, or a mass on the grid below 10⁻¹⁰ (a wild network
  * output), fall back to the uniform distribution; the coder stays correct, only the rate suffers.
  */
-export function gaussianCdf(mean: number, std: number, g: LatentGrid): IntegerCdf {
+export function gaussianCdf(mean: number, std: number, g: LatentGrid): MeasuredCdf {
   const { lo, hi, delta } = gridBounds(g);
   const n = hi - lo + 1;
   const A = M - n;
@@ -72,12 +77,15 @@ export function gaussianCdf(mean: number, std: number, g: LatentGrid): IntegerCd
   const pLo = normalCdf(u(lo));
   const den = normalCdf(u(hi + 1)) - pLo;
   if (!(Number.isFinite(mean) && std > 0 && Number.isFinite(std) && den > 1e-10)) {
-    return { lo, hi, start: (k) => Math.floor(((k - lo) / n) * A) + (k - lo) };
+    return { lo, hi, start: (k) => Math.floor(((k - lo) / n) * A) + (k - lo), logMass: () => -Math.log(n) };
   }
+  // The density at the bucket's centre times its width: what the ELBO's continuous latents would cost.
+  const logNorm = Math.log(delta / (std * Math.sqrt(2 * Math.PI)));
   return {
     lo,
     hi,
     start: (k) => (k > hi ? M : Math.floor(((normalCdf(u(k)) - pLo) / den) * A) + (k - lo)),
+    logMass: (k) => logNorm - 0.5 * ((k * delta - mean) / std) ** 2,
   };
 }
 
@@ -85,7 +93,7 @@ export function gaussianCdf(mean: number, std: number, g: LatentGrid): IntegerCd
  * A categorical over 0 … K−1 from logits (any finite reals; −Infinity allowed for impossible ones):
  * softmax in float64, its cumulative sums, then the floor-plus-one quantisation.
  */
-export function categoricalCdf(logits: ArrayLike<number>): IntegerCdf {
+export function categoricalCdf(logits: ArrayLike<number>): MeasuredCdf {
   const K = logits.length;
   let max = Number.NEGATIVE_INFINITY;
   for (let k = 0; k < K; k++) if (logits[k] > max) max = logits[k];
@@ -102,7 +110,13 @@ export function categoricalCdf(logits: ArrayLike<number>): IntegerCdf {
     starts[k] = Math.floor(F * A) + k;
   }
   starts[K] = M;
-  return { lo: 0, hi: K - 1, start: (k) => starts[k] };
+  const logTotal = Math.log(total);
+  return {
+    lo: 0,
+    hi: K - 1,
+    start: (k) => starts[k],
+    logMass: (k) => (total > 0 ? logits[k] - max - logTotal : -Math.log(K)),
+  };
 }
 
 /** The probability the quantised CDF gives symbol k. */

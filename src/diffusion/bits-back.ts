@@ -14,7 +14,7 @@
 //
 // Images are coded in batches of m (one network call per step for the batch); the decoder makes the
 // same calls on the same batches, so the network sees identical inputs on both sides.
-import { categoricalCdf, gaussianCdf, gridBounds, type LatentGrid } from '../coding/cdf.js';
+import { categoricalCdf, gaussianCdf, gridBounds, type LatentGrid, type MeasuredCdf } from '../coding/cdf.js';
 import { byteSource, popSymbol, pushSymbol, RansStack, randomState } from '../coding/rans.js';
 import { GenlabError } from '../torch/errors.js';
 
@@ -118,6 +118,22 @@ class Chain {
   readonly invStd0: number;
   readonly delta: number;
   private readonly logits: Float64Array;
+  /**
+   * Σ −log p over pushes minus Σ −log q over pops, in nats, with the unquantised densities (times
+   * the bucket width): the chain sample's own negative ELBO, which the coded length should match.
+   */
+  ideal = 0;
+
+  private pop(stack: RansStack, cdf: MeasuredCdf): number {
+    const k = popSymbol(stack, cdf);
+    this.ideal += cdf.logMass(k);
+    return k;
+  }
+
+  private push(stack: RansStack, cdf: MeasuredCdf, k: number): void {
+    pushSymbol(stack, cdf, k);
+    this.ideal -= cdf.logMass(k);
+  }
 
   constructor(
     readonly model: ChainModel,
@@ -180,16 +196,16 @@ class Chain {
     for (let j = 0; j < n; j++) f[j] = centre(x[j], K);
     const z: Int32Array[] = Array.from({ length: T + 1 }, () => new Int32Array(n));
     // Pop the latents under q, from the top of the chain down.
-    for (let j = 0; j < n; j++) z[T][j] = popSymbol(stack, this.qTop(f[j]));
-    for (let i = T; i >= 1; i--) for (let j = 0; j < n; j++) z[i - 1][j] = popSymbol(stack, this.q(i, z[i][j], f[j]));
+    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, this.qTop(f[j]));
+    for (let i = T; i >= 1; i--) for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.q(i, z[i][j], f[j]));
     // Push the data and the latents under p, in the reverse of the order the decoder pops them.
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.pixel(z[0][j]), x[j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(z[0][j]), x[j]);
     for (let i = 1; i <= T; i++) {
       const eps = this.model.eps(this.values(z[i]), m, i);
-      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.p(i, z[i][j], eps[j]), z[i - 1][j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, z[i][j], eps[j]), z[i - 1][j]);
     }
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, prior, z[T][j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, z[T][j]);
   }
 
   /** Bit-Swap order: pop z_0 | x, push x; then for each step pop z_i | z_{i−1}, push z_{i−1} | z_i. */
@@ -197,17 +213,17 @@ class Chain {
     const { T, D, K } = this;
     const n = m * D;
     let zs = new Int32Array(n);
-    for (let j = 0; j < n; j++) zs[j] = popSymbol(stack, this.qBottom(centre(x[j], K)));
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.pixel(zs[j]), x[j]);
+    for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.qBottom(centre(x[j], K)));
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(zs[j]), x[j]);
     for (let i = 1; i <= T; i++) {
       const zt = new Int32Array(n);
-      for (let j = 0; j < n; j++) zt[j] = popSymbol(stack, this.forward(i, zs[j]));
+      for (let j = 0; j < n; j++) zt[j] = this.pop(stack, this.forward(i, zs[j]));
       const eps = this.model.eps(this.values(zt), m, i);
-      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.p(i, zt[j], eps[j]), zs[j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, zt[j], eps[j]), zs[j]);
       zs = zt;
     }
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, prior, zs[j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, zs[j]);
   }
 
   /** Undoes encodeBitSwap, step by step in reverse. */
@@ -216,17 +232,17 @@ class Chain {
     const n = m * D;
     const prior = gaussianCdf(0, 1, this.settings.grid);
     let zt = new Int32Array(n);
-    for (let j = 0; j < n; j++) zt[j] = popSymbol(stack, prior);
+    for (let j = 0; j < n; j++) zt[j] = this.pop(stack, prior);
     for (let i = T; i >= 1; i--) {
       const eps = this.model.eps(this.values(zt), m, i);
       const zs = new Int32Array(n);
-      for (let j = 0; j < n; j++) zs[j] = popSymbol(stack, this.p(i, zt[j], eps[j]));
-      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.forward(i, zs[j]), zt[j]);
+      for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.p(i, zt[j], eps[j]));
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.forward(i, zs[j]), zt[j]);
       zt = zs;
     }
     const x = new Uint8Array(n);
-    for (let j = 0; j < n; j++) x[j] = popSymbol(stack, this.pixel(zt[j]));
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.qBottom(centre(x[j], K)), zt[j]);
+    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(zt[j]));
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qBottom(centre(x[j], K)), zt[j]);
     return x;
   }
 
@@ -236,18 +252,18 @@ class Chain {
     const n = m * D;
     const z: Int32Array[] = Array.from({ length: T + 1 }, () => new Int32Array(n));
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = 0; j < n; j++) z[T][j] = popSymbol(stack, prior);
+    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, prior);
     for (let i = T; i >= 1; i--) {
       const eps = this.model.eps(this.values(z[i]), m, i);
-      for (let j = 0; j < n; j++) z[i - 1][j] = popSymbol(stack, this.p(i, z[i][j], eps[j]));
+      for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.p(i, z[i][j], eps[j]));
     }
     const x = new Uint8Array(n);
-    for (let j = 0; j < n; j++) x[j] = popSymbol(stack, this.pixel(z[0][j]));
+    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(z[0][j]));
     const f = new Float64Array(n);
     for (let j = 0; j < n; j++) f[j] = centre(x[j], this.K);
     for (let i = 1; i <= T; i++)
-      for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.q(i, z[i][j], f[j]), z[i - 1][j]);
-    for (let j = n - 1; j >= 0; j--) pushSymbol(stack, this.qTop(f[j]), z[T][j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.q(i, z[i][j], f[j]), z[i - 1][j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qTop(f[j]), z[T][j]);
     return x;
   }
 }
@@ -270,6 +286,12 @@ export interface EncodeResult {
   netBits: number;
   /** Net bits after each batch (cumulative). */
   netAfterBatch: number[];
+  /**
+   * The chain sample's negative ELBO after each batch (cumulative, bits): −log₂ p(x, z) + log₂ q(z | x)
+   * with the unquantised densities at the coded latents. netAfterBatch minus this is what the coding
+   * itself adds (latent grid, integer frequencies, rANS).
+   */
+  sampleAfterBatch: number[];
 }
 
 /**
@@ -290,11 +312,13 @@ export function encodeBitsBack(
   const x0 = randomState(source);
   const stack = new RansStack({ state: x0, source });
   const netAfterBatch: number[] = [];
+  const sampleAfterBatch: number[] = [];
   const initial = () => Math.log2(x0) + 8 * stack.borrowed;
   for (const [s, e] of batches(count, settings.batch)) {
     if (settings.order === 'bitswap') chain.encodeBitSwap(stack, x.subarray(s * D, e * D), e - s);
     else chain.encode(stack, x.subarray(s * D, e * D), e - s);
     netAfterBatch.push(stack.bits - initial());
+    sampleAfterBatch.push(chain.ideal / Math.LN2);
     onImages?.(e);
   }
   const initialBits = initial();
@@ -304,6 +328,7 @@ export function encodeBitsBack(
     messageBits: stack.bits,
     netBits: stack.bits - initialBits,
     netAfterBatch,
+    sampleAfterBatch,
   };
 }
 

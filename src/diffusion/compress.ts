@@ -230,6 +230,11 @@ export interface CompressResult {
   netBpd: number;
   initialBpd: number;
   netBits: number;
+  /** The coded chain's own negative ELBO (unquantised densities at the coded latents), bits/dim. */
+  sampleBpd: number;
+  /** Net and sample bits of each batch, for paired comparisons. */
+  batchNetBits: number[];
+  batchSampleBits: number[];
   seconds: number;
   imagesPerSecond: number;
   digest: string;
@@ -271,10 +276,17 @@ export function compressImages(
     netBpd: enc.netBits / dims,
     initialBpd: enc.initialBits / dims,
     netBits: enc.netBits,
+    sampleBpd: enc.sampleAfterBatch[enc.sampleAfterBatch.length - 1] / dims,
+    batchNetBits: increments(enc.netAfterBatch),
+    batchSampleBits: increments(enc.sampleAfterBatch),
     seconds,
     imagesPerSecond: images.count / seconds,
     digest: images.digest,
   };
+}
+
+function increments(cumulative: number[]): number[] {
+  return cumulative.map((v, i) => v - (i > 0 ? cumulative[i - 1] : 0));
 }
 
 function defined<T extends object>(o: T): Partial<T> {
@@ -364,7 +376,7 @@ export function discreteNelbo(
   images: CodecImages,
   timesteps: number,
   opts: { reps?: number; seed?: number; batchSize?: number } = {},
-): { bpd: number; stderr: number; recon: number; prior: number; diff: number } {
+): { bpd: number; stderr: number; recon: number; prior: number; diff: number; perImageBits: Float64Array } {
   const { model } = r;
   const K = r.info.levels ?? 2;
   const reps = opts.reps ?? 8;
@@ -406,5 +418,6 @@ export function discreteNelbo(
     recon: parts.recon / (n * reps) / toBpd,
     prior: parts.prior / (n * reps) / toBpd,
     diff: parts.diff / (n * reps) / toBpd,
+    perImageBits: per.map((v) => v / Math.LN2),
   };
 }
