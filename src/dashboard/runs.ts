@@ -258,7 +258,8 @@ export class RunsFolder {
       log = new LogIndex(join(dir, 'log.jsonl'), false);
       this.logs.set(id, log);
     }
-    const logState = await log.update(TABLE_BUDGET);
+    // A log being read in the background is shown as far as it got, rather than waiting for its turn.
+    const logState = this.backlog.has(id) ? 'ok' : await log.update(TABLE_BUDGET);
     const scanning = log.fraction < 1;
     if (scanning) this.readOn(id);
     const lock: JsonFile = has(LOCK_FILE) ? readJson(join(dir, LOCK_FILE)) : { missing: true };
