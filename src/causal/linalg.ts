@@ -302,7 +302,13 @@ export function logistic(
       w[i] = pi * (1 - pi);
       z[i] = eta[i] + (t[i] - pi) / w[i];
     }
-    coef = leastSquares(xa, z, w, names).coef;
+    try {
+      coef = leastSquares(xa, z, w, names).coef;
+    } catch (e) {
+      // Weights p(1 − p) that underflow to 0 once fitted probabilities reach 0 or 1: separation.
+      if (e instanceof AliasedColumn && it > 1) throw separation(what);
+      throw e;
+    }
     eta = matVec(x, coef);
     const d = deviance((i) => sigmoid(eta[i]));
     let extreme = 0;
