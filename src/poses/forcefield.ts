@@ -38,6 +38,13 @@ export interface ForceFieldOptions {
   charmmDihedralTimesWeight?: boolean;
   /** Only terms and pairs touching these atoms (others are constant); default every atom. */
   movable?: Uint8Array;
+  /**
+   * The 3T code's angles: cosines clamped to ±clampCos (0.999999 there) and angles from acos, which
+   * makes dihedral angles unsigned; undefined: exact atan2 angles (LAMMPS).
+   */
+  clampCos?: number;
+  /** With `movable`: the other terms and pairs instead, those touching no movable atom. */
+  complement?: boolean;
 }
 
 interface Group {
@@ -149,10 +156,11 @@ export class ForceField {
 
   private buildBonded(): void {
     const mv = this.opts.movable;
+    const inverse = this.opts.complement ?? false;
     const touches = (top: Topology, k: number) => (r: number) => {
       if (!mv) return true;
-      for (let j = 0; j < k; j++) if (mv[top.atoms[r * k + j]]) return true;
-      return false;
+      for (let j = 0; j < k; j++) if (mv[top.atoms[r * k + j]]) return !inverse;
+      return inverse;
     };
     const s = this.sys;
     const make = (top: Topology, k: number, coeffs: Coeff[], style: string): Group => {
@@ -210,11 +218,12 @@ export class ForceField {
     const lj = [1, pair.specialLj[0], pair.specialLj[1], pair.specialLj[2]];
     const cl = [1, pair.specialCoul[0], pair.specialCoul[1], pair.specialCoul[2]];
     // Upper bound on the count, so the lists are typed arrays filled once.
+    const inverse = this.opts.complement ?? false;
     let bound = 0;
     if (mv) {
       let m = 0;
       for (let a = 0; a < n; a++) m += mv[a];
-      bound = m * (n - m) + (m * (m - 1)) / 2;
+      bound = inverse ? ((n - m) * (n - m - 1)) / 2 : m * (n - m) + (m * (m - 1)) / 2;
     } else bound = (n * (n - 1)) / 2;
     const I = new Int32Array(bound);
     const J = new Int32Array(bound);
@@ -234,8 +243,12 @@ export class ForceField {
       const ti = sys.type[i] * nt;
       const qi = C * sys.charge[i];
       const mi = mv ? mv[i] : 1;
+      if (inverse && mi) {
+        for (const j of sp.keys()) cls[j] = 0;
+        continue;
+      }
       for (let j = i + 1; j < n; j++) {
-        if (!mi && !mv?.[j]) continue;
+        if (mv && (inverse ? mv[j] : !mi && !mv[j])) continue;
         const c = cls[j];
         const fl = lj[c];
         const fc = cl[c];
@@ -306,10 +319,18 @@ export class ForceField {
       bond = this.bond.coeff[0].mul(r.sub(this.bond.coeff[1]).square());
     }
     // Angles: K (θ − θ0)², plus K_UB (r13 − r_UB)² for charmm. θ = atan2(|u×v|, u·v) keeps the gradient finite.
+    const clampCos = this.opts.clampCos;
     const angleOf = (g: Group) => {
       const c = row(g, 1);
       const u = row(g, 0).sub(c);
       const v = row(g, 2).sub(c);
+      if (clampCos !== undefined) {
+        const cos = u
+          .mul(v)
+          .sum(1)
+          .div(u.norm(2, 1).mul(v.norm(2, 1)));
+        return ops.acos(cos.clamp(-clampCos, clampCos));
+      }
       return atan2(ops.linalgCross(u, v, { dim: 1 }).norm(2, 1), u.mul(v).sum(1));
     };
     const parts: Tensor[] = [];
@@ -340,8 +361,11 @@ export class ForceField {
       const b3 = x4.sub(x3);
       const n1 = ops.linalgCross(b1, b2, { dim: 1 });
       const n2 = ops.linalgCross(b2, b3, { dim: 1 });
-      const y = b2.norm(2, 1).mul(b1.mul(n2).sum(1));
       const x = n1.mul(n2).sum(1);
+      if (clampCos !== undefined) {
+        return ops.acos(x.div(n1.norm(2, 1).mul(n2.norm(2, 1))).clamp(-clampCos, clampCos));
+      }
+      const y = b2.norm(2, 1).mul(b1.mul(n2).sum(1));
       return atan2(y, x);
     };
     const dparts: Tensor[] = [];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ForceField, TERMS, type Term } from './forcefield.js';
+import { ForceField, type ForceFieldOptions, TERMS, type Term } from './forcefield.js';
 import { type LammpsSystem, readLammpsData, readLammpsInput } from './lammps.js';
 
 const LAMMPS_BINARIES = ['lmp', 'lmp_serial', 'lammps', 'lmp_mpi'];
@@ -324,4 +324,44 @@ export function compareWithLammps(lmp: string, data: string, input: string): Lam
   noImp.forces.dispose();
   ff.dispose();
   return result;
+}
+
+/** The 3T reference's energy function in genlab's terms (its Coulomb constant, 9 Å LJ, its quirks). */
+export const REFERENCE_FLAVOUR: ForceFieldOptions = {
+  coulombConstant: 332.33,
+  ljCutoff: 9,
+  exclusions: 'reference',
+  charmmDihedralTimesWeight: true,
+  clampCos: 0.999999,
+};
+
+export interface ReferenceComparison {
+  genlab: Record<Term, number>;
+  reference: Record<Term, number>;
+  genlabTotal: number;
+  referenceTotal: number;
+  /** Total with LAMMPS's rules (332.06371, all pairs, topology exclusions, exact angles), for contrast. */
+  lammpsRulesTotal: number;
+}
+
+/** genlab (reference flavour, float64) against the reference's PotentialModel (float64) on one structure. */
+export function compareWithReference(refDir: string, data: string, input: string): ReferenceComparison {
+  const sys = readLammpsData(data);
+  const pair = readLammpsInput(input, sys.nTypes);
+  const ff = new ForceField(sys, pair, { ...REFERENCE_FLAVOUR, dtype: 'float64' });
+  const ours = ff.energyAndForces(sys.pos);
+  ours.forces.dispose();
+  ff.dispose();
+  const plain = new ForceField(sys, pair, { dtype: 'float64' });
+  const lammpsRules = plain.energyAndForces(sys.pos);
+  lammpsRules.forces.dispose();
+  plain.dispose();
+  const ref = runReference(refDir, data, input);
+  return {
+    genlab: ours.energies,
+    reference: ref.energies,
+    genlabTotal: ours.total,
+    referenceTotal: ref.total,
+    lammpsRulesTotal: lammpsRules.total,
+  };
 }
