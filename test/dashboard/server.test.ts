@@ -1,10 +1,12 @@
 // The dashboard server without a browser: run discovery and status, the files it refuses to serve,
 // read-only behaviour, damaged runs, downsampling and the incremental log reader.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { configDiff } from '../../src/dashboard/detail.js';
 import { BUCKETS, Downsampler, LogIndex, LogReader } from '../../src/dashboard/logs.js';
 import { renderMarkdown } from '../../src/dashboard/markdown.js';
@@ -241,11 +243,11 @@ test('the log reader reads only what was appended, waits for a line to end, and 
 test('a long log answers the table at once and is read on in the background', async () => {
   const dir = join(fx.base, 'long', 'run');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), '{"family":"flows","steps":120000}');
-  const n = 120_000;
+  writeFileSync(join(dir, 'config.json'), '{"family":"flows","steps":60000}');
+  const n = 60_000;
   const rows = Array.from(
     { length: n },
-    (_, i) => `{"step":${i + 1},"loss":${1 / (i + 1)},"pad":"${'x'.repeat(20)}"}\n`,
+    (_, i) => `{"step":${i + 1},"loss":${1 / (i + 1)},"pad":"${'x'.repeat(70)}"}\n`,
   );
   rows[n - 10] = '{"step": oops\n'; // a broken line near the end, beyond the first read
   writeFileSync(join(dir, 'log.jsonl'), rows.join(''));
@@ -293,4 +295,31 @@ test('config diff and the Markdown of results files', () => {
       '<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>',
     ].join('\n'),
   );
+});
+
+test('genlab runs serve: serves the folder, warns when bound beyond the loopback, stops on Ctrl-C', async () => {
+  const bin = fileURLToPath(new URL('../../bin/genlab.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'runs', 'serve', fx.runs, '--port', '0', '--host', '0.0.0.0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /dashboard on http:\/\/0\.0\.0\.0:(\d+)\//.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
+  });
+  assert.match(stderr, /^warning: serving on 0\.0\.0\.0: anyone who can reach this address can read the files under /);
+  const { runs } = (await (await fetch(`http://127.0.0.1:${port}/api/runs`)).json()) as { runs: unknown[] };
+  assert.equal(runs.length, 7);
+  const code = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGINT');
+  assert.equal(await code, 0);
+  assert.equal(stdout, `stopped the dashboard on http://0.0.0.0:${port}/\n`);
 });
