@@ -22,6 +22,7 @@ import { type EValue, eValueDifference } from './evalue.js';
 import { effectiveSampleSize, fitPropensity } from './propensity.js';
 import { REFUTERS, type Refutation, refute } from './refute.js';
 import { ICU_DEFAULTS, simulateIcu } from './simulate.js';
+import { sd } from './stats.js';
 import { NN_ESTIMATORS, type NnEstimatorName, TARNET_DEFAULTS, tarnetEstimate } from './tarnet.js';
 
 export const ALL_ESTIMATORS = [...ESTIMATOR_NAMES, ...Object.keys(NN_ESTIMATORS)];
@@ -112,15 +113,6 @@ export interface Analysis {
   rows: EstimateRow[];
   balance?: { estimators: string[]; before: Balance; after: Record<string, Balance> };
   propensity?: { min: number; max: number; essTreated: number; essControl: number };
-}
-
-function sd(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m += v[i];
-  m /= v.length;
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i] - m) ** 2;
-  return Math.sqrt(s / (v.length - 1));
 }
 
 function isNn(name: string): name is NnEstimatorName {

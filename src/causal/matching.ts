@@ -5,6 +5,7 @@
 // MatchIt's std.caliper) leaves a treated unit unmatched when its nearest control is too far.
 // Selection is through the neighbours left and right of the unit in score order, as MatchIt's
 // nn_matchC_vec (read for this port) walks them.
+import { sd } from './stats.js';
 
 export interface MatchOptions {
   replace: boolean;
@@ -20,15 +21,6 @@ export interface Matches {
   treatedRows: number[];
   /** How many times each row is used as a match (treated rows: 1 when matched). */
   weight: Float64Array;
-}
-
-function sd(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m += v[i];
-  m /= v.length;
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i] - m) ** 2;
-  return Math.sqrt(s / (v.length - 1));
 }
 
 /**
