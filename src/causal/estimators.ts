@@ -400,7 +400,8 @@ function ipw(normalised: boolean): Estimator {
       }
       const boom = explodingWeights(w, d.t, name);
       if (boom) warnings.push(boom);
-      const weights = d === d0 ? w : undefined;
+      // HT and Hájek IPW balance with the same weights; the balance table shows them once, under ipw-norm.
+      const weights = normalised && d === d0 ? w : undefined;
       return {
         estimator: name,
         estimand: o.estimand,
