@@ -262,10 +262,16 @@ export class LogIndex {
   private listeners = new Set<(points: Record<string, Point[]>) => void>();
 
   constructor(
-    file: string,
-    readonly withSeries: boolean,
+    readonly file: string,
+    public withSeries: boolean,
   ) {
     this.reader = new LogReader(file);
+  }
+
+  /** Frees the series (a chart no longer shown); what the table needs stays. */
+  dropSeries(): void {
+    this.withSeries = false;
+    this.series.clear();
   }
 
   get lines(): number {

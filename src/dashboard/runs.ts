@@ -227,6 +227,19 @@ export class RunsFolder {
     return f;
   }
 
+  /**
+   * The log index of a run for a chart: the table's own one when it already keeps series, else a
+   * new one that keeps them and from now on serves the table too, so that a long log is parsed once.
+   */
+  chartIndex(id: string, dir: string): LogIndex {
+    const index = this.logs.get(id);
+    if (index?.withSeries) return index;
+    const fresh = new LogIndex(join(dir, 'log.jsonl'), true);
+    this.logs.set(id, fresh); // a background read of the old one stops when it sees this
+    this.backlog.delete(id);
+    return fresh;
+  }
+
   /** Reads long logs to their end in the background, so that the next table has them whole. */
   private readOn(id: string): void {
     this.backlog.add(id);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configDiff, runImages } from './detail.js';
-import { LogIndex, type Point } from './logs.js';
+import type { LogIndex, Point } from './logs.js';
 import { renderMarkdown } from './markdown.js';
 import { SafeRoot } from './paths.js';
 import { type RunSummary, RunsFolder } from './runs.js';
@@ -226,17 +226,16 @@ export class Dashboard {
 
   /** The chart index of a run, kept for the CHART_CACHE most recently charted runs. */
   private async chart(id: string, dir: string): Promise<LogIndex> {
-    let index = this.charts.get(id);
-    if (index) {
-      this.charts.delete(id); // move to the back: most recently used
-    } else {
-      index = new LogIndex(join(dir, 'log.jsonl'), true);
-    }
+    const index = this.runs.chartIndex(id, dir);
+    this.charts.delete(id); // (re)inserted at the back: most recently used
     this.charts.set(id, index);
     await index.update();
     for (const [old, idx] of this.charts) {
       if (this.charts.size <= CHART_CACHE) break;
-      if (!idx.listening && old !== id) this.charts.delete(old);
+      if (!idx.listening && old !== id) {
+        this.charts.delete(old);
+        idx.dropSeries();
+      }
     }
     return index;
   }

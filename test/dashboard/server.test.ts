@@ -265,6 +265,14 @@ test('a long log answers the table at once and is read on in the background', as
   assert.equal(s.lines, n);
   assert.equal(s.status, 'damaged');
   assert.match(s.note ?? '', new RegExp(`^log\\.jsonl line ${n - 9} `));
+  // a chart's index, read whole once, then serves the table too
+  const chart = folder.chartIndex('run', dir);
+  assert.equal(folder.chartIndex('run', dir), chart);
+  await chart.update();
+  assert.equal(chart.series.get('loss')?.total, n - 1);
+  assert.equal((await folder.list())[0].lines, n);
+  chart.dropSeries();
+  assert.notEqual(folder.chartIndex('run', dir), chart, 'series dropped: a new chart reads the log again');
 });
 
 test('config diff and the Markdown of results files', () => {
