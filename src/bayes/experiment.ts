@@ -46,19 +46,19 @@ export const parseBayesConfig = familyConfig('bayes', bayesRunConfig);
 
 type Budget = Pick<BayesRunConfig, 'steps' | 'batchSize' | 'lr'>;
 
-/** Budgets of seconds (digits) to minutes (Fashion-MNIST, MNIST) on one thread. */
+/** Budgets of seconds (digits) to minutes (Fashion-MNIST, MNIST) on one thread; results/reparam.md ran these. */
 export const BAYES_DEFAULTS: Record<BayesExperiment, Record<string, Budget>> = {
   convergence: {
     digits: { steps: 300, batchSize: 64, lr: 3e-3 },
-    'fashion-mnist': { steps: 1500, batchSize: 100, lr: 2e-3 },
+    'fashion-mnist': { steps: 1000, batchSize: 100, lr: 2e-3 },
   },
   variance: {
     digits: { steps: 400, batchSize: 100, lr: 1e-3 },
-    'fashion-mnist': { steps: 3000, batchSize: 100, lr: 1e-3 },
+    'fashion-mnist': { steps: 2000, batchSize: 100, lr: 1e-3 },
   },
   sparse: {
     digits: { steps: 1500, batchSize: 100, lr: 1e-3 },
-    'fashion-mnist': { steps: 6000, batchSize: 100, lr: 1e-3 },
+    'fashion-mnist': { steps: 4000, batchSize: 100, lr: 1e-3 },
   },
 };
 
