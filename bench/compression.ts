@@ -95,34 +95,6 @@ interface Sweep {
   }[];
 }
 const sweep: Sweep[] = [];
-for (const T of ts) {
-  log(`T=${T}: negative ELBO (${reps} draws per image) and encodes`);
-  const nelbo = discreteNelbo(r, images, T, { reps, seed: 1 });
-  const rows = (['bbans', 'bitswap'] as const).map((order) => {
-    const res = compressImages(r, images, { timesteps: T, batch, order });
-    // The gap to the negative ELBO, paired by batch: coded bits minus the ELBO of the same images.
-    const diffs = res.batchNetBits.map((bits, b) => {
-      let e = 0;
-      for (let i = b * batch; i < Math.min(images.count, (b + 1) * batch); i++) e += nelbo.perImageBits[i];
-      return bits - e;
-    });
-    const mean = diffs.reduce((a, v) => a + v, 0) / diffs.length;
-    const sd = Math.sqrt(diffs.reduce((a, v) => a + (v - mean) ** 2, 0) / (diffs.length - 1));
-    const total = nelbo.bpd * dims;
-    return {
-      order,
-      net: res.netBpd,
-      sample: res.sampleBpd,
-      gap: (mean * diffs.length) / total,
-      gapSe: (sd * Math.sqrt(diffs.length)) / total,
-      initial: res.initialBpd,
-      initialBits: res.header.initialBits,
-      file: res.fileBpd,
-      ips: res.imagesPerSecond,
-    };
-  });
-  sweep.push({ T, nelbo, rows });
-}
 
 // 3. Initial bits against the batch size (they depend only on the first batches: 40 images suffice).
 const first = splitImages(data, { split, n: 40, root: r.cfg.root, levels: K });
@@ -190,74 +162,108 @@ tryCodec(
   join(tmp, 'mosaic.raw.xz'),
 );
 
-// The report.
-const date = new Date().toISOString().slice(0, 10);
-const cfg = r.cfg;
-const main = sweep.find((s) => s.T === mainT) ?? sweep[0];
-const lines: string[] = [];
-lines.push('# Lossless compression with a VDM: bits-back rANS coding', '');
-lines.push(
-  `\`npx tsx bench/compression.ts --run ${runDir} --split ${split} --n ${n} --ts ${ts.join(',')} --main ${mainT} --batch ${batch} --reps ${reps}\`, ${date}, 1 thread, on the shared 2-core machine (load average ${loadavg()[0].toFixed(1)} at the end, ${cpus().length} CPUs): throughputs are under that load.`,
-  '',
-  `Model: \`genlab diffusion train --timesteps ${cfg.timesteps} --steps ${cfg.steps}\` on ${cfg.data} (${cfg.schedule} schedule, ${cfg.objective} objective, U-Net width ${cfg.width}, depth ${cfg.depth}), EMA weights. Images: the first ${n} of the ${data} split '${split}'${split === 'all' ? ' (the digits test split has only 360 images, so 1,000 images include training images; the rate is compared with the negative ELBO of the same images)' : ''}. Latents on a grid of 2^-10 over |z| < 8, frequencies out of 2^32.`,
-  '',
-);
-lines.push('## Round trip through the CLI', '');
-lines.push(
-  '| order | file | bits/dim of the file | net bits/dim | initial bits | encode | decode | decoded PNGs equal the data |',
-);
-lines.push('|---|---|---|---|---|---|---|---|');
-for (const t of trips) {
+// The report, rewritten after each T so that a long sweep leaves its finished rows.
+function writeReport(): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const cfg = r.cfg;
+  const main = sweep.find((s) => s.T === mainT);
+  const lines: string[] = [];
+  lines.push('# Lossless compression with a VDM: bits-back rANS coding', '');
   lines.push(
-    `| ${t.order} | ${t.bytes} bytes | ${f4(t.c.fileBpd)} | ${f4(t.c.netBpd)} | ${t.c.header.initialBits.toFixed(0)} (${f4(t.c.initialBpd)} bits/dim over the set) | ${t.c.imagesPerSecond.toFixed(1)} images/s | ${t.d.imagesPerSecond.toFixed(1)} images/s | ${t.exact ? 'yes, bit for bit' : '**no**'} |`,
+    `\`npx tsx bench/compression.ts --run ${runDir} --split ${split} --n ${n} --ts ${ts.join(',')} --main ${mainT} --batch ${batch} --reps ${reps}\`, ${date}, 1 thread, on the shared 2-core machine (load average ${loadavg()[0].toFixed(1)} at the end, ${cpus().length} CPUs): throughputs are under that load.`,
+    '',
+    `Model: \`genlab diffusion train --timesteps ${cfg.timesteps} --steps ${cfg.steps}\` on ${cfg.data} (${cfg.schedule} schedule, ${cfg.objective} objective, U-Net width ${cfg.width}, depth ${cfg.depth}), EMA weights. Images: the first ${n} of the ${data} split '${split}'${split === 'all' ? ' (the digits test split has only 360 images, so 1,000 images include training images; the rate is compared with the negative ELBO of the same images)' : ''}. Latents on a grid of 2^-10 over |z| < 8, frequencies out of 2^32.`,
+    '',
   );
-}
-lines.push(
-  '',
-  `Commands: \`genlab diffusion compress ${runDir} --data ${data} --split ${split} --n ${n} --timesteps ${mainT} --batch ${batch} --order <order> --out f.glz\`, then \`genlab diffusion decompress ${runDir} f.glz --out <folder>\`; the PNG files written are read back and compared with the data set's levels.`,
-  '',
-);
-lines.push('## Rate against T', '');
-lines.push(
-  `Net rate: the file's information minus the initial bits, per dimension. Negative ELBO: the model's discrete-time bound at the same T on the same ${n} images (\`vlbTerms\` at T steps, ${reps} draws of (t, ε) per image, ± standard error over images). Gap: net rate over negative ELBO − 1, ± its standard error from the coded-minus-ELBO bits of the ${Math.ceil(n / batch)} batches (each image is coded with one draw of its latents, so the rate itself is a one-draw estimate of the bound). Coding overhead: the net rate minus the coded chain's own −log₂ p(x, z) + log₂ q(z | x) with unquantised densities, i.e. what the latent grid, the integer frequencies and rANS add, in bits/dim. Batch ${batch} images per network call.`,
-  '',
-);
-lines.push(
-  '| T | negative ELBO (bits/dim) | net rate, paper order | gap | net rate, Bit-Swap order | gap | initial bits: paper / Bit-Swap (bits/dim over the set) | file bits/dim: paper / Bit-Swap | encode images/s (paper order) |',
-);
-lines.push('|---|---|---|---|---|---|---|---|---|');
-for (const s of sweep) {
-  const [a, b] = s.rows;
-  const gap = (x: (typeof s.rows)[number]) => `${(100 * x.gap).toFixed(2)}% ± ${(100 * x.gapSe).toFixed(2)}%`;
-  const over = (x: (typeof s.rows)[number]) => (x.net - x.sample).toExponential(1);
+  lines.push('## Round trip through the CLI', '');
   lines.push(
-    `| ${s.T} | ${f4(s.nelbo.bpd)} ± ${f4(s.nelbo.stderr)} | ${f4(a.net)} | ${gap(a)} | ${f4(b.net)} | ${gap(b)} | ${over(a)} / ${over(b)} | ${f4(a.initial)} / ${f4(b.initial)} | ${f4(a.file)} / ${f4(b.file)} | ${a.ips.toFixed(1)} |`,
+    '| order | file | bits/dim of the file | net bits/dim | initial bits | encode | decode | decoded PNGs equal the data |',
   );
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const t of trips) {
+    lines.push(
+      `| ${t.order} | ${t.bytes} bytes | ${f4(t.c.fileBpd)} | ${f4(t.c.netBpd)} | ${t.c.header.initialBits.toFixed(0)} (${f4(t.c.initialBpd)} bits/dim over the set) | ${t.c.imagesPerSecond.toFixed(1)} images/s | ${t.d.imagesPerSecond.toFixed(1)} images/s | ${t.exact ? 'yes, bit for bit' : '**no**'} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Commands: \`genlab diffusion compress ${runDir} --data ${data} --split ${split} --n ${n} --timesteps ${mainT} --batch ${batch} --order <order> --out f.glz\`, then \`genlab diffusion decompress ${runDir} f.glz --out <folder>\`; the PNG files written are read back and compared with the data set's levels.`,
+    '',
+  );
+  lines.push('## Rate against T', '');
+  lines.push(
+    `Net rate: the file's information minus the initial bits, per dimension. Negative ELBO: the model's discrete-time bound at the same T on the same ${n} images (\`vlbTerms\` at T steps, ${reps} draws of (t, ε) per image, ± standard error over images). Gap: net rate over negative ELBO − 1, ± its standard error from the coded-minus-ELBO bits of the ${Math.ceil(n / batch)} batches (each image is coded with one draw of its latents, so the rate itself is a one-draw estimate of the bound). Coding overhead: the net rate minus the coded chain's own −log₂ p(x, z) + log₂ q(z | x) with unquantised densities, i.e. what the latent grid, the integer frequencies and rANS add, in bits/dim. Batch ${batch} images per network call.`,
+    '',
+  );
+  lines.push(
+    '| T | negative ELBO (bits/dim) | net rate, paper order | gap | net rate, Bit-Swap order | gap | initial bits: paper / Bit-Swap (bits/dim over the set) | file bits/dim: paper / Bit-Swap | encode images/s (paper order) |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const s of sweep) {
+    const [a, b] = s.rows;
+    const gap = (x: (typeof s.rows)[number]) => `${(100 * x.gap).toFixed(2)}% ± ${(100 * x.gapSe).toFixed(2)}%`;
+    const over = (x: (typeof s.rows)[number]) => (x.net - x.sample).toExponential(1);
+    lines.push(
+      `| ${s.T} | ${f4(s.nelbo.bpd)} ± ${f4(s.nelbo.stderr)} | ${f4(a.net)} | ${gap(a)} | ${f4(b.net)} | ${gap(b)} | ${over(a)} / ${over(b)} | ${f4(a.initial)} / ${f4(b.initial)} | ${f4(a.file)} / ${f4(b.file)} | ${a.ips.toFixed(1)} |`,
+    );
+  }
+  lines.push('', '## Initial bits', '');
+  lines.push(
+    `The first batch pops its latents from an empty message; those bits come from a fixed generator, are counted, and are checked when decoding gives them back. They depend on the order and on how many images share the first pops (T=${mainT}):`,
+    '',
+  );
+  lines.push('| batch | paper order (bits) | Bit-Swap order (bits) |', '|---|---|---|');
+  for (const b of [1, 10]) {
+    const get = (o: string) => initialByBatch.find((x) => x.batch === b && x.order === o)?.bits.toFixed(0);
+    lines.push(`| ${b} | ${get('bbans')} | ${get('bitswap')} |`);
+  }
+  lines.push('', '## Real codecs on the same images', '');
+  lines.push(
+    `All ${n} images tiled into one ${m.width}×${m.height} 8-bit grey mosaic (level k stored as round(255k/${K - 1}); ${m.padded} padding tiles of zeros), so that per-file headers do not count. Bits/dim = 8 · bytes / (${n} · ${dims / n}).`,
+    '',
+  );
+  lines.push('| codec | bytes | bits/dim |', '|---|---|---|');
+  const ours = trips[0];
+  lines.push(
+    `| VDM bits-back, T=${mainT}, paper order (whole file) | ${ours.bytes} | ${f3((8 * ours.bytes) / dims)} |`,
+  );
+  lines.push(
+    `| VDM bits-back, T=${mainT}, Bit-Swap order (whole file) | ${trips[1].bytes} | ${f3((8 * trips[1].bytes) / dims)} |`,
+  );
+  for (const c of codecs)
+    lines.push(`| ${c.name} | ${c.bytes ?? 'failed'} | ${c.bytes === null ? '–' : f3((8 * c.bytes) / dims)} |`);
+  if (main) lines.push(`| *the model's negative ELBO at T=${mainT}* | | ${f3(main.nelbo.bpd)} |`);
+  lines.push('');
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  log(`wrote ${out}`);
 }
-lines.push('', '## Initial bits', '');
-lines.push(
-  `The first batch pops its latents from an empty message; those bits come from a fixed generator, are counted, and are checked when decoding gives them back. They depend on the order and on how many images share the first pops (T=${mainT}):`,
-  '',
-);
-lines.push('| batch | paper order (bits) | Bit-Swap order (bits) |', '|---|---|---|');
-for (const b of [1, 10]) {
-  const get = (o: string) => initialByBatch.find((x) => x.batch === b && x.order === o)?.bits.toFixed(0);
-  lines.push(`| ${b} | ${get('bbans')} | ${get('bitswap')} |`);
+for (const T of ts) {
+  log(`T=${T}: negative ELBO (${reps} draws per image) and encodes`);
+  const nelbo = discreteNelbo(r, images, T, { reps, seed: 1 });
+  const rows = (['bbans', 'bitswap'] as const).map((order) => {
+    const res = compressImages(r, images, { timesteps: T, batch, order });
+    // The gap to the negative ELBO, paired by batch: coded bits minus the ELBO of the same images.
+    const diffs = res.batchNetBits.map((bits, b) => {
+      let e = 0;
+      for (let i = b * batch; i < Math.min(images.count, (b + 1) * batch); i++) e += nelbo.perImageBits[i];
+      return bits - e;
+    });
+    const mean = diffs.reduce((a, v) => a + v, 0) / diffs.length;
+    const sd = Math.sqrt(diffs.reduce((a, v) => a + (v - mean) ** 2, 0) / (diffs.length - 1));
+    const total = nelbo.bpd * dims;
+    return {
+      order,
+      net: res.netBpd,
+      sample: res.sampleBpd,
+      gap: (mean * diffs.length) / total,
+      gapSe: (sd * Math.sqrt(diffs.length)) / total,
+      initial: res.initialBpd,
+      initialBits: res.header.initialBits,
+      file: res.fileBpd,
+      ips: res.imagesPerSecond,
+    };
+  });
+  sweep.push({ T, nelbo, rows });
+  writeReport();
 }
-lines.push('', '## Real codecs on the same images', '');
-lines.push(
-  `All ${n} images tiled into one ${m.width}×${m.height} 8-bit grey mosaic (level k stored as round(255k/${K - 1}); ${m.padded} padding tiles of zeros), so that per-file headers do not count. Bits/dim = 8 · bytes / (${n} · ${dims / n}).`,
-  '',
-);
-lines.push('| codec | bytes | bits/dim |', '|---|---|---|');
-const ours = trips[0];
-lines.push(`| VDM bits-back, T=${mainT}, paper order (whole file) | ${ours.bytes} | ${f3((8 * ours.bytes) / dims)} |`);
-lines.push(
-  `| VDM bits-back, T=${mainT}, Bit-Swap order (whole file) | ${trips[1].bytes} | ${f3((8 * trips[1].bytes) / dims)} |`,
-);
-for (const c of codecs)
-  lines.push(`| ${c.name} | ${c.bytes ?? 'failed'} | ${c.bytes === null ? '–' : f3((8 * c.bytes) / dims)} |`);
-lines.push(`| *the model's negative ELBO at T=${mainT}* | | ${f3(main.nelbo.bpd)} |`, '');
-writeFileSync(out, `${lines.join('\n')}\n`);
-log(`wrote ${out}`);
 if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
