@@ -4,7 +4,7 @@
 import { MASK_SHAPES } from '../diffusion/distill/quality.js';
 import { SAMPLER_KINDS } from '../diffusion/distill/samplers.js';
 import { editRun, inpaintRun, openRun, type StripResult } from '../diffusion/distill/use.js';
-import { choice, float, floats, int, path, text, UsageError } from './args.js';
+import { choice, float, floats, int, ints, path, text, UsageError } from './args.js';
 import { runArg, seed, threads } from './common.js';
 import { verb } from './verb.js';
 
@@ -48,7 +48,7 @@ export const inpaint = verb({
   args: [runArg],
   options: {
     ...shared,
-    class: int('class of the images', { min: 0, max: 1e4 }),
+    class: ints('class of the images: one for all, or one per image', { min: 0, max: 1e4 }),
     mask: path('mask PNG of the image size; white pixels are filled in'),
     shape: choice('a named mask instead of --mask', MASK_SHAPES, { default: 'centre' }),
     samples: int('completions per image', { min: 1, max: 64, default: 4 }),
@@ -57,7 +57,7 @@ export const inpaint = verb({
     if (o.class === undefined) throw new UsageError('missing --class (the class of the images)');
     return inpaintRun(openRun(dir, o.steps), files(o.images), {
       ...o,
-      label: o.class,
+      labels: o.class,
       mask: o.mask ?? o.shape,
       file: o.out,
     });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TensorDataset } from '../../data/dataset.js';
+import { tensor } from '../../torch/creation.js';
 import { GenlabError } from '../../torch/errors.js';
 import { cat } from '../../torch/functions.js';
 import { Generator, manualSeed } from '../../torch/random.js';
@@ -198,12 +199,12 @@ export function editRun(
   });
 }
 
-/** Inpainting: each image, its masked version, and completions; the mask is a PNG (white = fill) or a named shape. */
+/** Inpainting: each image, its masked version, and completions; the mask is a PNG (white = fill) or a named shape; one class for all images or one each. */
 export function inpaintRun(
   r: OpenedRun,
   files: string[],
   opts: {
-    label: number;
+    labels: number[];
     mask: string | MaskShape;
     samples: number;
     w: number;
@@ -218,7 +219,14 @@ export function inpaintRun(
     const mask = opts.mask.endsWith('.png')
       ? imageFromPng(readPng(opts.mask), [1, h, w], opts.mask).ge(0.5).to('float32')
       : namedMask(opts.mask as MaskShape, h, w);
-    const labels = cycleLabels(files.length, 1).add(opts.label);
+    const given = opts.labels.length === 1 ? files.map(() => opts.labels[0]) : opts.labels;
+    if (given.length !== files.length)
+      throw new GenlabError(
+        'usage',
+        `${files.length} images but ${given.length} classes`,
+        'give one {class} for all, or one per image',
+      );
+    const labels = tensor(given, { dtype: 'int64' });
     const strips = inpaintImages(r.source, images, mask, { ...opts, labels, steps: r.steps, seed: opts.seed ?? 0 });
     const file = opts.file ?? join(r.dir, 'inpaint.png');
     return writeStrips(r, file, strips, 2 + opts.samples, files.length);

@@ -13,6 +13,7 @@ import {
 } from '../../../src/diffusion/distill/guidance.js';
 import { GuidedModel, GuidedNet } from '../../../src/diffusion/distill/net.js';
 import { LogSnrCosine, sampleGrid } from '../../../src/diffusion/distill/samplers.js';
+import { CosineSchedule } from '../../../src/diffusion/schedules.js';
 import { full, randn, tensor } from '../../../src/torch/creation.js';
 import { Generator, manualSeed } from '../../../src/torch/random.js';
 import { tidy } from '../../../src/torch/scope.js';
@@ -213,4 +214,21 @@ test('the stochastic sampler keeps the data marginals on Gaussian data with the 
       assert.ok(exact > previous, 'the variance converges from below');
       previous = exact;
     }
+  }));
+
+test("the cosine log-SNR schedule: numbers and tensors agree with schedules.ts's CosineSchedule and its ends", () =>
+  tidy(() => {
+    const ts = [0, 0.1, 0.5, 0.9, 1];
+    const cosine = new CosineSchedule(-12, 12);
+    const t = tensor(ts, f64);
+    const gamma = cosine.gamma(t).toTypedArray() as Float64Array;
+    const { alpha, sigma } = sched.atTensor(t, 1);
+    ts.forEach((u, i) => {
+      assert.ok(Math.abs(sched.gamma(u) - gamma[i]) < 1e-9, `γ(${u})`);
+      const at = sched.at(u);
+      assert.ok(Math.abs(at.alpha - (alpha.toTypedArray() as Float64Array)[i]) < 1e-12);
+      assert.ok(Math.abs(at.sigma - (sigma.toTypedArray() as Float64Array)[i]) < 1e-12);
+      assert.ok(Math.abs(at.alpha ** 2 + at.sigma ** 2 - 1) < 1e-12, 'α² + σ² = 1');
+    });
+    assert.ok(Math.abs(sched.gamma(0) + 12) < 1e-9 && Math.abs(sched.gamma(1) - 12) < 1e-9);
   }));

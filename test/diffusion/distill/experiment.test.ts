@@ -17,6 +17,7 @@ import { editImages, inpaintImages, namedMask } from '../../../src/diffusion/dis
 import { randn, tensor } from '../../../src/torch/creation.js';
 import { loadSafetensors } from '../../../src/torch/safetensors.js';
 import { tidy } from '../../../src/torch/scope.js';
+import { readPng, writePng } from '../../../src/train/png.js';
 import { isInterrupted, type TrainOptions } from '../../../src/train/session.js';
 import { genlab } from '../../cli/helpers.js';
 
@@ -54,6 +55,11 @@ function assertSameCheckpoint(a: string, b: string, what: string): void {
   assert.deepEqual(Object.keys(y).sort(), Object.keys(x).sort());
   for (const k of Object.keys(x)) assert.ok(x[k].equal(y[k]), `${what}${k} differs after resume`);
 }
+
+const pngSize = (file: string) => {
+  const { width, height } = readPng(file);
+  return { width, height };
+};
 
 const bytes = (dir: string, n: number) => readFileSync(join(dir, studentFile(n)));
 
@@ -130,4 +136,73 @@ test('the command line: sample --json reports evaluations; a missing round is a 
   const bad = genlab(['distill', 'sample', dir, '--steps', '8']);
   assert.equal(bad.status, 1, bad.stderr);
   assert.match(bad.stderr, /^genlab: .* has no 8-step student .*--steps/);
+});
+
+test('the command line: edit and inpaint read PNGs (a PNG mask too) and write strips', () => {
+  const dir = join(tmp, 'whole');
+  const img = (v: number) => ({
+    width: 8,
+    height: 8,
+    channels: 1 as const,
+    data: new Uint8Array(64).map((_, i) => (i * v) % 256),
+  });
+  writePng(join(tmp, 'a.png'), img(3));
+  writePng(join(tmp, 'b.png'), img(5));
+  // The mask fills the left two columns.
+  writePng(join(tmp, 'm.png'), {
+    width: 8,
+    height: 8,
+    channels: 1,
+    data: new Uint8Array(64).map((_, i) => (i % 8 < 2 ? 255 : 0)),
+  });
+  const images = `${join(tmp, 'a.png')},${join(tmp, 'b.png')}`;
+  const e = genlab([
+    'distill',
+    'edit',
+    dir,
+    '--images',
+    images,
+    '--target',
+    '3',
+    '--steps',
+    '2',
+    '--levels',
+    '0.5',
+    '--json',
+    '--out',
+    join(tmp, 'e.png'),
+  ]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.deepEqual(pngSize(join(tmp, 'e.png')), { width: 2 * 34 + 2, height: 2 * 34 + 2 });
+  const p = genlab([
+    'distill',
+    'inpaint',
+    dir,
+    '--images',
+    images,
+    '--class',
+    '1,2',
+    '--mask',
+    join(tmp, 'm.png'),
+    '--samples',
+    '1',
+    '--steps',
+    '1',
+    '--out',
+    join(tmp, 'p.png'),
+  ]);
+  assert.equal(p.status, 0, p.stderr);
+  const strip = readPng(join(tmp, 'p.png'));
+  assert.deepEqual([strip.width, strip.height], [3 * 34 + 2, 2 * 34 + 2]);
+  // Right of the mask, the completion (third tile of the first strip) shows the input's pixels.
+  const px = (x: number, y: number) => strip.data[y * strip.width + x];
+  const tile = (k: number, col: number, row: number) => px(2 + k * 34 + col * 4, 2 + row * 4);
+  for (const [c, r] of [
+    [3, 1],
+    [7, 6],
+  ])
+    assert.equal(tile(2, c, r), tile(0, c, r));
+  const bad = genlab(['distill', 'inpaint', dir, '--images', images, '--class', '1,2,3', '--steps', '1']);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /2 images but 3 classes; give one --class for all/);
 });
