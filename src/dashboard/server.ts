@@ -80,6 +80,7 @@ export class Dashboard {
   private readonly watchers = new Map<string, { last?: string; send: (s: RunSummary) => void }[]>();
 
   constructor(readonly opts: DashboardOptions) {
+    checkPageFiles();
     this.root = new SafeRoot(opts.folder);
     this.results = opts.results ? new SafeRoot(opts.results) : undefined;
     this.runs = new RunsFolder(this.root);
@@ -375,7 +376,7 @@ function refuseTraversal(raw: string): void {
   }
 }
 
-/** Reads the page's index.html now, so a broken install fails at start rather than on first visit. */
-export function checkPageFiles(): void {
+/** Reads the page's files and uPlot's now, so a broken install fails at start rather than on first visit. */
+function checkPageFiles(): void {
   for (const f of Object.values(STATIC)) readFileSync(f);
 }
