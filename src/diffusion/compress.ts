@@ -211,10 +211,15 @@ export function imagesToPngFiles(images: CodecImages, K: number, dir: string, wr
 
 /** PNG files of a folder, sorted by name. */
 export function pngFilesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.toLowerCase().endsWith('.png'))
-    .sort()
-    .map((f) => join(dir, f));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new GenlabError('data', `${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const files = names.filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  if (files.length === 0) throw new GenlabError('data', `${dir}: no PNG files`);
+  return files.map((f) => join(dir, f));
 }
 
 function settingsOf(o: Required<CodecOptions>): BitsBackSettings {
