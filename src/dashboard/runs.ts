@@ -9,9 +9,9 @@
 //   failed      train.lock names a process that is gone (killed, so its exit hook never ran), or the
 //               log's last metrics are null (JSON for NaN: the loop's non-finite guard stopped it);
 //   interrupted otherwise: stopped by a signal (with a checkpoint to resume) or before its first one.
-// The files are small and many, so they are read with synchronous calls, a batch of runs at a time
-// with the event loop let through in between: on a loaded machine each asynchronous call waits for a
-// thread-pool thread and a wake-up, which made a 1,000-run table take seconds longer.
+// The files are small and many, so they are read with synchronous calls: on a loaded machine each
+// asynchronous call waits for a thread-pool thread and a wake-up, which made a 1,000-run table take
+// seconds longer.
 import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -200,11 +200,10 @@ export class RunsFolder {
         this.files.delete(id);
       }
     }
+    // Without yielding between runs: a background read of a long log would get a turn at every
+    // yield, and the table would wait for all those turns.
     const out: RunSummary[] = [];
-    for (let i = 0; i < found.length; i += 64) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
-      for (const f of found.slice(i, i + 64)) out.push(await this.summary(f.dir, f.files));
-    }
+    for (const f of found) out.push(await this.summary(f.dir, f.files));
     return out;
   }
 
