@@ -30,7 +30,7 @@ import {
   readRotbond,
   readSecondaryFragments,
 } from './lammps.js';
-import { elementOfMass, kabschRmsd, readPdb, symmetricRmsd, writePdb, writeXyz } from './structure.js';
+import { elementOfMass, kabsch, readPdb, symmetricRmsd, writePdb, writeXyz } from './structure.js';
 import {
   addTorsionAxes,
   type Group,
@@ -559,13 +559,6 @@ export function poseRmsd(
     adj[i].push(j);
     adj[j].push(i);
   }
-  const ligandRmsd = symmetricRmsd(
-    heavy.map(xyz),
-    heavy.map(el),
-    crystal.map((a) => [a.x, a.y, a.z]),
-    crystal.map((a) => a.element),
-    adj,
-  );
   const residues = new Set(
     cfg.crystal.pocket.split('+').flatMap((r) => {
       const [a, b] = r.split('-').map(Number);
@@ -583,7 +576,16 @@ export function poseRmsd(
     P.push(xyz(a));
     Q.push([q.x, q.y, q.z]);
   });
-  return { ligandRmsd, pocketRmsd: kabschRmsd(P, Q) };
+  // The ligand goes along with the pocket's superposition onto the crystal receptor.
+  const fit = kabsch(P, Q);
+  const ligandRmsd = symmetricRmsd(
+    heavy.map((a) => fit.apply(xyz(a))),
+    heavy.map(el),
+    crystal.map((a) => [a.x, a.y, a.z]),
+    crystal.map((a) => a.element),
+    adj,
+  );
+  return { ligandRmsd, pocketRmsd: fit.rmsd };
 }
 
 /** Positions of a complex from a PDB or XYZ file with its atoms in the data file's order. */

@@ -2,8 +2,8 @@
 // masses, and the two RMSDs of the 3T paper:
 // - pocket RMSD: backbone N, CA, C, O of the pocket residues after a Kabsch superposition onto the
 //   crystal receptor (this reproduces the paper's 0.3258 Å for FXa's docked start);
-// - ligand RMSD: heavy atoms in the receptor frame (no fitting of the ligand), minimised over the
-//   element-preserving graph isomorphisms between the two ligands (symmetry-corrected).
+// - ligand RMSD: heavy atoms carried along by that pocket superposition (no fitting of the ligand
+//   itself), minimised over the element- and bond-preserving matchings (symmetry-corrected).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { GenlabError } from '../torch/errors.js';
 
@@ -114,15 +114,17 @@ export function readPdb(file: string): PdbAtom[] {
   return out;
 }
 
-/** RMSD after the optimal rotation and translation of P onto Q (Kabsch; 3×3 SVD by Jacobi). */
-export function kabschRmsd(P: number[][], Q: number[][]): number {
+/**
+ * The optimal rotation and translation of P onto Q (Horn's quaternion method): the RMSD after it and
+ * the map that applies it to other points (e.g. a ligand carried along with its pocket).
+ */
+export function kabsch(P: number[][], Q: number[][]): { rmsd: number; apply: (x: number[]) => number[] } {
   const n = P.length;
   const mean = (X: number[][]) => [0, 1, 2].map((c) => X.reduce((s, p) => s + p[c], 0) / n);
   const mp = mean(P);
   const mq = mean(Q);
   const Pc = P.map((p) => p.map((v, c) => v - mp[c]));
   const Qc = Q.map((q) => q.map((v, c) => v - mq[c]));
-  // Horn's quaternion method: the largest eigenvalue of a symmetric 4×4 matrix gives the fit.
   const S = [0, 1, 2].map((i) => [0, 1, 2].map((j) => Pc.reduce((s, p, k) => s + p[i] * Qc[k][j], 0)));
   const [[xx, xy, xz], [yx, yy, yz], [zx, zy, zz]] = S;
   const N = [
@@ -131,17 +133,35 @@ export function kabschRmsd(P: number[][], Q: number[][]): number {
     [zx - xz, xy + yx, -xx + yy - zz, yz + zy],
     [xy - yx, zx + xz, yz + zy, -xx - yy + zz],
   ];
-  const lmax = Math.max(...symmetricEigenvalues(N));
-  const g =
-    Pc.reduce((s, p) => s + p[0] ** 2 + p[1] ** 2 + p[2] ** 2, 0) +
-    Qc.reduce((s, q) => s + q[0] ** 2 + q[1] ** 2 + q[2] ** 2, 0);
-  return Math.sqrt(Math.max(0, (g - 2 * lmax) / n));
+  const { values, vectors } = symmetricEigen(N);
+  const top = values.indexOf(Math.max(...values));
+  const [q0, q1, q2, q3] = vectors.map((row) => row[top]);
+  // The rotation matrix of the unit quaternion q.
+  const R = [
+    [q0 * q0 + q1 * q1 - q2 * q2 - q3 * q3, 2 * (q1 * q2 - q0 * q3), 2 * (q1 * q3 + q0 * q2)],
+    [2 * (q1 * q2 + q0 * q3), q0 * q0 - q1 * q1 + q2 * q2 - q3 * q3, 2 * (q2 * q3 - q0 * q1)],
+    [2 * (q1 * q3 - q0 * q2), 2 * (q2 * q3 + q0 * q1), q0 * q0 - q1 * q1 - q2 * q2 + q3 * q3],
+  ];
+  const g = [...Pc, ...Qc].reduce((s, p) => s + p[0] ** 2 + p[1] ** 2 + p[2] ** 2, 0);
+  return {
+    rmsd: Math.sqrt(Math.max(0, (g - 2 * values[top]) / n)),
+    apply: (x) => {
+      const d = x.map((v, c) => v - mp[c]);
+      return R.map((r, i) => r[0] * d[0] + r[1] * d[1] + r[2] * d[2] + mq[i]);
+    },
+  };
 }
 
-/** Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations. */
-function symmetricEigenvalues(M: number[][]): number[] {
+/** RMSD after the optimal superposition of P onto Q. */
+export function kabschRmsd(P: number[][], Q: number[][]): number {
+  return kabsch(P, Q).rmsd;
+}
+
+/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix by cyclic Jacobi rotations. */
+function symmetricEigen(M: number[][]): { values: number[]; vectors: number[][] } {
   const A = M.map((r) => [...r]);
   const n = A.length;
+  const V: number[][] = A.map((_, i) => A.map((__, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p][q] ** 2;
@@ -165,10 +185,16 @@ function symmetricEigenvalues(M: number[][]): number[] {
           A[p][k] = c * apk - s * aqk;
           A[q][k] = s * apk + c * aqk;
         }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k][p];
+          const vkq = V[k][q];
+          V[k][p] = c * vkp - s * vkq;
+          V[k][q] = s * vkp + c * vkq;
+        }
       }
     }
   }
-  return A.map((r, i) => r[i]);
+  return { values: A.map((r, i) => r[i]), vectors: V };
 }
 
 /** Bonds guessed from distances (heavy atoms: 0.5–1.9 Å), as adjacency lists. */
