@@ -97,6 +97,7 @@ function parseDict(text: string): Map<string, string | boolean | number[]> | str
     } else if (text[i] === '(') {
       i++;
       const dims: number[] = [];
+      let commas = 0;
       for (;;) {
         ws();
         if (text[i] === ')') {
@@ -106,13 +107,17 @@ function parseDict(text: string): Map<string, string | boolean | number[]> | str
         const m = /^[0-9]+/.exec(text.slice(i, i + 20));
         if (!m) return `shape holds ${brief(text.slice(i, i + 10))}, not a non-negative integer`;
         if (m[0].length > 15) return `shape entry ${m[0]} is too large`;
+        if (m[0].length > 1 && m[0][0] === '0') return `shape entry ${m[0]} has a leading zero`;
         dims.push(Number(m[0]));
         i += m[0].length;
         ws();
-        if (text[i] === ',') i++;
-        else if (text[i] !== ')') return `expected ',' or ')' in shape at ${brief(text.slice(i, i + 10))}`;
+        if (text[i] === ',') {
+          i++;
+          commas++;
+        } else if (text[i] !== ')') return `expected ',' or ')' in shape at ${brief(text.slice(i, i + 10))}`;
       }
-      // (3) is not a tuple in Python; numpy writes (3,).
+      // (3) is not a tuple in Python but the number 3; numpy writes (3,).
+      if (dims.length === 1 && commas === 0) return 'shape (n) is not a tuple; a 1-d shape is written (n,)';
       value = dims;
     } else {
       const s = str();
@@ -124,7 +129,8 @@ function parseDict(text: string): Map<string, string | boolean | number[]> | str
     if (text[i] === ',') i++;
     else if (text[i] !== '}') return `expected ',' or '}' after the value of '${key}'`;
   }
-  if (text.slice(i).trim() !== '') return `text after the dict: ${brief(text.slice(i))}`;
+  // numpy pads with spaces only.
+  if (!/^ *$/.test(text.slice(i))) return `text after the dict: ${brief(text.slice(i))}`;
   return out;
 }
 
@@ -135,7 +141,9 @@ export function parseNpyHeader(bytes: Uint8Array, where = '<buffer>'): NpyHeader
     if (bytes[k] !== MAGIC[k]) throw fail('npy', where, 'not a .npy file (no \\x93NUMPY magic)');
   }
   const major = bytes[6];
-  if (major < 1 || major > 3) throw fail('npy', where, `format version ${major}.${bytes[7]} is not 1.0, 2.0 or 3.0`);
+  if (major < 1 || major > 3 || bytes[7] !== 0) {
+    throw fail('npy', where, `format version ${major}.${bytes[7]} is not 1.0, 2.0 or 3.0`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) throw fail('npy', where, 'file ends inside the header length');
@@ -228,6 +236,8 @@ const U32_MAX = 0xffffffff;
 
 interface Member {
   name: string;
+  /** Zip version needed to extract, ×10 (6.3 is the newest spec; later features are not read). */
+  version: number;
   method: number;
   flags: number;
   crc: number;
@@ -322,6 +332,7 @@ function readMembers(r: Reader): Member[] {
     const name = new TextDecoder('utf-8').decode(r.slice(at + 46, nameLength, 'member name'));
     const m: Member = {
       name,
+      version: r.bytes[at + 6],
       flags: r.u16(at + 8, 'flags'),
       method: r.u16(at + 10, 'method'),
       crc: r.u32(at + 16, 'CRC'),
@@ -355,16 +366,31 @@ function readMembers(r: Reader): Member[] {
   }
   if (at !== end)
     throw fail('npz', r.where, `central directory has ${end - at} bytes after its ${dir.entries} entries`);
+  // Each member's header and data must end before the next member (or the directory) starts: overlapping
+  // entries are how zip bombs reuse bytes.
+  const sorted = [...members].sort((p, q) => p.localOffset - q.localOffset);
+  sorted.forEach((m, k) => {
+    const next = k + 1 < sorted.length ? sorted[k + 1].localOffset : dir.offset;
+    const nameLength = r.u16(m.localOffset + 26, 'name length');
+    const extraLength = r.u16(m.localOffset + 28, 'extra length');
+    if (m.localOffset + 30 + nameLength + extraLength + m.compressedSize > next) {
+      throw fail('npz', r.where, `member '${m.name}' overlaps the next entry`);
+    }
+  });
   return members;
 }
 
 function memberBytes(r: Reader, m: Member): Uint8Array {
   const what = `member '${m.name}'`;
-  if (m.flags & 1) throw fail('npz', r.where, `${what} is encrypted`);
+  if (m.version > 63) throw fail('npz', r.where, `${what} needs zip version ${m.version / 10}, beyond 6.3`);
+  if (m.flags & 0x41) throw fail('npz', r.where, `${what} is encrypted`);
+  if (m.flags & 0x20) throw fail('npz', r.where, `${what} is compressed patched data, which is not supported`);
   if (r.u32(m.localOffset, 'local header') !== SIG_LOCAL)
     throw fail('npz', r.where, `${what}: local header signature is wrong`);
-  const start =
-    m.localOffset + 30 + r.u16(m.localOffset + 26, 'name length') + r.u16(m.localOffset + 28, 'extra length');
+  const nameLength = r.u16(m.localOffset + 26, 'name length');
+  const localName = new TextDecoder('utf-8').decode(r.slice(m.localOffset + 30, nameLength, 'local name'));
+  if (localName !== m.name) throw fail('npz', r.where, `${what}: its local header names '${localName}'`);
+  const start = m.localOffset + 30 + nameLength + r.u16(m.localOffset + 28, 'extra length');
   const packed = r.slice(start, m.compressedSize, `${what}'s data`);
   let data: Uint8Array;
   if (m.method === 0) {

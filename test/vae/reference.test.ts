@@ -160,9 +160,11 @@ print(json.dumps(out))`;
         sched.loadStateDict(sd);
       }
     });
-    got.forEach((lr, i) =>
-      assert.ok(Math.abs(lr - want[i]) <= 1e-12 * want[i], `patience ${patience}, epoch ${i}: ${lr} vs ${want[i]}`),
-    );
+    for (const [i, lr] of got.entries()) {
+      assert.ok(Math.abs(lr - want[i]) <= 1e-12 * want[i], `patience ${patience}, epoch ${i}: ${lr} vs ${want[i]}`);
+    }
+    // The sequence does reduce (a schedule that never acts would pass the comparison only by luck).
+    assert.ok(new Set(want).size >= 3, `PyTorch's rates ${want}`);
   }
 });
 
