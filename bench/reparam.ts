@@ -1,7 +1,9 @@
 // npx tsx bench/reparam.ts — one training step of LeNet-300-100 with sparse variational dropout
 // through the local reparameterisation trick (genlab's VariationalLinear, the 2017 KL, Adam), against
 // the same written in PyTorch (bench/reparam.py), pinned to one core, in alternating rounds; prints
-// the median of the per-round ratios genlab/PyTorch. `--rounds N`, `--steps N` (timed steps per round).
+// the median of the per-round ratios genlab/PyTorch, of wall time and of the process's CPU time per
+// step (on a crowded machine the CPU time is the steadier of the two: a step's wall time there is
+// mostly waiting for a core). `--rounds N`, `--steps N` (timed steps per round).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { klDivergence } from '../src/nn/index.js';
 import { Adam } from '../src/optim/adam.js';
 import * as torch from '../src/torch/index.js';
 import { trainStep } from '../src/train/step.js';
-import { argValue, median, pairedRatio, pinToOneCore, runPython, sampleTimes } from './common.js';
+import { argValue, median, pairedRatio, pinToOneCore, runPython } from './common.js';
 
 if (!pinToOneCore(import.meta.url)) {
   const rounds = Number(argValue('rounds', '5'));
@@ -33,26 +35,48 @@ if (!pinToOneCore(import.meta.url)) {
   const file = join(dir, 'settings.json');
   writeFileSync(file, JSON.stringify(settings));
   const script = fileURLToPath(new URL('./reparam.py', import.meta.url));
+  /** Median wall and CPU seconds per step, after warm-up. */
+  const timeSteps = (): { wall: number; cpu: number } => {
+    for (let i = 0; i < settings.warmup; i++) step();
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const [t0, c0] = [performance.now(), process.cpuUsage()];
+      step();
+      const c = process.cpuUsage(c0);
+      wall.push((performance.now() - t0) / 1e3);
+      cpu.push((c.user + c.system) / 1e6);
+    }
+    return { wall: median(wall), cpu: median(cpu) };
+  };
   const ours: number[] = [];
   const theirs: number[] = [];
+  const oursCpu: number[] = [];
+  const theirsCpu: number[] = [];
   let version = '';
   for (let r = 0; r < rounds; r++) {
-    const times = sampleTimes(step, settings.warmup, steps);
-    ours.push(times[Math.floor(times.length / 2)]);
+    const t = timeSteps();
+    ours.push(t.wall);
+    oursCpu.push(t.cpu);
     const py = runPython(script, [file]);
     theirs.push(py.step as number);
+    theirsCpu.push(py.cpu as number);
     version = String(py.torch);
+    const ms = (x: number) => `${(x * 1e3).toFixed(3)} ms`;
     process.stderr.write(
-      `round ${r + 1}/${rounds}: genlab ${(ours[r] * 1e3).toFixed(3)} ms, PyTorch ${(theirs[r] * 1e3).toFixed(3)} ms\n`,
+      `round ${r + 1}/${rounds}: wall genlab ${ms(ours[r])}, PyTorch ${ms(theirs[r])}; CPU genlab ${ms(oursCpu[r])}, PyTorch ${ms(theirsCpu[r])}\n`,
     );
   }
   rmSync(dir, { recursive: true, force: true });
-  const ratio = pairedRatio(ours, theirs);
+  const ms = (x: number) => `${(x * 1e3).toFixed(3)} ms`;
+  const pinned = process.env.GENLAB_BENCH_PINNED ? 'pinned to one core' : 'unpinned';
   console.log(
     [
-      `LRT-MLP step (LeNet-300-100, sparse VD, batch ${settings.batch}, Adam), 1 thread, pinned to one core,`,
+      `LRT-MLP step (LeNet-300-100, sparse VD, batch ${settings.batch}, Adam), 1 thread, ${pinned},`,
       `${rounds} alternating rounds of ${steps} timed steps, PyTorch ${version}, load ${loadavg()[0].toFixed(1)}:`,
-      `genlab ${(median(ours) * 1e3).toFixed(3)} ms, PyTorch ${(median(theirs) * 1e3).toFixed(3)} ms, ratio genlab/PyTorch ${ratio.toFixed(3)} (median of per-round ratios)`,
+      `wall: genlab ${ms(median(ours))}, PyTorch ${ms(median(theirs))}, ratio genlab/PyTorch ${pairedRatio(ours, theirs).toFixed(3)}`,
+      `CPU:  genlab ${ms(median(oursCpu))}, PyTorch ${ms(median(theirsCpu))}, ratio genlab/PyTorch ${pairedRatio(oursCpu, theirsCpu).toFixed(3)}`,
+      '(ratios: medians of the per-round ratios)',
     ].join('\n'),
   );
 }
