@@ -145,7 +145,8 @@ export class Downsampler {
   /** Points seen. */
   total = 0;
 
-  add([step, time, y]: Point): void {
+  /** Adds one point: its step, wall time (NaN when none) and value. */
+  add(step: number, time: number, y: number): void {
     this.total++;
     let b = this.count - 1;
     if (b < 0 || this.n[b] >= this.span) {
@@ -375,11 +376,10 @@ export class LogIndex {
         s = new Downsampler();
         this.series.set(k, s);
       }
-      const p: Point = [step, time, v];
-      s.add(p);
+      s.add(step, time, v);
       if (!this.listeners.size) continue;
       added[k] ??= [];
-      added[k].push(p);
+      added[k].push([step, time, v]);
     }
   }
 }

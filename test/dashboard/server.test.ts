@@ -186,7 +186,7 @@ test('downsampling keeps min, max, ends and order in bounded memory', () => {
   for (let i = 0; i < n; i++) {
     const y = i === 654_321 ? 1e6 : i === 12_345 ? -7 : Math.sin(i / 5000);
     sum += y;
-    d.add([i, i / 10, y]);
+    d.add(i, i / 10, y);
   }
   assert.ok(Number.isFinite(sum));
   const { x, y, exact } = d.points(500, 'step');
@@ -204,7 +204,7 @@ test('downsampling keeps min, max, ends and order in bounded memory', () => {
   assert.equal(t.x[t.x.length - 1], (n - 1) / 10);
   // few points come back raw
   const e = new Downsampler();
-  for (let i = 0; i < 7; i++) e.add([i, Number.NaN, i * i]);
+  for (let i = 0; i < 7; i++) e.add(i, Number.NaN, i * i);
   assert.deepEqual(e.points(100, 'step'), { x: [0, 1, 2, 3, 4, 5, 6], y: [0, 1, 4, 9, 16, 25, 36], exact: true });
   assert.deepEqual(e.points(100, 'time').x, [], 'no wall time in this log');
   assert.ok(BUCKETS <= 4096);
