@@ -161,7 +161,7 @@ async function ivae(): Promise<void> {
 
 Command: \`npx tsx bench/vae.ts ivae${process.argv.slice(3).length ? ` ${process.argv.slice(3).join(' ')}` : ''}\` (${minutes.toFixed(1)} min on this machine, 1 thread).
 
-Data (src/data/ica.ts, the paper's setting): d = 5 Gaussian sources, 40 segments × 1000 points, per-segment
+Data (src/data/ica.ts, genlab's default ICA data; not the reference runner's, which mixes with xtanh and one repeated matrix — see \`--preset reference\` and the sections below): d = 5 Gaussian sources, 40 segments × 1000 points, per-segment
 scales U(0.5, 3), a 3-layer mixing MLP of U(−1, 1) matrices with unit-norm columns (condition number
 below the 25th percentile of 10,000 draws), leaky ReLU (slope 0.1) between layers. Seed s uses data seed
 s + 1 and initialisation seed s; all three models see the same data for a seed.
@@ -169,7 +169,7 @@ s + 1 and initialisation seed s; all three models see the same data for a seed.
 Models (src/vae/): encoder, decoder and prior MLPs with 2 hidden layers of ${cfg.hidden[0]}, leaky ReLU 0.1,
 Xavier init; decoder N(f(z), 0.01·I); iVAE prior N(0, diag λ(u)) with log λ = MLP(one-hot segment) and
 encoder q(z|x,u); VAE and β-VAE (β = 4) use N(0, I) and q(z|x). Training: ${steps} Adam steps of batch
-${cfg.batchSize}, lr ${cfg.lr} with cosine decay to ${cfg.lr * cfg.lrFloor}; ${cfg.anneal ? "the reference code's annealed objective (reconstruction weighted up, then the plain ELBO from 62.5% of training)" : 'the plain ELBO'}.
+${cfg.batchSize}, lr ${cfg.lr} with cosine decay to ${cfg.lr * cfg.lrFloor}; ${cfg.anneal ? "the annealed objective of the reference code's `IVAE_wrapper` (reconstruction weighted up, then the plain ELBO from 62.5% of training)" : 'the plain ELBO'}.
 MCC: |Pearson| (and Spearman) correlations between posterior means and true sources on all 40,000
 points, matched by the Hungarian algorithm (src/metrics/mcc.ts).
 
@@ -274,8 +274,8 @@ function ivaeVerdict(rows: Row[], seeds: number, steps: number, batch: number): 
   }
 
 Why, as far as we can tell:
-- Budget: ${steps} steps of batch ${batch} (${((steps * batch) / 40000).toFixed(0)} epochs); the reference wrapper trains 70,000 steps of batch 256 (about 450 epochs) with hidden width 200. Longer or wider annealed probes on seed 0 (8,000–20,000 steps; width 50 or 200; lr 3e-3 or 1e-2; batch 64 or 256) ended at MCC 0.54–0.55 for the iVAE.
-- Collapse at σ² = 0.01: the two smallest eigenvalues of cov(x) are ${weak.map((w) => `[${w.map((v) => v.toFixed(3)).join(', ')}]`).join(', ')} (per seed), close to the decoder variance, so the plain ELBO is better off dropping one or two sources (probes with the plain ELBO ended with 3–4 active units and MCC 0.36–0.50). The reference code's annealing keeps all units active (table) but does not make them identified here.
+- Budget: ${steps} steps of batch ${batch} (${((steps * batch) / 40000).toFixed(0)} epochs); the reference runner (main.py) trains 12,500 steps of batch 64 (20 epochs) at width 100 with σ² = 0.1 and constant weights a=100 b=1 c=0 d=10 (\`IVAE_wrapper\`, with 70,000 × 256 at width 200, is never called by main.py). Longer or wider annealed probes on seed 0 (8,000–20,000 steps; width 50 or 200; lr 3e-3 or 1e-2; batch 64 or 256) ended at MCC 0.54–0.55 for the iVAE.
+- Collapse at σ² = 0.01: the two smallest eigenvalues of cov(x) are ${weak.map((w) => `[${w.map((v) => v.toFixed(3)).join(', ')}]`).join(', ')} (per seed), close to the decoder variance, so the plain ELBO is better off dropping one or two sources (probes with the plain ELBO ended with 3–4 active units and MCC 0.36–0.50). The wrapper's annealing keeps all units active (table) but does not make them identified here.
 - The mean-field bias measured below on linear mixing, where the iVAE does beat the VAE.`;
 }
 

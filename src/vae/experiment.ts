@@ -112,7 +112,7 @@ export const vaeRunConfig = z.strictObject({
   evalN: z.int().min(0),
   /** Importance samples of the NLL bound. */
   k: count,
-  /** Train with the annealed, reweighted ELBO of iVAE's reference code (see annealWeights). */
+  /** Train with the annealed, reweighted ELBO of ilkhem/iVAE's `IVAE_wrapper` (see annealWeights; its runner does not anneal). */
   anneal: z.boolean(),
   /** Without annealing: constant weights of the reweighted objective (ilkhem/iVAE's runner uses a 100, b 1, c 0, d 10); unset gives the plain ELBO. */
   weights: z.strictObject({ a: z.number(), b: z.number(), c: z.number(), d: z.number() }).optional(),

@@ -49,9 +49,10 @@ export interface AnnealWeights {
 }
 
 /**
- * The schedule of ilkhem/iVAE's `anneal`: until 1/1.6 of training the reconstruction weight grows from
- * a0 = 0.5/σ² to 2·a0 while the MI and KL weights shrink to 1 and the TC weight grows to 1; then
- * the plain ELBO (with β on the KL terms).
+ * The schedule of `iVAE.anneal` in ilkhem/iVAE's models/nets.py, which `IVAE_wrapper` uses with
+ * anneal=True (main.py's runner calls neither; it trains with constant weights, see reference.ts): until
+ * 1/1.6 of training the reconstruction weight grows from a0 = 0.5/σ² to 2·a0 while the MI and KL weights
+ * shrink to 1 and the TC weight grows to 1; then the plain ELBO (with β on the KL terms).
  */
 export function annealWeights(step: number, totalSteps: number, a0: number, beta = 1): AnnealWeights {
   const thr = Math.floor(totalSteps / 1.6);
@@ -183,7 +184,8 @@ export class VAE extends Module<[Tensor, Tensor?], ElboTerms> {
   }
 
   /**
-   * The reweighted ELBO decomposition iVAE's reference code anneals (after β-TCVAE):
+   * The reweighted ELBO decomposition of iVAE's reference code (after β-TCVAE); its runner uses constant
+   * weights (a 100, b 1, c 0, d 10 for the iVAE), `IVAE_wrapper` the annealed ones of annealWeights:
    * a·log p(x|z) − b·(log q(z|x) − log q(z)) − c·(log q(z) − Σ_i log q(z_i)) − d·(Σ_i log q(z_i) − log p(z|u)),
    * with q(z) and q(z_i) estimated on the minibatch for a data set of `datasetSize` points.
    * All weights 1 give the one-sample ELBO. Returns the loss (negated mean) and the ELBO terms.

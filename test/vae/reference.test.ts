@@ -99,7 +99,7 @@ for (const [model, file] of [
     );
     assert.deepEqual(ica.scaleRange, [Number(bounds?.[1]), Number(bounds?.[2])]);
     assert.equal(ica.slope, codeNumber('data/data.py', /def generate_data\([^)]*slope=([.\d]+)/));
-    assert.equal(cfg.ica?.seed, c.s);
+    // The seed s of numpy's generator has no counterpart in genlab's; --data ica:<file.npz> gives the identical data.
   });
 }
 
