@@ -98,6 +98,9 @@ export const NAS_TRAIN_DEFAULTS: Record<string, Budget> = {
   'fashion-mnist': { steps: 600, batchSize: 64, lr: 0.025, c: 8, layers: 5, trainSize: 20000, size: 14 },
 };
 
+/** DARTS's SGD of the weights, in search and evaluation alike. */
+const WEIGHT_SGD = { momentum: 0.9, weightDecay: 3e-4, gradClip: 5 };
+
 function fill<T>(schema: z.ZodType<T>, base: Record<string, unknown>, overrides: object): T {
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) base[k] = v;
   return checkSettings(schema, base);
@@ -118,10 +121,8 @@ export function nasSearchSettings(
     order: 1,
     nodes: 4,
     ...d,
+    ...WEIGHT_SGD,
     lrMin: 0.001,
-    momentum: 0.9,
-    weightDecay: 3e-4,
-    gradClip: 5,
     archLr: 3e-4,
     archWeightDecay: 1e-3,
     seed: 0,
@@ -143,10 +144,8 @@ export function nasTrainSettings(
     root: '',
     genotype: JSON.parse(genotypeJsonObject(genotype)),
     ...d,
+    ...WEIGHT_SGD,
     lrMin: 0,
-    momentum: 0.9,
-    weightDecay: 3e-4,
-    gradClip: 5,
     auxiliary: true,
     auxWeight: 0.4,
     dropPath: 0.2,

@@ -11,7 +11,7 @@ import { arange, rand, randint } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { CellGenotype, Genotype } from './genotype.js';
-import { FactorizedReduce, makeOp, ReLUConvBN } from './ops.js';
+import { cellInputs, makeOp, type ReLUConvBN } from './ops.js';
 import { isReduction } from './search.js';
 
 /** Zeroes whole samples of `x` with probability p and scales the rest by 1/(1 − p). */
@@ -52,10 +52,7 @@ export class EvalCell extends Module<[Tensor, Tensor, number], Tensor> {
     reductionPrev: boolean,
   ) {
     super();
-    this.preprocess0 = reductionPrev
-      ? new FactorizedReduce(cPrevPrev, c, true)
-      : new ReLUConvBN(cPrevPrev, c, 1, 1, 0, true);
-    this.preprocess1 = new ReLUConvBN(cPrev, c, 1, 1, 0, true);
+    [this.preprocess0, this.preprocess1] = cellInputs(cPrevPrev, cPrev, c, reductionPrev, true);
     const ops: Module<[Tensor], Tensor>[] = [];
     for (const node of cell.nodes)
       for (const [op, from] of node) ops.push(makeOp(op, c, reduction && from < 2 ? 2 : 1, true));

@@ -165,3 +165,20 @@ export function makeOp(name: OpName, c: number, stride: number, affine: boolean)
       return new PseudoInvBottleneck(c, 7, stride, affine);
   }
 }
+
+/**
+ * A cell's preprocessing of its two inputs to C channels: the older one is halved by a factorized
+ * reduction when the previous cell was a reduction cell, so that both match.
+ */
+export function cellInputs(
+  cPrevPrev: number,
+  cPrev: number,
+  c: number,
+  reductionPrev: boolean,
+  affine: boolean,
+): [Module<[Tensor], Tensor>, ReLUConvBN] {
+  const first = reductionPrev
+    ? new FactorizedReduce(cPrevPrev, c, affine)
+    : new ReLUConvBN(cPrevPrev, c, 1, 1, 0, affine);
+  return [first, new ReLUConvBN(cPrev, c, 1, 1, 0, affine)];
+}

@@ -13,7 +13,7 @@ import type { DType } from '../torch/dtype.js';
 import { cat } from '../torch/functions.js';
 import type { Tensor } from '../torch/tensor.js';
 import { deriveCell, type Genotype } from './genotype.js';
-import { FactorizedReduce, makeOp, OP_SETS, type OpName, type OpSet, ReLUConvBN } from './ops.js';
+import { cellInputs, makeOp, OP_SETS, type OpName, type OpSet, type ReLUConvBN } from './ops.js';
 
 /** The shape of a search network. */
 export interface SearchSpec {
@@ -68,10 +68,7 @@ export class SearchCell extends Module<[Tensor, Tensor, Tensor[][]], Tensor> {
     reductionPrev: boolean,
   ) {
     super();
-    this.preprocess0 = reductionPrev
-      ? new FactorizedReduce(cPrevPrev, c, false)
-      : new ReLUConvBN(cPrevPrev, c, 1, 1, 0, false);
-    this.preprocess1 = new ReLUConvBN(cPrev, c, 1, 1, 0, false);
+    [this.preprocess0, this.preprocess1] = cellInputs(cPrevPrev, cPrev, c, reductionPrev, false);
     const edges: MixedOp[] = [];
     for (let i = 0; i < steps; i++) {
       for (let j = 0; j < i + 2; j++) edges.push(new MixedOp(names, c, reduction && j < 2 ? 2 : 1));
