@@ -85,11 +85,13 @@ export async function trainConvergenceRun(
     },
     {
       ...opts,
-      // Salimans & Kingma's initialisation, from the first batch of the training set.
+      // Salimans & Kingma's initialisation, from the first batch of the training set: scales and
+      // biases for 'wn-init', scales alone for 'wn-mobn' (its centring is the batch mean's).
       init: () =>
         tidy(() => {
           const first = trainSet.batch(arange(0, Math.min(cfg.batchSize, trainSet.length), 1, { dtype: 'int64' }));
           utils.dataDependentInit(nets['wn-init'], first.x);
+          utils.dataDependentInit(nets['wn-mobn'], first.x);
         }),
     },
   );

@@ -28,9 +28,9 @@ export interface ImageShape {
 
 /**
  * conv 3×3 (16) → pool → conv 3×3 (32) → pool → linear, ReLU between. 'plain' has biases and
- * PyTorch's init; 'wn-init' weight-normalises every layer (and is initialised from data by the
- * experiment); 'wn-mobn' weight-normalises the convolutions without bias and follows each by
- * mean-only batch norm; 'bn' puts full batch norm after each convolution.
+ * PyTorch's init; 'wn-init' weight-normalises every layer; 'wn-mobn' weight-normalises every layer,
+ * the convolutions without bias and each followed by mean-only batch norm (the experiment
+ * initialises both from data); 'bn' puts full batch norm after each convolution.
  */
 export function convNet(variant: ConvVariant, shape: ImageShape): Sequential {
   const widths = [16, 32];
