@@ -196,9 +196,9 @@ function writeReport(): void {
     '',
   );
   lines.push(
-    '| T | negative ELBO (bits/dim) | net rate, paper order | gap | net rate, Bit-Swap order | gap | initial bits: paper / Bit-Swap (bits/dim over the set) | file bits/dim: paper / Bit-Swap | encode images/s (paper order) |',
+    '| T | negative ELBO (bits/dim) | net rate, paper order | gap ± se | net rate, Bit-Swap order | gap ± se | coding overhead (bits/dim): paper / Bit-Swap | initial bits: paper / Bit-Swap (bits/dim over the set) | file bits/dim: paper / Bit-Swap | encode images/s (paper order) |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of sweep) {
     const [a, b] = s.rows;
     const gap = (x: (typeof s.rows)[number]) => `${(100 * x.gap).toFixed(2)}% ± ${(100 * x.gapSe).toFixed(2)}%`;
