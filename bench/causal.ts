@@ -56,13 +56,15 @@ if (section === 'coverage') {
   const cohorts = arg(0, 200);
   const B = arg(1, 100);
   const n = arg(2, 500);
+  const confounding = arg(3, 1);
   const ests = selectEstimators(['all'], 'ATE');
-  const file = `${OUT}/coverage.jsonl`;
+  const tag = confounding === 1 ? '' : `-c${confounding}`;
+  const file = `${OUT}/coverage${tag}.jsonl`;
   const done = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0;
-  if (!done) writeFileSync(`${OUT}/coverage-settings.json`, JSON.stringify({ cohorts, B, n }));
+  if (!done) writeFileSync(`${OUT}/coverage${tag}-settings.json`, JSON.stringify({ cohorts, B, n, confounding }));
   for (let c = done; c < cohorts; c++) {
     const start = performance.now();
-    const d = simulateIcu({ n, seed: 1000 + c });
+    const d = simulateIcu({ n, seed: 1000 + c, confounding });
     const o = { ...ESTIMATOR_DEFAULTS, seed: c };
     const point = Object.fromEntries(
       ests.map((e) => {
@@ -136,31 +138,35 @@ if (section === 'report') {
     }
     out.push('');
   }
-  const covFile = `${OUT}/coverage.jsonl`;
-  if (existsSync(covFile)) {
-    const lines = readFileSync(covFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const st = JSON.parse(readFileSync(`${OUT}/coverage-settings.json`, 'utf8'));
-    out.push(
-      `### Coverage of 95% percentile bootstrap intervals (${lines.length} simulated cohorts of ${st.n}, B = ${st.B}, true ATE ${lines[0].truth})`,
-      '',
-    );
-    out.push(
-      '| estimator | coverage | mean estimate − truth | sd of estimates | mean interval width | failed resamples |',
-      '|---|---|---|---|---|---|',
-    );
-    for (const name of Object.keys(lines[0].rows)) {
-      const rs = lines.map((l) => ({ ...l.rows[name], truth: l.truth })).filter((r) => r.est !== null);
-      const cover = rs.filter((r) => r.lo <= r.truth && r.truth <= r.hi).length;
-      const bias = rs.map((r) => r.est - r.truth);
+  for (const tag of ['', '-c0.5']) {
+    const covFile = `${OUT}/coverage${tag}.jsonl`;
+    if (!existsSync(covFile)) continue;
+    {
+      const lines = readFileSync(covFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const st = JSON.parse(readFileSync(`${OUT}/coverage${tag}-settings.json`, 'utf8'));
       out.push(
-        `| ${name} | ${cover}/${rs.length} = ${((100 * cover) / rs.length).toFixed(1)}% | ${ms(bias).split(' ± ')[0]} | ${ms(bias).split(' ± ')[1]} | ${f(rs.reduce((a, r) => a + (r.hi - r.lo), 0) / rs.length)} | ${rs.reduce((a, r) => a + r.failed, 0)} |`,
+        `### Coverage of 95% percentile bootstrap intervals (${lines.length} simulated cohorts of ${st.n}, confounding ${st.confounding ?? 1}, B = ${st.B}, true ATE ${lines[0].truth})`,
+        '',
       );
+      out.push(
+        '| estimator | coverage | mean estimate − truth | sd of estimates | mean interval width | failed resamples |',
+        '|---|---|---|---|---|---|',
+      );
+      for (const name of Object.keys(lines[0].rows)) {
+        const rs = lines.map((l) => ({ ...l.rows[name], truth: l.truth })).filter((r) => r.est !== null);
+        const cover = rs.filter((r) => r.lo <= r.truth && r.truth <= r.hi).length;
+        const bias = rs.map((r) => r.est - r.truth);
+        out.push(
+          `| ${name} | ${cover}/${rs.length} = ${((100 * cover) / rs.length).toFixed(1)}% | ${ms(bias).split(' ± ')[0]} | ${ms(bias).split(' ± ')[1]} | ${f(rs.reduce((a, r) => a + (r.hi - r.lo), 0) / rs.length)} | ${rs.reduce((a, r) => a + r.failed, 0)} |`,
+        );
+      }
+      out.push('');
     }
-    out.push('');
   }
+
   const icu = load('icu');
   if (icu) {
     for (const a of [icu.analysis, icu.att]) {
