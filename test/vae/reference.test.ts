@@ -7,8 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadRunData, vaeConfig } from '../../src/vae/experiment.js';
+import { isInterrupted } from '../../src/train/session.js';
+import { loadRunData, trainVaeRun, vaeConfig } from '../../src/vae/experiment.js';
 import { EpochPlateau } from '../../src/vae/reference.js';
+import { assertResumeMatchesInProcess } from '../cli/helpers.js';
 
 const REF =
   process.env.GENLAB_IVAE_REFERENCE ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'ivae-reference');
@@ -204,4 +206,23 @@ print(float(x[123, 2]), float(s[299, 1]))`,
   } finally {
     data.dispose();
   }
+});
+
+test('a preset run with the plateau schedule resumes bit-identically across epoch boundaries', async () => {
+  const cfg = vaeConfig('ivae', 'ica', {
+    preset: 'reference',
+    ica: { segments: 4, perSegment: 50 },
+    hidden: [8, 8],
+    batchSize: 16,
+    steps: 30,
+    k: 2,
+  });
+  // 200 rows in batches of 16: epochs end at steps 12 and 24, after the interruption at step 3.
+  assert.equal(cfg.lrSchedule, 'plateau');
+  const stopped = await assertResumeMatchesInProcess(
+    (d, resume) => trainVaeRun(cfg, d, { quiet: true, resume }),
+    join(dir, 'whole'),
+    join(dir, 'cut'),
+  );
+  assert.ok(isInterrupted(stopped));
 });
