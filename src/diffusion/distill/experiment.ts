@@ -203,7 +203,8 @@ export function stage1Loss(
   const w = rand([b])
     .mul(cfg.wMax - cfg.wMin)
     .add(cfg.wMin);
-  const target = noGrad(() => teacher.guidedXHat(z, bt, labels, w.reshape([b, 1, 1, 1])));
+  // In its own scope, so the teacher's activations are freed before the student's forward.
+  const target = tidy(() => noGrad(() => teacher.guidedXHat(z, bt, labels, w.reshape([b, 1, 1, 1]))));
   return truncatedSnrLoss(target, student.xHat(z, bt, labels, w), bt);
 }
 
@@ -225,13 +226,16 @@ export function stage2Loss(
     .mul(cfg.wMax - cfg.wMin)
     .add(cfg.wMin);
   const ndim = z.ndim;
-  const target = noGrad(() =>
-    twoStepTarget(
-      (zz, at: BatchTimes) => prev.xHat(zz, at, labels, w),
-      z,
-      bt,
-      prev.times(t.sub(0.5 / n), ndim),
-      prev.times(t.sub(1 / n).clamp(0), ndim),
+  // In its own scope, so the previous student's activations are freed before the student's forward.
+  const target = tidy(() =>
+    noGrad(() =>
+      twoStepTarget(
+        (zz, at: BatchTimes) => prev.xHat(zz, at, labels, w),
+        z,
+        bt,
+        prev.times(t.sub(0.5 / n), ndim),
+        prev.times(t.sub(1 / n).clamp(0), ndim),
+      ),
     ),
   );
   return truncatedSnrLoss(target, student.xHat(z, bt, labels, w), bt);
