@@ -6,6 +6,7 @@ import {
   energyOfFile,
   type PoseReport,
   type PosesResult,
+  pocketPicture,
   posesConfig,
   runPoses,
   scorePose,
@@ -134,7 +135,18 @@ const rmsd = verb({
   show: (p: PoseReport) => [poseLine(p), `  ${terms(p.energies)}`],
 });
 
+const picture = verb({
+  summary: 'PNG of the conformers’ ligands over the pocket',
+  usage: '<run> [options]',
+  description:
+    'Projected ball-and-stick drawing: pocket residues grey, phase 1 and each conformer in colour, crystal black.',
+  args: [{ name: 'run', help: 'run folder of genlab poses run' }],
+  options: { out: path('PNG file', { defaultText: '<run>/pocket.png' }) },
+  run: (o, [dir]) => pocketPicture(dir, o.out),
+  show: (r: { file: string; poses: number }) => [`${r.poses} poses drawn: ${r.file}`],
+});
+
 export const poses: Family = {
   summary: '3T protein–ligand conformations over a differentiable CHARMM force field',
-  verbs: { energy, run, rmsd },
+  verbs: { energy, run, rmsd, picture },
 };

@@ -17,7 +17,7 @@ import type { Tensor } from '../torch/tensor.js';
 import type { Stateful } from '../train/checkpoint.js';
 import { checkSettings, familyConfig } from '../train/config.js';
 import { plotRunLog } from '../train/plot.js';
-import type { Json } from '../train/run.js';
+import { type Json, Run } from '../train/run.js';
 import { finishRun, type Interrupted, openTrainingRun, type TrainOptions, trainParts } from '../train/session.js';
 import { COULOMB_REFERENCE, ForceField, type ForceFieldOptions, TERMS, type Term } from './forcefield.js';
 import {
@@ -30,6 +30,7 @@ import {
   readRotbond,
   readSecondaryFragments,
 } from './lammps.js';
+import { drawPoses, type Pose, poseColour } from './picture.js';
 import { elementOfMass, kabsch, readPdb, symmetricRmsd, writePdb, writeXyz } from './structure.js';
 import {
   addTorsionAxes,
@@ -348,7 +349,7 @@ export async function runPoses(
   dir: string,
   opts: TrainOptions = {},
 ): Promise<PosesResult | Interrupted> {
-  if (opts.resume) cfg = (await import('../train/run.js')).Run.load(dir, parsePosesConfig).config;
+  if (opts.resume) cfg = Run.load(dir, parsePosesConfig).config;
   const inp = loadPosesInputs(cfg);
   const groups = stageGroups(cfg, inp);
   const dtype = cfg.dtype;
@@ -658,4 +659,67 @@ export function energyOfFile(data: string, input: string | undefined, opts: Forc
   } finally {
     ff.dispose();
   }
+}
+
+/**
+ * `genlab poses picture`: the ligand of each finished conformer (and phase 1) of a run, over the
+ * pocket residues within 6 Å of the docked ligand, with the crystal ligand in black.
+ */
+export function pocketPicture(dir: string, out = join(dir, 'pocket.png')): { file: string; poses: number } {
+  const cfg = Run.load(dir, parsePosesConfig).config;
+  const inp = loadPosesInputs(cfg);
+  const el = (a: number) => elementOfMass(inp.complex.masses[inp.complex.type[a]]);
+  const heavyLig = inp.ligandAtoms.filter((a) => el(a) !== 'H');
+  const p0 = inp.complex.pos;
+  const at = (pos: ArrayLike<number>, a: number) => [pos[3 * a], pos[3 * a + 1], pos[3 * a + 2]];
+  const near = new Set<number>();
+  const isLig = new Set(inp.ligandAtoms);
+  for (let a = 0; a < inp.complex.nAtoms; a++) {
+    if (isLig.has(a) || el(a) === 'H') continue;
+    const x = at(p0, a);
+    if (heavyLig.some((l) => Math.hypot(...at(p0, l).map((v, c) => v - x[c])) < 6)) near.add(inp.gro.resid[a]);
+  }
+  const pocketAtoms = Array.from({ length: inp.complex.nAtoms }, (_, a) => a).filter(
+    (a) => !isLig.has(a) && el(a) !== 'H' && near.has(inp.gro.resid[a]),
+  );
+  const bondsOf = (atoms: number[]) => {
+    const local = new Map(atoms.map((a, k) => [a, k]));
+    const out: [number, number][] = [];
+    const b = inp.complex.bonds.atoms;
+    for (let k = 0; k < b.length; k += 2) {
+      const [i, j] = [local.get(b[k]), local.get(b[k + 1])];
+      if (i !== undefined && j !== undefined) out.push([i, j]);
+    }
+    return out;
+  };
+  const ligBonds = bondsOf(heavyLig);
+  const poses: Pose[] = [
+    { pos: pocketAtoms.map((a) => at(p0, a)), bonds: bondsOf(pocketAtoms), colour: [170, 170, 170], radius: 0.25 },
+  ];
+  const files = [
+    join(dir, 'phase1.xyz'),
+    ...Array.from({ length: cfg.conformers }, (_, c) => join(dir, `conformer-${c}.xyz`)),
+  ];
+  files.forEach((f, k) => {
+    if (!existsSync(f)) return;
+    const pos = readPosePositions(f, inp.complex.nAtoms);
+    poses.push({ pos: heavyLig.map((a) => at(pos, a)), bonds: ligBonds, colour: poseColour(k), radius: 0.3 });
+  });
+  if (cfg.crystal && existsSync(join(cfg.root, cfg.crystal.ligand))) {
+    const c = readPdb(join(cfg.root, cfg.crystal.ligand)).filter((a) => a.element !== 'H');
+    const pos = c.map((a) => [a.x, a.y, a.z]);
+    const bonds: [number, number][] = [];
+    pos.forEach((p, i) => {
+      pos.forEach((q, j) => {
+        if (i < j && Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) < 1.9) bonds.push([i, j]);
+      });
+    });
+    poses.push({ pos, bonds, colour: [0, 0, 0], radius: 0.3 });
+  }
+  drawPoses(
+    out,
+    poses,
+    heavyLig.map((a) => at(p0, a)),
+  );
+  return { file: out, poses: poses.length - 1 };
 }

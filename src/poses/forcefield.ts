@@ -8,6 +8,7 @@ import type { DType } from '../torch/dtype.js';
 import { GenlabError } from '../torch/errors.js';
 import * as ops from '../torch/generated/ops.js';
 import { atan2 } from '../torch/maths.js';
+import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import type { Coeff, LammpsSystem, PairSettings, Topology } from './lammps.js';
 
@@ -419,18 +420,21 @@ export class ForceField {
     x: Tensor | Float64Array,
     terms: readonly Term[] = TERMS,
   ): { energies: Record<Term, number>; total: number; forces: Tensor } {
-    const pos = (
-      x instanceof Float64Array ? tensor(x, { dtype: this.dtype, shape: [this.n, 3] }) : x.detach().to(this.dtype)
-    )
-      .clone()
-      .requiresGrad_();
-    const e = this.energies(pos);
-    const total = terms.map((t) => e[t]).reduce((a, b) => a.add(b));
-    total.backward();
-    const g = pos.grad;
-    if (!g) throw new Error('no gradient');
-    const energies = Object.fromEntries(TERMS.map((t) => [t, e[t].item()])) as Record<Term, number>;
-    return { energies, total: total.item(), forces: g.neg() };
+    // The temporaries of the (possibly millions of) pairs are freed when this returns.
+    return tidy(() => {
+      const pos = (
+        x instanceof Float64Array ? tensor(x, { dtype: this.dtype, shape: [this.n, 3] }) : x.detach().to(this.dtype)
+      )
+        .clone()
+        .requiresGrad_();
+      const e = this.energies(pos);
+      const total = terms.map((t) => e[t]).reduce((a, b) => a.add(b));
+      total.backward();
+      const g = pos.grad;
+      if (!g) throw new Error('no gradient');
+      const energies = Object.fromEntries(TERMS.map((t) => [t, e[t].item()])) as Record<Term, number>;
+      return { energies, total: total.item(), forces: g.neg().keep() };
+    });
   }
 }
 
