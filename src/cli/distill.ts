@@ -87,7 +87,7 @@ const train = verb({
     }),
     startSteps: int('sampling steps of the stage-1 student (a power of two)', {
       min: 2,
-      max: 1 << 20,
+      max: 65536,
       defaultText: String(STUDENT_DEFAULTS.startSteps),
     }),
     wMin: float('smallest guidance weight trained', { min: 0, max: 100, defaultText: '0' }),
