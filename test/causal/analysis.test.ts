@@ -98,7 +98,7 @@ test('genlab causal estimate on LaLonde: --json, the table, the plots in the run
   assert.ok(Math.abs(out.rows[0].estimate - (m(1) - m(0))) < 1e-9);
   assert.equal(out.rows[0].bootstrap.replicates, 5);
   for (const f of ['results.json', 'love.svg', 'overlap.svg', 'config.json']) assert.ok(existsSync(join(run, f)), f);
-  assert.match(readFileSync(join(run, 'love.svg'), 'utf8'), /<svg[^]*racewhite[^]*ipw-norm/);
+  assert.match(readFileSync(join(run, 'love.svg'), 'utf8'), /<svg[\s\S]*racewhite[\s\S]*ipw-norm/);
   const table = genlab([...args, '--out', join(dir, 'run2'), '--quiet']);
   assert.equal(table.status, 0, table.stderr);
   assert.match(table.stdout, /estimator\s+ATT\s+95% interval\s+SE\s+boot SE\s+error/);
