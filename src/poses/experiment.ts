@@ -341,6 +341,12 @@ function fullEnergies(ff: ForceField, pos: Tensor): { energies: Record<Term, num
   });
 }
 
+/** energy.svg: the total against the step (log scale); terms.svg: each term (linear). */
+export function plotEnergies(log: string, dir: string, target: string): void {
+  plotRunLog(log, ['loss'], join(dir, 'energy.svg'), { title: `3T ${target}: total energy (kcal/mol)`, logY: true });
+  plotRunLog(log, [...TERMS], join(dir, 'terms.svg'), { title: `3T ${target}: energy per term (kcal/mol)` });
+}
+
 const CONSTANTS = new Map<string, Record<Term, number>>();
 
 /** Runs 3T in `dir`, or continues it under `resume`. */
@@ -486,15 +492,12 @@ export async function runPoses(
       logEvery: cfg.printFreq,
       checkpointEvery: Math.max(1, Math.min(cfg.complexEpochs[1] || cfg.steps, 200)),
       label: `3T ${cfg.target}`,
-      afterCheckpoint: () =>
-        plotRunLog(run.path('log.jsonl'), [...TERMS, 'loss'], run.path('energy.svg'), {
-          title: `3T ${cfg.target}: energy per term (kcal/mol)`,
-        } as never),
+      afterCheckpoint: () => plotEnergies(run.path('log.jsonl'), run.dir, cfg.target),
     },
     opts,
   );
   const result = () => {
-    plotRunLog(run.path('log.jsonl'), [...TERMS, 'loss'], run.path('energy.svg'));
+    plotEnergies(run.path('log.jsonl'), run.dir, cfg.target);
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
     // Whole-system energies: the stage's terms touching movable atoms plus the fixed atoms' constant.
     const report = (name: string, pos: Tensor, kind: 'phase1' | 'phase2' = 'phase2'): PoseReport => {
