@@ -11,6 +11,7 @@ import {
   type NasSearchResult,
   nasSearchSettings,
   nasTrainSettings,
+  plotAlphas,
   searchNasRun,
   trainNasRun,
 } from '../src/nas/experiment.js';
@@ -61,11 +62,10 @@ function readJson(file: string): Record<string, any> | null {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
-const cellText = (c: { nodes: [string, number][][] }) =>
-  c.nodes.map((n, i) => `${i + 2} ← ${n.map(([op, from]) => `${op}(${from})`).join(' + ')}`).join('; ');
-
 /** Rewrites the generated part of results/nas.md (between its markers) from the run folders. */
 function writeReport(): void {
+  const cellText = (c: { nodes: [string, number][][] }) =>
+    c.nodes.map((n, i) => `${i + 2} ← ${n.map(([op, from]) => `${op}(${from})`).join(' + ')}`).join('; ');
   const out: string[] = [];
   out.push(
     '### Searches (seed 0)',
@@ -81,6 +81,7 @@ function writeReport(): void {
       out.push(
         `| ${data} | ${ops} | ${r.steps} | ${(r.valAccuracy * 100).toFixed(1)}% | ${r.skips.normal} / ${r.skips.reduce} | ${cellText(r.genotype.normal)} | ${cellText(r.genotype.reduce)} |`,
       );
+      plotAlphas(dir, ops as 'darts');
       for (const cell of ['normal', 'reduce']) {
         const svg = join(dir, `alpha-${cell}.svg`);
         if (existsSync(svg)) copyFileSync(svg, `results/nas-${data}-${ops}-alpha-${cell}.svg`);

@@ -1,6 +1,8 @@
 // DARTS / PIBConv as experiments: a search run (bi-level optimisation of a search network, the
 // genotype derived as it goes, α's evolution plotted) and a train run (an evaluation network built
 // from a genotype), with functions to load, evaluate and explain (Grad-CAM) a trained run.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -20,7 +22,7 @@ import type { Tensor } from '../torch/tensor.js';
 import { checkpointPart } from '../train/checkpoint.js';
 import { checkSettings, familyConfig } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
-import { plotRunLog, readLogSeries, savePlotSvg } from '../train/plot.js';
+import { plotRunLog, savePlotSvg } from '../train/plot.js';
 import { Run } from '../train/run.js';
 import {
   finishRun,
@@ -209,6 +211,33 @@ function weightsOptimizer(params: Tensor[], cfg: NasSearchConfig | NasTrainConfi
   return { optimizer, schedule };
 }
 
+/**
+ * α's evolution in a search run: softmax(α) of each op averaged over the edges of each cell type, as
+ * logged (keys `n.<op>`, `r.<op>`), against the step: alpha-normal.svg and alpha-reduce.svg.
+ */
+export function plotAlphas(dir: string, ops: keyof typeof OP_SETS): void {
+  const rows = readFileSync(join(dir, 'log.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, number>];
+      } catch {
+        return []; // a partial last line of a killed run
+      }
+    });
+  for (const [cell, file, title] of [
+    ['n', 'alpha-normal.svg', 'normal cell'],
+    ['r', 'alpha-reduce.svg', 'reduction cell'],
+  ] as const) {
+    const series = OP_SETS[ops].map((o) => {
+      const points = rows.filter((r) => typeof r[`${cell}.${o}`] === 'number');
+      return { name: o, x: points.map((r) => r.step), y: points.map((r) => r[`${cell}.${o}`]) };
+    });
+    savePlotSvg(join(dir, file), series, { title: `softmax(α) of the ${title}, mean over edges`, xLabel: 'step' });
+  }
+}
+
 export interface NasSearchResult {
   data: string;
   ops: string;
@@ -259,7 +288,6 @@ export async function searchNasRun(
     loaders: { train: trainBatches, val: valBatches },
   };
   const names = OP_SETS[cfg.ops];
-  const alphaKeys = (cell: 'n' | 'r') => names.map((o) => `${cell}.${o}`);
   const alphaMetrics = (): Record<string, number> => {
     const w = net.alphaWeights();
     const out: Record<string, number> = {};
@@ -275,19 +303,7 @@ export async function searchNasRun(
   };
   const plots = () => {
     writeGenotype(run.path('genotype.json'), net.genotype());
-    for (const [cell, title] of [
-      ['n', 'normal cell'],
-      ['r', 'reduction cell'],
-    ] as const) {
-      const series = readLogSeries(run.path('log.jsonl'), alphaKeys(cell)).map((s) => ({
-        ...s,
-        name: s.name.slice(2),
-      }));
-      savePlotSvg(run.path(`alpha-${cell === 'n' ? 'normal' : 'reduce'}.svg`), series, {
-        title: `softmax(α) of the ${title}, mean over edges`,
-        xLabel: 'step',
-      });
-    }
+    plotAlphas(dir, cfg.ops);
     plotRunLog(run.path('log.jsonl'), ['loss'], run.path('loss.svg'), { title: 'training loss', logY: true });
   };
   const loop = await trainParts(
