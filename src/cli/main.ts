@@ -11,12 +11,17 @@ export const EXIT_INTERRUPTED = 130;
 
 async function families(): Promise<Record<string, Family>> {
   const { diffusion } = await import('./diffusion.js');
+  const { distill } = await import('./distill.js');
   const { flows } = await import('./flows.js');
   const { vae } = await import('./vae.js');
   const { classifier } = await import('./classifier.js');
   const { data } = await import('./data.js');
   const { runs } = await import('./runs.js');
-  return { diffusion, flows, vae, classifier, data, runs };
+  const { poses } = await import('./poses.js');
+  const { causal } = await import('./causal.js');
+  const { bayes } = await import('./bayes.js');
+  const { nas } = await import('./nas.js');
+  return { diffusion, distill, flows, vae, classifier, data, runs, causal, bayes, nas, poses };
 }
 
 function topHelp(all: Record<string, Family>): string {
