@@ -367,7 +367,7 @@ export interface MemoryInfo {
   tensors: number;
   /** Bytes of the distinct storages behind them. */
   bytes: number;
-  /** Highest `bytes` seen since start or resetPeak(). */
+  /** Highest `bytes` seen since start or {@link resetPeakMemory}. */
   peakBytes: number;
   /** Distinct storages. */
   storages: number;
