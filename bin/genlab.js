@@ -1,7 +1,21 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so the command always matches the checkout.
-import { register } from 'tsx/esm/api';
+// In a checkout (tsconfig.json beside src/), runs the TypeScript sources through tsx, so the command
+// always matches the code; in an installed package, runs the compiled JavaScript of dist/.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const checkout = existsSync(new URL('../tsconfig.json', import.meta.url));
+if (checkout) (await import('tsx/esm/api')).register();
+const entry = (name) => new URL(checkout ? `../src/cli/${name}.ts` : `../dist/cli/${name}.js`, import.meta.url).href;
+
+const argv = process.argv.slice(2);
+let main;
+try {
+  // Building the addon must work when the addon cannot load, so it runs before anything imports torch.
+  ({ main } = await import(entry(argv[0] === 'build-native' ? 'build-native' : 'main')));
+} catch (e) {
+  // Loading the addon failed: its message is one line that names the cause and the fix.
+  if (argv.includes('--debug')) throw e;
+  process.stderr.write(`${String(e?.message ?? e).split('\n')[0]}\n`);
+  process.exit(1);
+}
+process.exitCode = await main(argv);

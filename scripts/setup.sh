@@ -38,3 +38,11 @@ if [[ ! -f "$addon" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]] || [[ -n "$(f
   (cd native && npx node-gyp rebuild -j 2 --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
 fi
+
+# dist/: the compiled package. In a checkout, imports of 'genlab' (the README's examples, say)
+# resolves to it, as it would from node_modules; the genlab command itself runs the sources.
+if [[ ! -f dist/index.js || -n "$(find src tsconfig.json tsconfig.build.json -newer dist/index.js -print -quit)" ]]; then
+  echo "setup: compiling dist/"
+  npx tsc -p tsconfig.build.json
+  touch dist/index.js
+fi

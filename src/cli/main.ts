@@ -24,11 +24,21 @@ async function families(): Promise<Record<string, Family>> {
   return { diffusion, distill, flows, vae, classifier, data, runs, causal, bayes, nas, poses };
 }
 
-function topHelp(all: Record<string, Family>): string {
+/** Commands without verbs. `build-native` is run by bin/genlab.js itself, before the addon loads. */
+async function commands(): Promise<Record<string, Verb>> {
+  const { doctor } = await import('./doctor.js');
+  const buildNative = {
+    summary: 'compile the native addon from source (for LIBTORCH, or where the prebuild does not load)',
+  } as Verb;
+  return { doctor, 'build-native': buildNative };
+}
+
+function topHelp(all: Record<string, Family>, single: Record<string, Verb> = {}): string {
   const rows = Object.entries(all).flatMap(([name, f]): [string, string][] => [
     [`  ${name}`, f.summary],
     ...Object.entries(f.verbs).map(([verb, c]): [string, string] => [`      ${verb}`, c.summary]),
   ]);
+  rows.push(...Object.entries(single).map(([name, c]): [string, string] => [`  ${name}`, c.summary]));
   // One summary column for families and verbs, two spaces after the longest indented name.
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   const lines = rows.map(([name, summary]) => `${name.padEnd(width)}${summary}`);
@@ -78,13 +88,18 @@ export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const all = await families();
+    const single = await commands();
     const [family, verbName, ...rest] = argv;
     if (!family || family === '--help' || family === '-h' || family === 'help') {
-      process.stdout.write(topHelp(all));
+      process.stdout.write(topHelp(all, single));
       return 0;
     }
+    if (single[family]) return await runVerb(family, single[family], argv.slice(1));
     const f = all[family];
-    if (!f) throw new UsageError(`unknown command '${family}'; one of: ${Object.keys(all).join(', ')}`);
+    if (!f) {
+      const known = [...Object.keys(all), ...Object.keys(single)].join(', ');
+      throw new UsageError(`unknown command '${family}'; one of: ${known}`);
+    }
     if (!verbName || verbName === '--help' || verbName === '-h') {
       process.stdout.write(topHelp({ [family]: f }));
       return verbName ? 0 : 2;

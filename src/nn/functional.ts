@@ -7,6 +7,7 @@ import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
+/** How a loss combines its per-element values: not at all ('none'), by their mean (the default) or by their sum. */
 export type Reduction = 'none' | 'mean' | 'sum';
 type IntOrPair = number | number[];
 
@@ -31,7 +32,12 @@ export function linear(x: Tensor, weight: Tensor, opts: { bias?: Tensor | null }
   return ops.linear(x, weight, { bias: opts.bias ?? null });
 }
 
+/**
+ * Options of {@link conv2d}: bias (none), stride (1), padding (0, or 'same' / 'valid'), dilation
+ * (1) and groups (1).
+ */
 export interface Conv2dOptions {
+  /** A bias per output channel, [Cout]; none by default. */
   bias?: Tensor | null;
   stride?: IntOrPair;
   /** Zero padding on each side, or 'same' / 'valid'. */
@@ -42,13 +48,19 @@ export interface Conv2dOptions {
 
 // Destructured into plain literals, not spread: this runs for every convolution, and object
 // spreads cost microseconds a call (about a tenth of a small Glow step's JavaScript time).
+/** Cross-correlation of x [N, Cin, H, W] with weight [Cout, Cin/groups, kh, kw], giving [N, Cout, H', W']. */
 export function conv2d(x: Tensor, weight: Tensor, opts: Conv2dOptions = {}): Tensor {
   const { bias = null, stride, padding, dilation, groups } = opts;
   if (typeof padding === 'string') return ops.conv2d_padding(x, weight, { bias, stride, padding, dilation, groups });
   return ops.conv2d(x, weight, { bias, stride, padding, dilation, groups });
 }
 
+/**
+ * Options of {@link convTranspose2d}: bias (none), stride (1), padding (0), output padding (0),
+ * groups (1) and dilation (1).
+ */
 export interface ConvTranspose2dOptions {
+  /** A bias per output channel, [Cout]; none by default. */
   bias?: Tensor | null;
   stride?: IntOrPair;
   padding?: IntOrPair;
@@ -66,9 +78,16 @@ export function convTranspose2d(x: Tensor, weight: Tensor, opts: ConvTranspose2d
 
 // ---- resampling and pooling ----
 
+/**
+ * Options of {@link interpolate}: the output size or the scale factor (exactly one), the mode
+ * ('nearest' by default) and alignCorners.
+ */
 export interface InterpolateOptions {
+  /** The output [H, W], or one number for both. */
   size?: IntOrPair;
+  /** Multipliers of H and W, or one number for both. */
   scaleFactor?: number | number[];
+  /** How new pixels are computed; 'nearest' by default. */
   mode?: 'nearest' | 'bilinear' | 'bicubic';
   /** Bilinear/bicubic only: map corner pixel centres onto each other. Defaults to false. */
   alignCorners?: boolean;
@@ -101,13 +120,17 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   }
 }
 
+/** Options of the 2-d pooling functions: stride (the kernel size by default), padding (0) and ceilMode (false). */
 export interface Pool2dOptions {
   /** Defaults to the kernel size. */
   stride?: IntOrPair;
+  /** Implicit padding on each side; 0 by default. */
   padding?: IntOrPair;
+  /** Round the output size up rather than down, so a partial window at the end counts; false by default. */
   ceilMode?: boolean;
 }
 
+/** The mean of each kernelSize window of [N, C, H, W]; padding counts in the mean unless countIncludePad is false. */
 export function avgPool2d(
   x: Tensor,
   kernelSize: IntOrPair,
@@ -116,6 +139,7 @@ export function avgPool2d(
   return ops.avgPool2d(x, kernelSize, opts);
 }
 
+/** The maximum of each kernelSize window of [N, C, H, W]. */
 export function maxPool2d(
   x: Tensor,
   kernelSize: IntOrPair,
@@ -133,6 +157,7 @@ export function maxPool2dWithIndices(
   return ops.maxPool2dWithIndices(x, kernelSize, opts);
 }
 
+/** Average pooling of [N, C, H, W] with windows chosen to give [N, C, outputSize]. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   return ops.adaptiveAvgPool2d(x, outputSize);
 }
@@ -150,14 +175,17 @@ export function pad(
 
 // ---- activations ----
 
+/** max(x, 0) elementwise. */
 export function relu(x: Tensor): Tensor {
   return ops.relu(x);
 }
 
+/** x where positive, negativeSlope·x elsewhere (negativeSlope 0.01 by default). */
 export function leakyRelu(x: Tensor, opts: { negativeSlope?: number } = {}): Tensor {
   return ops.leakyRelu(x, { negativeSlope: opts.negativeSlope ?? 0.01 });
 }
 
+/** x where positive, alpha·(e^x − 1) elsewhere (alpha 1 by default). */
 export function elu(x: Tensor, opts: { alpha?: number } = {}): Tensor {
   return ops.elu(x, { alpha: opts.alpha ?? 1 });
 }
@@ -177,10 +205,12 @@ export function silu(x: Tensor): Tensor {
   return ops.silu(x);
 }
 
+/** The logistic sigmoid 1 / (1 + e^−x), elementwise. */
 export function sigmoid(x: Tensor): Tensor {
   return ops.sigmoid(x);
 }
 
+/** The hyperbolic tangent, elementwise. */
 export function tanh(x: Tensor): Tensor {
   return ops.tanh(x);
 }
@@ -190,10 +220,12 @@ export function logsigmoid(x: Tensor): Tensor {
   return ops.logSigmoid(x);
 }
 
+/** Softmax along dim, optionally computed in dtype. */
 export function softmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
   return ops.softmax_int(x, dim, { dtype: opts.dtype ?? null });
 }
 
+/** Log-softmax along dim, computed stably, optionally in dtype. */
 export function logSoftmax(x: Tensor, dim: number, opts: { dtype?: DType } = {}): Tensor {
   return ops.logSoftmax_int(x, dim, { dtype: opts.dtype ?? null });
 }
@@ -215,8 +247,11 @@ export function dropout(x: Tensor, opts: { p?: number; training?: boolean; gener
 
 // ---- normalisation ----
 
+/** Options of the normalisation functions: elementwise weight and bias (none by default) and eps (1e-5 by default). */
 export interface NormOptions {
+  /** Multiplies the normalised values; none by default. */
   weight?: Tensor | null;
+  /** Added after the weight; none by default. */
   bias?: Tensor | null;
   eps?: number;
 }
@@ -314,11 +349,16 @@ export function oneHot(indices: Tensor, opts: { numClasses?: number } = {}): Ten
 
 // ---- losses ----
 
+/**
+ * Options of the classification losses: per-class weights, an ignored target index and the
+ * reduction ('mean' by default).
+ */
 export interface ClassLossOptions {
   /** Per-class weights. */
   weight?: Tensor | null;
   /** Targets equal to this class index add nothing (and are not counted by 'mean'). */
   ignoreIndex?: number;
+  /** How the per-sample losses are combined; 'mean' by default. */
   reduction?: Reduction;
 }
 

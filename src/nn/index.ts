@@ -1,6 +1,9 @@
 // torch.nn for genlab: modules, layers, initialisation and the functional API.
+/** Stateless layers, activations and losses on tensors, as torch.nn.functional. */
 export * as F from './functional.js';
+/** The same functions as {@link F}, under PyTorch's longer name. */
 export * as functional from './functional.js';
+/** Weight initialisation in place (uniform, normal, Xavier, Kaiming, orthogonal...), as torch.nn.init. */
 export * as init from './init.js';
 export { ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh } from './layers/activation.js';
 export { SelfAttention2d } from './layers/attention.js';

@@ -7,10 +7,13 @@ import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
+/** The generator the initial values are drawn from; the global one (seeded by manualSeed) otherwise. */
 export interface InitOptions {
+  /** The generator to draw from; the global one otherwise. */
   generator?: Generator;
 }
 
+/** The nonlinearities {@link calculateGain} knows, with PyTorch's names and camelCase aliases. */
 export type Nonlinearity =
   | 'linear'
   | 'identity'
@@ -27,6 +30,10 @@ export type Nonlinearity =
   | 'leaky_relu'
   | 'selu';
 
+/**
+ * Whether Kaiming initialisation scales by the fan-in (preserving activations' variance forward) or
+ * the fan-out (gradients' backward).
+ */
 export type FanMode = 'fanIn' | 'fanOut';
 
 /** The gain that keeps activations' variance steady through a nonlinearity, as calculate_gain. */
@@ -74,10 +81,15 @@ function fan(t: Tensor, mode: FanMode): number {
   return mode === 'fanIn' ? fanIn : fanOut;
 }
 
+/** Fills t with uniform draws from [a, b) (default [0, 1)), outside autograd; returns t. */
 export function uniform_(t: Tensor, a = 0, b = 1, opts: InitOptions = {}): Tensor {
   return noGrad(() => t.uniform_(a, b, opts));
 }
 
+/**
+ * Fills t with normal draws of the given mean and standard deviation (default 0 and 1), outside
+ * autograd; returns t.
+ */
 export function normal_(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
   return noGrad(() => t.normal_(mean, std, opts));
 }
@@ -102,14 +114,17 @@ export function truncNormal_(
   });
 }
 
+/** Fills t with value, outside autograd; returns t. */
 export function constant_(t: Tensor, value: number): Tensor {
   return noGrad(() => t.fill_(value));
 }
 
+/** Fills t with 0, outside autograd; returns t. */
 export function zeros_(t: Tensor): Tensor {
   return noGrad(() => t.zero_());
 }
 
+/** Fills t with 1, outside autograd; returns t. */
 export function ones_(t: Tensor): Tensor {
   return noGrad(() => t.fill_(1));
 }
@@ -128,10 +143,16 @@ export function xavierNormal_(t: Tensor, opts: InitOptions & { gain?: number } =
   return normal_(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), opts);
 }
 
+/**
+ * Options of {@link kaimingUniform_} and {@link kaimingNormal_}: the leaky ReLU slope a (0), the
+ * fan mode ('fanIn') and the nonlinearity ('leakyRelu').
+ */
 export interface KaimingOptions extends InitOptions {
   /** Negative slope of the leaky ReLU that follows (or its parameter for calculateGain). */
   a?: number;
+  /** Scale by the fan-in or the fan-out; 'fanIn' by default. */
   mode?: FanMode;
+  /** The nonlinearity that follows, for the gain; 'leakyRelu' by default. */
   nonlinearity?: Nonlinearity;
 }
 

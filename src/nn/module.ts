@@ -8,11 +8,18 @@ import { Parameter } from './parameter.js';
 /** Names (dotted for nested modules) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;
 
+/**
+ * What {@link Module.loadStateDict} reports: the module's keys the dictionary lacked and the
+ * dictionary's keys the module has no place for.
+ */
 export interface LoadResult {
+  /** Keys of the module that the dictionary did not have. */
   missingKeys: string[];
+  /** Keys of the dictionary that match nothing in the module. */
   unexpectedKeys: string[];
 }
 
+/** What {@link Module.to} takes: a dtype, a device, or both as {dtype, device}. */
 export type ToTarget = DType | Device | { dtype?: DType; device?: Device };
 
 /** Module's own bookkeeping fields, never sub-modules or parameters. */
@@ -51,12 +58,14 @@ function joinName(prefix: string, name: string): string {
  * Parameters and buffers live outside tidy() scopes; free them with dispose().
  */
 export abstract class Module<In extends unknown[] = any[], Out = any> {
+  /** Whether the module is in training mode (see train() and eval()). */
   training = true;
   private readonly _parameters = new Map<string, Parameter | null>();
   private readonly _buffers = new Map<string, Tensor | null>();
   private readonly _nonPersistent = new Set<string>();
   private readonly _modules = new Map<string, Module | null>();
 
+  /** The module's computation: what calling the layer or model means. */
   abstract forward(...args: In): Out;
 
   // ---- registration ----
@@ -94,6 +103,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return tensor;
   }
 
+  /** Registers a sub-module (or a null placeholder) under name and returns it. */
   registerModule<M extends Module | null>(name: string, module: M): M {
     this.checkName(name, 'module');
     if (module !== null && !(module instanceof Module)) throw new Error(`registerModule('${name}'): expected a Module`);
@@ -184,10 +194,12 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return out;
   }
 
+  /** This module and every descendant, each once, in pre-order. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /** The direct sub-modules with their names, each once. */
   namedChildren(): [string, Module][] {
     this.adoptFields();
     const seen = new Set<Module>();
@@ -200,6 +212,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return out;
   }
 
+  /** The direct sub-modules, each once. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -209,14 +222,17 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return this.namedMembers((m) => m._parameters, opts);
   }
 
+  /** Every parameter of this module and (unless recurse is false) its descendants, each once. */
   parameters(opts: { recurse?: boolean } = {}): Parameter[] {
     return this.namedParameters(opts).map(([, p]) => p);
   }
 
+  /** Buffers with dotted names, each once; with recurse false, this module's own only. */
   namedBuffers(opts: { prefix?: string; recurse?: boolean } = {}): [string, Tensor][] {
     return this.namedMembers((m) => m._buffers, opts);
   }
 
+  /** Every buffer of this module and (unless recurse is false) its descendants, each once. */
   buffers(opts: { recurse?: boolean } = {}): Tensor[] {
     return this.namedBuffers(opts).map(([, b]) => b);
   }
@@ -252,6 +268,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return m;
   }
 
+  /** The parameter at a dotted path, e.g. 'fc.weight'; throws if there is none. */
   getParameter(target: string): Parameter {
     const dot = target.lastIndexOf('.');
     const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
@@ -261,6 +278,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return p;
   }
 
+  /** The buffer at a dotted path, e.g. 'bn.running_mean'; throws if there is none. */
   getBuffer(target: string): Tensor {
     const dot = target.lastIndexOf('.');
     const owner = this.getSubmodule(dot < 0 ? '' : target.slice(0, dot));
@@ -283,6 +301,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return this;
   }
 
+  /** Sets evaluation mode here and in every sub-module, as train(false). */
   eval(): this {
     return this.train(false);
   }
@@ -294,6 +313,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return this;
   }
 
+  /** Turns gradient recording of every parameter on (or off, with false); returns the module. */
   requiresGrad_(requiresGrad = true): this {
     for (const p of this.parameters()) p.requiresGrad = requiresGrad;
     return this;
@@ -340,10 +360,12 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return this;
   }
 
+  /** Converts the floating parameters and buffers to float64 in place, as to('float64'). */
   double(): this {
     return this.to('float64');
   }
 
+  /** Converts the floating parameters and buffers to float32 in place, as to('float32'). */
   float(): this {
     return this.to('float32');
   }
@@ -421,6 +443,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     for (const b of this.buffers()) b.dispose();
   }
 
+  /** Frees the parameters and buffers at the end of a `using` block, as dispose() does. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -431,6 +454,7 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
     return '';
   }
 
+  /** The module tree as text: class names, extraRepr() settings and named children, indented. */
   toString(): string {
     const children = this.namedChildren();
     const head = `${this.constructor.name}(${this.extraRepr()}`;

@@ -3,17 +3,24 @@ import { zerosLike } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/** Options of {@link Adadelta}: lr (default 1), rho (0.9), eps (1e-6), weight decay (0) and maximize (false). */
 export interface AdadeltaOptions {
   /** Scales the update; 1 is the paper's method. */
   lr: number;
   /** Decay rate of both running averages. */
   rho: number;
+  /** Added inside the square roots for stability. */
   eps: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/**
+ * Per-parameter state of {@link Adadelta}: the step count and the running averages of squared
+ * gradients and squared updates.
+ */
 export type AdadeltaState = { step: number; squareAvg: Tensor; accDelta: Tensor };
 
 /** torch.optim.Adadelta; the update is the one of PyTorch 1.13's single-tensor loop. */

@@ -3,7 +3,12 @@ import { fullLike } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link Adagrad}: lr (default 1e-2), lr decay (0), weight decay (0), initial
+ * accumulator value (0), eps (1e-10) and maximize (false).
+ */
 export interface AdagradOptions {
+  /** The base step size. */
   lr: number;
   /** The step k uses lr / (1 + (k − 1)·lrDecay). */
   lrDecay: number;
@@ -11,10 +16,13 @@ export interface AdagradOptions {
   weightDecay: number;
   /** Starting value of the sum of squared gradients. */
   initialAccumulatorValue: number;
+  /** Added to the denominator for stability. */
   eps: number;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/** Per-parameter state of {@link Adagrad}: the step count and the sum of squared gradients. */
 export type AdagradState = { step: number; sum: Tensor };
 
 /** torch.optim.Adagrad (dense gradients); the update is the one of PyTorch 1.13's single-tensor loop. */

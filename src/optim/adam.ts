@@ -15,18 +15,29 @@ import {
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link Adam} and {@link AdamW}: lr (default 1e-3), betas ([0.9, 0.999]), eps (1e-8),
+ * weight decay (0 for Adam, 1e-2 for AdamW), amsgrad and maximize (false).
+ */
 export interface AdamOptions {
+  /** The step size. */
   lr: number;
   /** Decay rates of the first and second moment averages. */
   betas: [number, number];
+  /** Added to the denominator for stability. */
   eps: number;
   /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay, p ← p·(1 − lr·weightDecay). */
   weightDecay: number;
   /** Normalise by the running maximum of the second moment (Reddi et al., 2018). */
   amsgrad: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/**
+ * Per-parameter state of {@link Adam}: the step count, the moving averages of the gradient and its
+ * square, and with amsgrad their running maximum.
+ */
 export type AdamState = { step: number; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor };
 
 const ADAM_DEFAULTS: AdamOptions = {

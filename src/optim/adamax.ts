@@ -5,15 +5,27 @@ import type { Tensor } from '../torch/tensor.js';
 import { validateBetas } from './adam.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link Adamax}: lr (default 2e-3), betas ([0.9, 0.999]), eps (1e-8), weight decay (0)
+ * and maximize (false).
+ */
 export interface AdamaxOptions {
+  /** The step size. */
   lr: number;
+  /** Decay rates of the first moment average and of the infinity norm. */
   betas: [number, number];
+  /** Added to the denominator for stability. */
   eps: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/**
+ * Per-parameter state of {@link Adamax}: the step count, the moving average of the gradient and the
+ * decaying infinity norm.
+ */
 export type AdamaxState = { step: number; expAvg: Tensor; expInf: Tensor };
 
 /** torch.optim.Adamax; the update is the one of PyTorch 1.13's single-tensor loop. */

@@ -3,7 +3,12 @@ import { zerosLike } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link ASGD}: lr (default 1e-2), lambd (1e-4), alpha (0.75), t0 (1e6), weight decay
+ * (0) and maximize (false).
+ */
 export interface ASGDOptions {
+  /** The initial step size. */
   lr: number;
   /** Decay term: the step size after k steps is lr / (1 + lambd·lr·k)^alpha, and weights shrink by 1 − lambd·eta. */
   lambd: number;
@@ -13,6 +18,7 @@ export interface ASGDOptions {
   t0: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 

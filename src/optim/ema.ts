@@ -13,20 +13,30 @@ import { adopt, expectNumber, type Json, type StateDict, snapshot } from './stat
  */
 export type EMAWarmup = boolean | { power?: number; invGamma?: number };
 
+/** Options of {@link EMA}: the decay (default 0.999), its warm-up (none) and the lowest decay warm-up may use (0). */
 export interface EMAOptions {
+  /** Weight of the old average at each update, in [0, 1]; 0.999 by default. */
   decay?: number;
+  /** How the decay ramps up over the first updates; none by default. */
   warmup?: EMAWarmup;
   /** Lower bound on the decay during warm-up. */
   minDecay?: number;
 }
 
+/**
+ * An exponential moving average of a list of tensors (usually a model's parameters): call update()
+ * after each optimizer step, and evaluate or sample with the averaged weights.
+ */
 export class EMA {
   /** The tensors being averaged. */
   readonly params: Tensor[];
   /** The averages, one per parameter. */
   readonly shadow: Tensor[];
+  /** The decay once warm-up is over. */
   decay: number;
+  /** The lowest decay warm-up may use. */
   minDecay: number;
+  /** How the decay ramps up early; see {@link EMAWarmup}. */
   warmup: EMAWarmup;
   /** Number of update() calls so far. */
   numUpdates = 0;
@@ -130,6 +140,10 @@ export class EMA {
     return { tensors, meta: { decay: this.decay, minDecay: this.minDecay, warmup, numUpdates: this.numUpdates } };
   }
 
+  /**
+   * Restores the averages, decay settings and update count saved by stateDict(); copies the
+   * tensors, so the dict may be disposed afterwards.
+   */
   loadStateDict(sd: StateDict): void {
     const fresh = this.shadow.map((s, i) => {
       const t = sd.tensors[`shadow.${i}`];
@@ -154,11 +168,13 @@ export class EMA {
           : false;
   }
 
+  /** Frees the averages and any stored weights. */
   dispose(): void {
     for (const s of this.shadow) s.dispose();
     this.dropBackup();
   }
 
+  /** Frees the averages at the end of a `using` block, as dispose() does. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -7,6 +7,10 @@ import { tidy } from '../torch/scope.js';
 import { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link LBFGS}: lr (default 1), iterations (20) and closure evaluations per step,
+ * tolerances (1e-7, 1e-9), history size (100); no line search.
+ */
 export interface LBFGSOptions {
   /** Step size along the quasi-Newton direction (the first step is also capped by 1/‖g‖₁). */
   lr: number;

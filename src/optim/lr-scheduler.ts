@@ -109,6 +109,7 @@ export class LRScheduler {
     this.setLrs(this.closedForm() ?? this.getLr());
   }
 
+  /** Sets each group's rate and records them as the last rates. */
   protected setLrs(lrs: number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.lr = lrs[i];
@@ -126,8 +127,10 @@ export class LRScheduler {
     return {};
   }
 
+  /** Restores what extraState() saved; nothing for schedules without extra state. */
   protected loadExtraState(_meta: { [key: string]: Json }): void {}
 
+  /** The step counts, base and last rates, and any extra state, as meta for checkpoints. */
   stateDict(): StateDict {
     return {
       tensors: {},
@@ -461,12 +464,17 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     return { tI: this.tI, tCur: this.tCur };
   }
 
+  /** Restores the current period length and the epochs since the last restart. */
   protected override loadExtraState(meta: { [key: string]: Json }): void {
     this.tI = expectNumber(meta.tI, 'meta.tI');
     this.tCur = expectNumber(meta.tCur, 'meta.tCur');
   }
 }
 
+/**
+ * Options of {@link CyclicLR}: the base and maximum rates (required), step sizes (2000 up, as many
+ * down), mode ('triangular'), gamma (1), a custom scale and momentum cycling (0.8 to 0.9).
+ */
 export interface CyclicLROptions {
   /** Lower rate of the cycle, per group or for all; set as the groups' rate on construction. */
   baseLr: number | number[];
@@ -574,6 +582,11 @@ export class CyclicLR extends LRScheduler {
   }
 }
 
+/**
+ * Options of {@link OneCycleLR}: the peak rate, the cycle length (totalSteps, or epochs and
+ * stepsPerEpoch), pctStart (0.3), annealing ('cos'), momentum cycling (0.85 to 0.95), divFactor
+ * (25), finalDivFactor (1e4) and threePhase.
+ */
 export interface OneCycleLROptions {
   /** Peak rate, per group or for all. */
   maxLr: number | number[];

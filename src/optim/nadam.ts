@@ -4,9 +4,16 @@ import type { Tensor } from '../torch/tensor.js';
 import { validateBetas } from './adam.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link NAdam}: lr (default 2e-3), betas ([0.9, 0.999]), eps (1e-8), weight decay (0)
+ * and momentum decay (4e-3).
+ */
 export interface NAdamOptions {
+  /** The step size. */
   lr: number;
+  /** Decay rates of the first and second moment averages. */
   betas: [number, number];
+  /** Added to the denominator for stability. */
   eps: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;

@@ -292,6 +292,7 @@ export abstract class Optimizer<O extends GroupOptions = GroupOptions, S extends
     this.state.clear();
   }
 
+  /** Frees the state tensors at the end of a `using` block, as disposeState() does. */
   [Symbol.dispose](): void {
     this.disposeState();
   }

@@ -3,6 +3,10 @@
 import type { LrGroups } from './lr-scheduler.js';
 import { expectArray, expectNumber, type StateDict } from './state.js';
 
+/**
+ * Options of {@link ReduceLROnPlateau}: mode ('min'), factor (0.1), patience (10), threshold (1e-4,
+ * relative), cooldown (0), minimum lr (0) and eps (1e-8).
+ */
 export interface PlateauOptions {
   /** 'min': lower is better (a loss); 'max': higher is better (an accuracy). */
   mode: 'min' | 'max';
@@ -12,6 +16,7 @@ export interface PlateauOptions {
   patience: number;
   /** How much better counts as better: relative (best · (1 ∓ threshold)) or absolute (best ∓ threshold). */
   threshold: number;
+  /** Whether threshold is relative to the best value ('rel', the default) or absolute. */
   thresholdMode: 'rel' | 'abs';
   /** Steps after a cut during which no further cut happens (and bad steps are not counted). */
   cooldown: number;
@@ -87,6 +92,7 @@ export class ReduceLROnPlateau {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** The best value so far and the counters, as meta, for checkpoints. */
   stateDict(): StateDict {
     return {
       tensors: {},

@@ -6,14 +6,19 @@ import { validateBetas } from './adam.js';
 import { cPow } from './libm.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/** Options of {@link RAdam}: lr (default 1e-3), betas ([0.9, 0.999]), eps (1e-8) and weight decay (0). */
 export interface RAdamOptions {
+  /** The step size. */
   lr: number;
+  /** Decay rates of the first and second moment averages. */
   betas: [number, number];
+  /** Added to the denominator for stability. */
   eps: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
 }
 
+/** Per-parameter state of {@link RAdam}: the step count and the moving averages of the gradient and its square. */
 export type RAdamState = { step: number; expAvg: Tensor; expAvgSq: Tensor };
 
 /** torch.optim.RAdam; the update is the one of PyTorch 1.13's single-tensor loop. */

@@ -4,19 +4,31 @@ import { addcmul } from '../torch/generated/ops.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link RMSprop}: lr (default 1e-2), alpha (0.99), eps (1e-8), weight decay (0),
+ * momentum (0), centered and maximize (false).
+ */
 export interface RMSpropOptions {
+  /** The step size. */
   lr: number;
   /** Smoothing constant of the squared-gradient average. */
   alpha: number;
+  /** Added to the denominator for stability. */
   eps: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
+  /** Momentum factor of the update; 0 for none. */
   momentum: number;
   /** Normalise by an estimate of the gradient's variance instead of its raw second moment. */
   centered: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/**
+ * Per-parameter state of {@link RMSprop}: the step count, the squared-gradient average, and the
+ * momentum buffer and gradient average when used.
+ */
 export type RMSpropState = { step: number; squareAvg: Tensor; momentumBuffer?: Tensor; gradAvg?: Tensor };
 
 const RMSPROP_DEFAULTS: RMSpropOptions = {

@@ -4,6 +4,10 @@ import { fullLike, zerosLike } from '../torch/creation.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link Rprop}: lr (the initial step, default 1e-2), etas ([0.5, 1.2]), step sizes
+ * ([1e-6, 50]) and maximize (false).
+ */
 export interface RpropOptions {
   /** The initial step size. */
   lr: number;
@@ -11,9 +15,11 @@ export interface RpropOptions {
   etas: [number, number];
   /** [minimum, maximum] step sizes. */
   stepSizes: [number, number];
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/** Per-parameter state of {@link Rprop}: the step count, the previous gradient and each element's step size. */
 export type RpropState = { step: number; prev: Tensor; stepSize: Tensor };
 
 /** torch.optim.Rprop; the update is the one of PyTorch 1.13's single-tensor loop. */

@@ -2,17 +2,26 @@
 import type { Tensor } from '../torch/tensor.js';
 import { Optimizer, type ParamGroup, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * Options of {@link SGD}: lr (required), momentum (0), dampening (0), weight decay (0), nesterov
+ * and maximize (false).
+ */
 export interface SGDOptions {
+  /** The step size; no default. */
   lr: number;
+  /** Momentum factor; 0 for plain SGD. */
   momentum: number;
+  /** Shrinks the new gradient's share of the momentum buffer: buffer ← momentum·buffer + (1 − dampening)·gradient. */
   dampening: number;
   /** L2 penalty, added to the gradient. */
   weightDecay: number;
+  /** Use Nesterov momentum (needs a momentum and zero dampening). */
   nesterov: boolean;
   /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/** Per-parameter state of {@link SGD}: the momentum buffer, when momentum is used. */
 export type SGDState = { momentumBuffer: Tensor };
 
 /** torch.optim.SGD; the update is the one of PyTorch 1.13's single-tensor loop. */

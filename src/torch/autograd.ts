@@ -3,6 +3,10 @@ import { inGenlabTerms } from './errors.js';
 import { N } from './native.js';
 import { handle, type Tensor, wrap } from './tensor.js';
 
+/**
+ * Options of {@link grad}: output weights, whether to build a graph of the gradient, keep the
+ * graph, allow unused inputs.
+ */
 export interface GradOptions {
   /** Weights for non-scalar outputs (vector-Jacobian product). */
   gradOutputs?: (Tensor | null)[];
@@ -49,10 +53,12 @@ export function noGrad<T>(fn: () => T): T {
   return withGradMode(false, fn);
 }
 
+/** Runs fn with autograd recording on, even inside noGrad(). */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode(true, fn);
 }
 
+/** Whether autograd is recording operations now. */
 export function isGradEnabled(): boolean {
   return N.isGradEnabled();
 }
@@ -67,6 +73,7 @@ export function inferenceMode<T>(fn: () => T): T {
   }
 }
 
+/** Whether code runs inside inferenceMode() now. */
 export function isInferenceMode(): boolean {
   return N.isInferenceMode();
 }

@@ -6,12 +6,21 @@ import { N } from './native.js';
 import type { Generator } from './random.js';
 import { type NestedArray, type Tensor, wrap } from './tensor.js';
 
+/**
+ * Options of the creation functions: dtype (float32 unless said otherwise), device (default 'cpu')
+ * and whether the new tensor requires gradients.
+ */
 export interface CreateOptions {
+  /** The element type; float32 by default (int64 for randint and randperm). */
   dtype?: DType;
+  /** Where to make the tensor; 'cpu' by default. */
   device?: Device;
+  /** Make the tensor a leaf that records gradients. */
   requiresGrad?: boolean;
 }
+/** {@link CreateOptions} plus the random number generator to draw from (the default one otherwise). */
 export interface RandomOptions extends CreateOptions {
+  /** The generator to draw from; the default generator otherwise. */
   generator?: Generator;
 }
 
@@ -186,6 +195,7 @@ export function tensor(data: NestedArray | TypedArray, o?: CreateOptions & { sha
 export interface FloatScalar {
   readonly float: number;
 }
+/** Marks a number as a floating Scalar; see {@link FloatScalar}. */
 export function asFloat(value: number): FloatScalar {
   if (typeof value !== 'number') throw new TypeError(`asFloat(): expected a number, got ${typeof value}`);
   return Object.freeze({ float: value });
@@ -196,15 +206,19 @@ export function scalarTensor(value: number, o?: CreateOptions): Tensor {
   return finish(ops.scalarTensor(value, factory(o)), o);
 }
 
+/** A tensor of the given shape filled with 0. */
 export function zeros(shape: number[], o?: CreateOptions): Tensor {
   return finish(ops.zeros(shape, factory(o)), o);
 }
+/** A tensor of the given shape filled with 1. */
 export function ones(shape: number[], o?: CreateOptions): Tensor {
   return finish(ops.ones(shape, factory(o)), o);
 }
+/** A tensor of the given shape with uninitialised values. */
 export function empty(shape: number[], o?: CreateOptions): Tensor {
   return finish(ops.empty_memory_format(shape, factory(o)), o);
 }
+/** A tensor of the given shape filled with value. */
 export function full(shape: number[], value: number, o?: CreateOptions): Tensor {
   return finish(ops.full(shape, value, factory(o)), o);
 }
@@ -219,16 +233,20 @@ export function arange(start: number, end?: number, step = 1, o?: CreateOptions)
   if (end === undefined) return finish(ops.arange(start, factory(o)), o);
   return finish(ops.arange_start_step(start, end, { step, ...factory(o) }), o);
 }
+/** steps evenly spaced values from start to end, both included. */
 export function linspace(start: number, end: number, steps: number, o?: CreateOptions): Tensor {
   return finish(ops.linspace(start, end, steps, factory(o)), o);
 }
+/** steps values base^x (base 10 by default) for x evenly spaced from start to end, both included. */
 export function logspace(start: number, end: number, steps: number, o?: CreateOptions & { base?: number }): Tensor {
   return finish(ops.logspace(start, end, steps, { base: o?.base ?? 10, ...factory(o) }), o);
 }
 
+/** Uniform draws from [0, 1) in the given shape. */
 export function rand(shape: number[], o?: RandomOptions): Tensor {
   return finish(ops.rand_generator(shape, o?.generator ?? null, factory(o)), o);
 }
+/** Standard normal draws (mean 0, variance 1) in the given shape. */
 export function randn(shape: number[], o?: RandomOptions): Tensor {
   return finish(ops.randn_generator(shape, o?.generator ?? null, factory(o)), o);
 }
@@ -236,6 +254,7 @@ export function randn(shape: number[], o?: RandomOptions): Tensor {
 export function randint(low: number, high: number, shape: number[], o?: RandomOptions): Tensor {
   return finish(ops.randint_low_generator(low, high, shape, o?.generator ?? null, factory(o, 'int64')), o);
 }
+/** A random permutation of 0..n−1; int64 unless a dtype is given. */
 export function randperm(n: number, o?: RandomOptions): Tensor {
   return finish(ops.randperm_generator(n, o?.generator ?? null, factory(o, 'int64')), o);
 }
@@ -243,6 +262,10 @@ export function randperm(n: number, o?: RandomOptions): Tensor {
 export function bernoulli(p: Tensor, o?: { generator?: Generator }): Tensor {
   return ops.bernoulli(p, { generator: o?.generator ?? null });
 }
+/**
+ * numSamples category indices per row of probs (non-negative weights, normalised per row), without
+ * replacement unless asked; int64.
+ */
 export function multinomial(
   probs: Tensor,
   numSamples: number,
@@ -254,26 +277,33 @@ export function multinomial(
 function like(t: Tensor, o?: CreateOptions): { dtype: DType; device: Device } {
   return { dtype: o?.dtype ?? t.dtype, device: o?.device ?? t.device };
 }
+/** Zeros with t's shape, and its dtype and device unless given. */
 export function zerosLike(t: Tensor, o?: CreateOptions): Tensor {
   return finish(ops.zerosLike(t, like(t, o)), o);
 }
+/** Ones with t's shape, and its dtype and device unless given. */
 export function onesLike(t: Tensor, o?: CreateOptions): Tensor {
   return finish(ops.onesLike(t, like(t, o)), o);
 }
+/** Uninitialised values with t's shape, and its dtype and device unless given. */
 export function emptyLike(t: Tensor, o?: CreateOptions): Tensor {
   return finish(ops.emptyLike(t, like(t, o)), o);
 }
+/** value everywhere, with t's shape, and its dtype and device unless given. */
 export function fullLike(t: Tensor, value: number, o?: CreateOptions): Tensor {
   return finish(ops.fullLike(t, value, like(t, o)), o);
 }
+/** Uniform draws from [0, 1) with t's shape, and its dtype and device unless given. */
 export function randLike(t: Tensor, o?: RandomOptions): Tensor {
   return rand(t.shape, { ...like(t, o), ...o });
 }
+/** Standard normal draws with t's shape, and its dtype and device unless given (which must be floating). */
 export function randnLike(t: Tensor, o?: RandomOptions): Tensor {
   const spec = like(t, o);
   if (!isFloating(spec.dtype)) throw new Error(`randnLike: needs a floating dtype, got ${spec.dtype}`);
   return randn(t.shape, { ...o, ...spec });
 }
+/** Integers in [low, high) with t's shape, and its dtype and device unless given. */
 export function randintLike(t: Tensor, low: number, high: number, o?: RandomOptions): Tensor {
   return randint(low, high, t.shape, { ...o, ...like(t, o) });
 }

@@ -1,5 +1,6 @@
 // Data types and devices, with libtorch's ScalarType codes.
 
+/** The element types genlab's tensors hold, by PyTorch's names. */
 export type DType =
   | 'float32'
   | 'float64'
@@ -49,6 +50,7 @@ export function dtypeName(code: number): DType {
   return name;
 }
 
+/** Whether the dtype is a floating-point type (float16, bfloat16, float32 or float64). */
 export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
 }
@@ -66,6 +68,7 @@ export const bytesPerElement: Record<DType, number> = {
   bfloat16: 2,
 };
 
+/** The typed arrays tensors are read from and written to (Uint16Array holds float16 or bfloat16 bits). */
 export type TypedArray =
   | Float32Array
   | Float64Array
@@ -112,8 +115,10 @@ export function viewBytes(buf: ArrayBuffer, d: DType): TypedArray {
   }
 }
 
+/** Where a tensor lives: 'cpu', 'cuda' or 'cuda:N'. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}` | (string & {});
 
+/** How a tensor's elements are laid out in storage: row-major, as the input, or channels last. */
 export type MemoryFormat = 'contiguous' | 'preserve' | 'channelsLast' | 'channelsLast3d';
 const memoryFormats: Record<MemoryFormat, number> = { contiguous: 0, preserve: 1, channelsLast: 2, channelsLast3d: 3 };
 

@@ -8,6 +8,7 @@ import * as ops from './generated/ops.js';
 import { N } from './native.js';
 import { handle, setFormatter, type Tensor, wrap } from './tensor.js';
 
+/** How tensors print: precision, summarising threshold and edge items, line width and scientific notation. */
 export interface PrintOptions {
   /** Digits after the decimal point. */
   precision: number;
@@ -37,6 +38,7 @@ export function setPrintOptions(opts: Partial<PrintOptions>): PrintOptions {
   return previous;
 }
 
+/** A copy of the current print options. */
 export function getPrintOptions(): PrintOptions {
   return { ...current };
 }

@@ -2,9 +2,11 @@
 import * as ops from './generated/ops.js';
 import type { Tensor } from './tensor.js';
 
+/** Joins tensors along an existing dimension dim (default 0); the other sizes must match. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   return ops.cat(tensors, { dim });
 }
+/** Joins tensors of one shape along a new dimension dim (default 0). */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
   return ops.stack(tensors, { dim });
 }
@@ -12,24 +14,34 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 export function where(condition: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
   return ops.where_TensorOrScalar(condition, x, y);
 }
+/** Sums products of the operands' elements as an Einstein summation equation says, e.g. 'ij,jk->ik'. */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   return ops.einsum(equation, operands);
 }
+/** Matrix product with broadcasting over batch dimensions, as {@link Tensor.matmul}. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   return ops.matmul(a, b);
 }
+/** Batched matrix product, [b, n, m] × [b, m, p] → [b, n, p]. */
 export function bmm(a: Tensor, b: Tensor): Tensor {
   return ops.bmm(a, b);
 }
+/** Elementwise clipping of x into [min, max]; a missing or null bound is open. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   return x.clamp(min, max);
 }
+/** The tensors expanded (as views) to their common broadcast shape. */
 export function broadcastTensors(...tensors: Tensor[]): Tensor[] {
   return ops.broadcastTensors(tensors);
 }
+/**
+ * Coordinate grids from 1-d tensors: 'ij' (the default) indexes by the first tensor first, 'xy'
+ * swaps the first two.
+ */
 export function meshgrid(tensors: Tensor[], indexing: 'ij' | 'xy' = 'ij'): Tensor[] {
   return ops.meshgrid_indexing(tensors, indexing);
 }
+/** Pairwise p-norm distances (default Euclidean) between the rows of a [.., n, d] and b [.., m, d], as [.., n, m]. */
 export function cdist(a: Tensor, b: Tensor, p = 2): Tensor {
   return ops.cdist(a, b, { p });
 }
@@ -40,15 +52,19 @@ export const linalg = {
   slogdet(a: Tensor): [Tensor, Tensor] {
     return ops.linalgSlogdet(a);
   },
+  /** Determinant of a square matrix (or a batch of them). */
   det(a: Tensor): Tensor {
     return ops.linalgDet(a);
   },
+  /** Inverse of a square invertible matrix (or a batch of them). */
   inv(a: Tensor): Tensor {
     return ops.linalgInv(a);
   },
+  /** X with A X = B (or X A = B with left: false) for square invertible A. */
   solve(a: Tensor, b: Tensor, opts?: { left?: boolean }): Tensor {
     return ops.linalgSolve(a, b, opts);
   },
+  /** Cholesky factor L with A = L Lᵀ of a symmetric positive-definite matrix (or U with A = Uᵀ U, upper: true). */
   cholesky(a: Tensor, opts?: { upper?: boolean }): Tensor {
     return ops.linalgCholesky(a, opts);
   },
@@ -60,6 +76,7 @@ export const linalg = {
   svd(a: Tensor, opts?: { fullMatrices?: boolean }): [Tensor, Tensor, Tensor] {
     return ops.linalgSvd(a, { fullMatrices: opts?.fullMatrices ?? true });
   },
+  /** Singular values, in descending order. */
   svdvals(a: Tensor): Tensor {
     return ops.linalgSvdvals(a);
   },
@@ -75,19 +92,24 @@ export const linalg = {
   lu(a: Tensor, opts?: { pivot?: boolean }): [Tensor, Tensor, Tensor] {
     return ops.linalgLu(a, opts);
   },
+  /** The compact LU factorisation with partial pivoting, as [LU, pivots]. */
   luFactor(a: Tensor): [Tensor, Tensor] {
     return ops.linalgLuFactor(a);
   },
+  /** Vector or matrix norm: ord a number, 'fro' (Frobenius) or 'nuc' (nuclear); over dim, or the whole input. */
   norm(a: Tensor, ord?: number | 'fro' | 'nuc', dim?: number[], opts?: { keepdim?: boolean }): Tensor {
     if (typeof ord === 'string') return ops.linalgNorm_ord_str(a, ord, { dim: dim ?? null, keepdim: opts?.keepdim });
     return ops.linalgNorm(a, { ord: ord ?? null, dim: dim ?? null, keepdim: opts?.keepdim });
   },
+  /** Vector ord-norm (default 2) of all elements, or over dim. */
   vectorNorm(a: Tensor, ord = 2, dim?: number[], opts?: { keepdim?: boolean }): Tensor {
     return ops.linalgVectorNorm(a, { ord, dim: dim ?? null, keepdim: opts?.keepdim });
   },
+  /** Matrix exponential of a square matrix (or a batch of them). */
   matrixExp(a: Tensor): Tensor {
     return ops.linalgMatrixExp(a);
   },
+  /** Moore–Penrose pseudo-inverse. */
   pinv(a: Tensor): Tensor {
     return ops.linalgPinv_atol_rtol_float(a);
   },

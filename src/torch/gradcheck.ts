@@ -9,6 +9,10 @@ import type { Tensor } from './tensor.js';
 
 export type GradcheckFn = (...inputs: Tensor[]) => Tensor | Tensor[];
 
+/**
+ * Options of {@link gradcheck} and {@link gradgradcheck}: finite-difference step (default 1e-6),
+ * tolerances (atol 1e-5, rtol 1e-3), fast mode, seed and whether to throw.
+ */
 export interface GradcheckOptions {
   /** Finite-difference step. */
   eps?: number;
@@ -37,12 +41,15 @@ export interface GradcheckInputReport {
   failures: number;
 }
 
+/** What {@link gradcheck} found: whether every checked input passed, the largest errors, and a report per input. */
 export interface GradcheckResult {
+  /** Whether every checked gradient passed the atol/rtol test. */
   ok: boolean;
   /** Largest absolute difference over all checked inputs. */
   maxAbsError: number;
   /** Largest scale-relative difference over all checked inputs (see GradcheckInputReport). */
   maxRelError: number;
+  /** One report per input that requires grad. */
   inputs: GradcheckInputReport[];
 }
 

@@ -12,6 +12,10 @@ export * from './creation.js';
 export { type Device, type DType, isFloating, type MemoryFormat, type TypedArray } from './dtype.js';
 export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, setPrintOptions } from './format.js';
 export * from './functions.js';
+/**
+ * Every ATen operator of libtorch, one generated function per overload: required arguments
+ * positional, defaulted ones in an options object.
+ */
 export * as ops from './generated/ops.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
 export * from './maths.js';

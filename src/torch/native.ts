@@ -118,11 +118,48 @@ function packageRoot(): string {
   return dir;
 }
 
-function load(): NativeAddon {
-  const root = packageRoot();
-  const path = process.env.GENLAB_ADDON ?? join(root, 'native', 'build', 'Release', 'genlab.node');
-  if (!existsSync(path)) {
-    throw new Error(`genlab: the native addon is not built (${path}). Run: bash scripts/setup.sh`);
+/** Where the loaded addon came from: GENLAB_ADDON, a build from source (native/build), or the shipped prebuild. */
+export interface AddonOrigin {
+  path: string;
+  kind: 'GENLAB_ADDON' | 'source build' | 'prebuild';
+}
+
+const BUILD_HINT = 'build it from source with: npx genlab build-native';
+
+function locate(root: string): AddonOrigin {
+  if (process.env.GENLAB_ADDON) return { path: process.env.GENLAB_ADDON, kind: 'GENLAB_ADDON' };
+  const native = join(root, 'native');
+  let path: string;
+  try {
+    // A source build (native/build/Release) wins over the prebuild for this platform and ABI.
+    path = (createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string }).path(native);
+  } catch {
+    throw new Error(
+      `genlab: no native addon for ${process.platform}-${process.arch} (no prebuild, and none built from source); ${BUILD_HINT}`,
+    );
+  }
+  return { path, kind: path.startsWith(join(native, 'build')) ? 'source build' : 'prebuild' };
+}
+
+/** LIBTORCH must name an unpacked libtorch, and a prebuild (made for Debian's) cannot serve it. */
+function checkLibtorchFolder(origin: AddonOrigin): void {
+  const lt = process.env.LIBTORCH;
+  if (!lt) return;
+  if (!existsSync(join(lt, 'lib', 'libtorch.so')) && !existsSync(join(lt, 'lib', 'libtorch_cpu.so'))) {
+    throw new Error(
+      `genlab: LIBTORCH=${lt} holds no libtorch (no lib/libtorch.so); point it at an unpacked libtorch, or unset it to use Debian's libtorch-dev`,
+    );
+  }
+  if (origin.kind === 'prebuild') {
+    throw new Error(`genlab: the shipped addon is built for Debian's libtorch, not LIBTORCH=${lt}; ${BUILD_HINT}`);
+  }
+}
+
+function load(): { addon: NativeAddon; origin: AddonOrigin } {
+  const origin = locate(packageRoot());
+  checkLibtorchFolder(origin);
+  if (!existsSync(origin.path)) {
+    throw new Error(`genlab: the native addon ${origin.path} does not exist; ${BUILD_HINT}`);
   }
   let addon: NativeAddon;
   const waitPolicy = process.env.OMP_WAIT_POLICY;
@@ -131,19 +168,18 @@ function load(): NativeAddon {
     // process holds a core: 150 VDM steps with 2 threads took 116 s instead of 13 s (passive) on
     // this 2-core machine with one core busy. libgomp reads this once, as libtorch loads it.
     process.env.OMP_WAIT_POLICY = waitPolicy ?? 'PASSIVE';
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon = createRequire(import.meta.url)(origin.path) as NativeAddon;
   } catch (e) {
     const where = process.env.LIBTORCH ? `LIBTORCH=${process.env.LIBTORCH}` : "Debian's libtorch-dev";
     throw new Error(
-      `genlab: the native addon failed to load against ${where}: ${(e as Error).message.split('\n')[0]}. ` +
-        'Rebuild it with: npm run build:native',
+      `genlab: the native addon (${origin.kind}) failed to load against ${where}: ${(e as Error).message.split('\n')[0]}; ${BUILD_HINT}`,
     );
   } finally {
     // Child processes (a Python peer in a benchmark, say) get the environment as it was.
     if (waitPolicy === undefined) delete process.env.OMP_WAIT_POLICY;
   }
   checkVersion(addon);
-  return addon;
+  return { addon, origin };
 }
 
 /** The addon must run on the libtorch it was compiled against: ATen's ABI changes between minor versions. */
@@ -153,7 +189,7 @@ function checkVersion(addon: NativeAddon): void {
   if (running && majorMinor(running) !== majorMinor(info.builtAgainst)) {
     throw new Error(
       `genlab: the addon was built against libtorch ${info.builtAgainst} but libtorch ${running} is loaded` +
-        `${info.library ? ` (${info.library})` : ''}. Rebuild it with: npm run build:native`,
+        `${info.library ? ` (${info.library})` : ''}; ${BUILD_HINT}`,
     );
   }
 }
@@ -168,4 +204,7 @@ function majorMinor(v: string): string {
   return v.split('.').slice(0, 2).join('.');
 }
 
-export const N: NativeAddon = load();
+const loaded = load();
+export const N: NativeAddon = loaded.addon;
+/** How the addon was found, for `genlab doctor`. */
+export const addonOrigin: AddonOrigin = loaded.origin;

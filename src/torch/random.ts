@@ -27,12 +27,14 @@ export class Generator {
     generatorBackstop.register(this, this.id);
   }
 
+  /** Reseeds this generator (a non-negative integer), restarting its sequence. */
   manualSeed(seed: number): this {
     checkSeed(seed);
     N.generatorSetSeed(this.id, seed);
     return this;
   }
 
+  /** The seed this generator was last seeded with. */
   initialSeed(): number {
     return N.generatorSeed(this.id);
   }
@@ -47,6 +49,7 @@ export class Generator {
     }
   }
 
+  /** Restores a state saved by getState(). */
   setState(state: Uint8Array): void {
     const h = N.fromBuffer(state, [state.length], 0);
     try {

@@ -9,19 +9,24 @@ import { N } from './native.js';
 export function setNumThreads(n: number): void {
   N.setNumThreads(n);
 }
+/** libtorch's intra-op thread count. */
 export function getNumThreads(): number {
   return N.getNumThreads();
 }
 
+/** CUDA devices as libtorch sees them. */
 export const cuda = {
+  /** Whether at least one CUDA device can be used. */
   isAvailable(): boolean {
     return N.cudaDeviceCount() > 0;
   },
+  /** The number of CUDA devices (0 without CUDA). */
   deviceCount(): number {
     return N.cudaDeviceCount();
   },
 };
 
+/** The libtorch version genlab was built against, the library loaded, and the intra-op and BLAS thread counts. */
 export function runtimeInfo(): { torchVersion: string; library?: string; threads: number; blasThreads: number } {
   const info = N.runtimeInfo();
   return {

@@ -11,9 +11,13 @@ import { bytesPerElement, type DType, dtypeCode } from './dtype.js';
 import { N } from './native.js';
 import { Tensor, wrap } from './tensor.js';
 
+/** Named tensors, as a plain object or a Map: what saveSafetensors() and serialize() take. */
 export type TensorMap = Record<string, Tensor> | Map<string, Tensor>;
+/** Free-form string metadata, stored under "__metadata__" in a safetensors file. */
 export type Metadata = Record<string, string>;
+/** What loadSafetensors() and deserialize() give back: the named tensors and the file's metadata. */
 export interface SafetensorsContents {
+  /** The tensors by name. */
   tensors: Record<string, Tensor>;
   /** The "__metadata__" map; empty when the file has none. */
   metadata: Metadata;

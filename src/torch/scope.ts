@@ -291,6 +291,7 @@ export class Scope implements Disposable {
     return value;
   }
 
+  /** Ends the scope: frees its tensors except the kept and escaped ones; throws if it stayed open across an await. */
   [Symbol.dispose](): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'spanned an await') {
@@ -360,12 +361,13 @@ function checkGcGrowth(): void {
   }
 }
 
+/** A snapshot of the tensors JS holds and the memory behind them, from {@link memory}. */
 export interface MemoryInfo {
   /** Live tensor handles held by JS. */
   tensors: number;
   /** Bytes of the distinct storages behind them. */
   bytes: number;
-  /** Highest `bytes` seen since start or resetPeak(). */
+  /** Highest `bytes` seen since start or {@link resetPeakMemory}. */
   peakBytes: number;
   /** Distinct storages. */
   storages: number;
@@ -382,10 +384,12 @@ export interface MemoryInfo {
   v8ExternalBytes: number;
 }
 
+/** Counts the live tensors, their storages and bytes, the peak and the scope depth now. */
 export function memory(): MemoryInfo {
   return { ...N.memory(), scopeDepth: scopes.length };
 }
 
+/** Restarts the peak byte count of {@link memory} from the current value. */
 export function resetPeakMemory(): void {
   N.resetPeak();
 }

@@ -3,18 +3,22 @@ import type { Tensor } from '../../torch/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 
+/** max(x, 0) elementwise, as a layer. */
 export class ReLU extends Module<[Tensor], Tensor> {
+  /** Applies max(x, 0) to every element. */
   forward(x: Tensor): Tensor {
     return F.relu(x);
   }
 }
 
+/** x for positive x, negativeSlope·x otherwise (negativeSlope 0.01 by default), as a layer. */
 export class LeakyReLU extends Module<[Tensor], Tensor> {
   readonly negativeSlope: number;
   constructor(opts: { negativeSlope?: number } = {}) {
     super();
     this.negativeSlope = opts.negativeSlope ?? 0.01;
   }
+  /** Applies the leaky ReLU with this layer's negativeSlope. */
   forward(x: Tensor): Tensor {
     return F.leakyRelu(x, { negativeSlope: this.negativeSlope });
   }
@@ -23,18 +27,22 @@ export class LeakyReLU extends Module<[Tensor], Tensor> {
   }
 }
 
+/** x·sigmoid(x) elementwise (also called swish), as a layer. */
 export class SiLU extends Module<[Tensor], Tensor> {
+  /** Applies x·sigmoid(x) to every element. */
   forward(x: Tensor): Tensor {
     return F.silu(x);
   }
 }
 
+/** x·Φ(x) elementwise, with Φ the standard normal CDF, exact or (approximate: 'tanh') by a tanh formula; as a layer. */
 export class GELU extends Module<[Tensor], Tensor> {
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
     this.approximate = opts.approximate ?? 'none';
   }
+  /** Applies the GELU, exact or tanh-approximated as configured. */
   forward(x: Tensor): Tensor {
     return F.gelu(x, { approximate: this.approximate });
   }
@@ -43,18 +51,26 @@ export class GELU extends Module<[Tensor], Tensor> {
   }
 }
 
+/** The hyperbolic tangent elementwise, as a layer. */
 export class Tanh extends Module<[Tensor], Tensor> {
+  /** Applies tanh to every element. */
   forward(x: Tensor): Tensor {
     return F.tanh(x);
   }
 }
 
+/** The logistic sigmoid 1 / (1 + e^−x) elementwise, as a layer. */
 export class Sigmoid extends Module<[Tensor], Tensor> {
+  /** Applies the logistic sigmoid to every element. */
   forward(x: Tensor): Tensor {
     return F.sigmoid(x);
   }
 }
 
+/**
+ * log(1 + e^(beta·x)) / beta elementwise, linear above threshold for stability (beta 1, threshold
+ * 20 by default); as a layer.
+ */
 export class Softplus extends Module<[Tensor], Tensor> {
   readonly beta: number;
   readonly threshold: number;
@@ -63,6 +79,7 @@ export class Softplus extends Module<[Tensor], Tensor> {
     this.beta = opts.beta ?? 1;
     this.threshold = opts.threshold ?? 20;
   }
+  /** Applies the softplus with this layer's beta and threshold. */
   forward(x: Tensor): Tensor {
     return F.softplus(x, { beta: this.beta, threshold: this.threshold });
   }
@@ -71,12 +88,14 @@ export class Softplus extends Module<[Tensor], Tensor> {
   }
 }
 
+/** x for positive x, alpha·(e^x − 1) otherwise (alpha 1 by default), as a layer. */
 export class ELU extends Module<[Tensor], Tensor> {
   readonly alpha: number;
   constructor(opts: { alpha?: number } = {}) {
     super();
     this.alpha = opts.alpha ?? 1;
   }
+  /** Applies the ELU with this layer's alpha. */
   forward(x: Tensor): Tensor {
     return F.elu(x, { alpha: this.alpha });
   }
@@ -90,6 +109,7 @@ export class Softmax extends Module<[Tensor], Tensor> {
   constructor(readonly dim: number) {
     super();
   }
+  /** Softmax of x along this layer's dim. */
   forward(x: Tensor): Tensor {
     return F.softmax(x, this.dim);
   }

@@ -33,6 +33,7 @@ export class SelfAttention2d extends Module<[Tensor], Tensor> {
     if (this.proj.bias) init.zeros_(this.proj.bias);
   }
 
+  /** x plus the projected multi-head attention over its H·W positions; same shape [N, C, H, W] as x. */
   forward(x: Tensor): Tensor {
     const [n, c, h, w] = x.shape;
     const d = c / this.heads;

@@ -4,8 +4,14 @@ import type { Device, DType } from '../../torch/dtype.js';
 import type { Generator } from '../../torch/random.js';
 import { Parameter } from '../parameter.js';
 
+/**
+ * Where and how a layer makes its parameters: dtype (float32 by default), device ('cpu' by default)
+ * and the generator of the initial values.
+ */
 export interface FactoryOptions {
+  /** The parameters' element type; float32 by default. */
   dtype?: DType;
+  /** Where the parameters live; 'cpu' by default. */
   device?: Device;
   /** Source of the initial values; the global generator (seeded by manualSeed) when omitted. */
   generator?: Generator;

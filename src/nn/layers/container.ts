@@ -18,24 +18,29 @@ export class Sequential extends Module<[Tensor], Tensor> {
     for (const m of modules) this.append(m);
   }
 
+  /** Adds a module at the end of the chain, registered under the next index. */
   append(module: Module<[Tensor], Tensor>): this {
     this.registerModule(String(this.items.length), module);
     this.items.push(module);
     return this;
   }
 
+  /** The module at position i (negative counts from the end); throws when out of range. */
   at(i: number): Module<[Tensor], Tensor> {
     return this.items[index(i, this.items.length, 'Sequential')];
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.items.length;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<Module<[Tensor], Tensor>> {
     return this.items[Symbol.iterator]();
   }
 
+  /** Feeds x through every module in turn and returns the last output. */
   forward(x: Tensor): Tensor {
     let y = x;
     for (const m of this.items) y = m.forward(y);
@@ -52,33 +57,40 @@ export class ModuleList<M extends Module = Module> extends Module<never[], never
     this.extend(modules);
   }
 
+  /** Adds a module at the end, registered under the next index. */
   append(module: M): this {
     this.registerModule(String(this.items.length), module);
     this.items.push(module);
     return this;
   }
 
+  /** Appends each of the modules in turn. */
   extend(modules: Iterable<M>): this {
     for (const m of modules) this.append(m);
     return this;
   }
 
+  /** The module at position i (negative counts from the end); throws when out of range. */
   at(i: number): M {
     return this.items[index(i, this.items.length, 'ModuleList')];
   }
 
+  /** The number of modules. */
   get length(): number {
     return this.items.length;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }
 
+  /** Calls fn on each module with its index and collects the results. */
   map<T>(fn: (m: M, i: number) => T): T[] {
     return this.items.map(fn);
   }
 
+  /** Throws: a ModuleList is only a holder; the owner module calls its items. */
   forward(): never {
     throw new Error('ModuleList has no forward(); iterate over it in the owner module');
   }

@@ -7,13 +7,26 @@ import type { Parameter } from '../parameter.js';
 import { type FactoryOptions, newParameter, pair } from './common.js';
 import { uniformBias } from './linear.js';
 
+/** How a convolution pads the border: with zeros, by reflection, by repeating the edge, or circularly. */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
+/**
+ * Options of {@link Conv2d}: stride (1), padding (0, or 'same' / 'valid'), dilation (1), groups
+ * (1), bias (true) and padding mode ('zeros').
+ */
 export interface Conv2dLayerOptions extends FactoryOptions {
+  /** Step of the kernel, one number or [sh, sw]; 1 by default. */
   stride?: number | number[];
+  /**
+   * Pixels added on each side, [ph, pw], or 'same' (output as large as the input, stride 1 only) or
+   * 'valid' (none); 0 by default.
+   */
   padding?: number | number[] | 'same' | 'valid';
+  /** Spacing between kernel taps; 1 by default. */
   dilation?: number | number[];
+  /** Channel groups convolved separately; both channel counts must divide by it. 1 by default. */
   groups?: number;
+  /** Whether to add a learnt bias per output channel; true by default. */
   bias?: boolean;
   /** How the border is padded; 'zeros' is folded into the convolution itself. */
   paddingMode?: PaddingMode;
@@ -62,11 +75,13 @@ export class Conv2d extends Module<[Tensor], Tensor> {
     this.resetParameters(opts);
   }
 
+  /** Refills weight and bias with PyTorch's default initialisation (kaiming uniform with a = √5, bias U(±1/√fanIn)). */
   resetParameters(opts: init.InitOptions = {}): void {
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
     if (this.bias) uniformBias(this.bias, this.weight, opts);
   }
 
+  /** Convolves [N, Cin, H, W] into [N, Cout, H', W'], padding the border as paddingMode says. */
   forward(x: Tensor): Tensor {
     const { bias, stride, dilation, groups } = this;
     if (this.paddingMode === 'zeros')
@@ -109,12 +124,25 @@ export class Conv2d extends Module<[Tensor], Tensor> {
   }
 }
 
+/**
+ * Options of {@link ConvTranspose2d}: stride (1), padding (0), output padding (0), dilation (1),
+ * groups (1) and bias (true).
+ */
 export interface ConvTranspose2dLayerOptions extends FactoryOptions {
+  /** Step of the kernel, one number or [sh, sw]; 1 by default. */
   stride?: number | number[];
+  /** Rows and columns removed from each side of the full output; 0 by default. */
   padding?: number | number[];
+  /**
+   * Extra rows and columns added to one side of the output, to pick among the sizes a strided
+   * convolution maps to the same size; 0 by default.
+   */
   outputPadding?: number | number[];
+  /** Spacing between kernel taps; 1 by default. */
   dilation?: number | number[];
+  /** Channel groups handled separately; both channel counts must divide by it. 1 by default. */
   groups?: number;
+  /** Whether to add a learnt bias per output channel; true by default. */
   bias?: boolean;
 }
 
@@ -155,6 +183,10 @@ export class ConvTranspose2d extends Module<[Tensor], Tensor> {
     if (this.bias) uniformBias(this.bias, this.weight, opts);
   }
 
+  /**
+   * Maps [N, Cin, H, W] to [N, Cout, H', W'], with H' = (H − 1)·stride − 2·padding + dilation·(kh −
+   * 1) + outputPadding + 1.
+   */
   forward(x: Tensor): Tensor {
     return F.convTranspose2d(x, this.weight, {
       bias: this.bias,

@@ -4,6 +4,10 @@ import type { Tensor } from '../../torch/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 
+/**
+ * While training, zeroes each element with probability p (default 0.5) and scales the rest by 1/(1
+ * − p); the identity in eval mode.
+ */
 export class Dropout extends Module<[Tensor], Tensor> {
   readonly generator: Generator | undefined;
 
@@ -16,6 +20,7 @@ export class Dropout extends Module<[Tensor], Tensor> {
     this.generator = opts.generator;
   }
 
+  /** Drops elements at random while training; returns x unchanged in eval mode. */
   forward(x: Tensor): Tensor {
     return F.dropout(x, { p: this.p, training: this.training, generator: this.generator });
   }

@@ -25,11 +25,13 @@ export class Linear extends Module<[Tensor], Tensor> {
     this.resetParameters(opts);
   }
 
+  /** Refills weight and bias with PyTorch's default initialisation (see the class). */
   resetParameters(opts: init.InitOptions = {}): void {
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
     if (this.bias) uniformBias(this.bias, this.weight, opts);
   }
 
+  /** Maps [..., in] to [..., out]. */
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, { bias: this.bias });
   }
@@ -66,6 +68,7 @@ export class Embedding extends Module<[Tensor], Tensor> {
     this.resetParameters(opts);
   }
 
+  /** Refills the table with N(0, 1) draws and zeroes the paddingIdx row. */
   resetParameters(opts: init.InitOptions = {}): void {
     init.normal_(this.weight, 0, 1, opts);
     if (this.paddingIdx !== null) {
@@ -75,6 +78,7 @@ export class Embedding extends Module<[Tensor], Tensor> {
     }
   }
 
+  /** Looks up the rows of the int64 indices: [...] gives [..., embeddingDim]. */
   forward(indices: Tensor): Tensor {
     return F.embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
@@ -87,6 +91,7 @@ export class Embedding extends Module<[Tensor], Tensor> {
 
 /** Returns its input itself (no copy, no new handle), as nn.Identity. */
 export class Identity extends Module<[Tensor], Tensor> {
+  /** Returns x itself. */
   forward(x: Tensor): Tensor {
     return x;
   }
@@ -103,6 +108,7 @@ export class Flatten extends Module<[Tensor], Tensor> {
     this.endDim = opts.endDim ?? -1;
   }
 
+  /** Flattens x from startDim to endDim. */
   forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
   }

@@ -29,11 +29,13 @@ export class LayerNorm extends Module<[Tensor], Tensor> {
     this.resetParameters();
   }
 
+  /** Sets weight to 1 and bias to 0. */
   resetParameters(): void {
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
   }
 
+  /** Normalises x over its trailing normalizedShape dimensions, then applies weight and bias; same shape as x. */
   forward(x: Tensor): Tensor {
     return F.layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
@@ -65,11 +67,13 @@ export class GroupNorm extends Module<[Tensor], Tensor> {
     this.resetParameters();
   }
 
+  /** Sets weight to 1 and bias to 0. */
   resetParameters(): void {
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
   }
 
+  /** Normalises each group of channels of each sample, then applies weight and bias per channel; same shape as x. */
   forward(x: Tensor): Tensor {
     return F.groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
@@ -79,11 +83,18 @@ export class GroupNorm extends Module<[Tensor], Tensor> {
   }
 }
 
+/**
+ * Options of {@link BatchNorm1d} and {@link BatchNorm2d}: eps (1e-5), momentum (0.1), affine (true)
+ * and whether to track running statistics (true).
+ */
 export interface BatchNormOptions extends FactoryOptions {
+  /** Added to the variance before the square root; 1e-5 by default. */
   eps?: number;
   /** Weight of the new batch in the running averages; null for a cumulative (equal-weight) average. */
   momentum?: number | null;
+  /** Whether to learn a per-channel weight and bias; true by default. */
   affine?: boolean;
+  /** Whether to keep running averages for eval mode; true by default. */
   trackRunningStats?: boolean;
 }
 
@@ -122,10 +133,12 @@ abstract class BatchNormBase extends Module<[Tensor], Tensor> {
     this.resetParameters();
   }
 
+  /** Whether this layer keeps running statistics. */
   get trackRunningStats(): boolean {
     return this.runningMean !== null;
   }
 
+  /** Sets the running mean to 0, the running variance to 1 and the batch count to 0. */
   resetRunningStats(): void {
     noGrad(() => {
       this.runningMean?.zero_();
@@ -134,14 +147,20 @@ abstract class BatchNormBase extends Module<[Tensor], Tensor> {
     });
   }
 
+  /** Resets the running statistics, weight to 1 and bias to 0. */
   resetParameters(): void {
     this.resetRunningStats();
     if (this.weight) init.ones_(this.weight);
     if (this.bias) init.zeros_(this.bias);
   }
 
+  /** Throws when x has the wrong number of dimensions for this layer. */
   protected abstract checkInput(x: Tensor): void;
 
+  /**
+   * Normalises each channel (with the batch's statistics while training, updating the running ones;
+   * with the running ones in eval mode), then applies weight and bias.
+   */
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     let factor = this.momentum ?? 0;
@@ -171,6 +190,7 @@ abstract class BatchNormBase extends Module<[Tensor], Tensor> {
 
 /** BatchNorm over [N, C] or [N, C, L]. */
 export class BatchNorm1d extends BatchNormBase {
+  /** Accepts [N, C] or [N, C, L]. */
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3) throw new Error(`BatchNorm1d: expected a 2-d or 3-d input, got [${x.shape}]`);
   }
@@ -178,6 +198,7 @@ export class BatchNorm1d extends BatchNormBase {
 
 /** BatchNorm over [N, C, H, W]. */
 export class BatchNorm2d extends BatchNormBase {
+  /** Accepts [N, C, H, W]. */
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected a 4-d input, got [${x.shape}]`);
   }

@@ -3,6 +3,7 @@ import type { Tensor } from '../../torch/tensor.js';
 import * as F from '../functional.js';
 import { Module } from '../module.js';
 
+/** The maximum over each kernelSize window of [N, C, H, W], as a layer. */
 export class MaxPool2d extends Module<[Tensor], Tensor> {
   constructor(
     readonly kernelSize: number | number[],
@@ -10,6 +11,7 @@ export class MaxPool2d extends Module<[Tensor], Tensor> {
   ) {
     super();
   }
+  /** Max-pools x with this layer's kernel and options. */
   forward(x: Tensor): Tensor {
     return F.maxPool2d(x, this.kernelSize, this.opts);
   }
@@ -18,6 +20,7 @@ export class MaxPool2d extends Module<[Tensor], Tensor> {
   }
 }
 
+/** The mean over each kernelSize window of [N, C, H, W], as a layer. */
 export class AvgPool2d extends Module<[Tensor], Tensor> {
   constructor(
     readonly kernelSize: number | number[],
@@ -25,6 +28,7 @@ export class AvgPool2d extends Module<[Tensor], Tensor> {
   ) {
     super();
   }
+  /** Average-pools x with this layer's kernel and options. */
   forward(x: Tensor): Tensor {
     return F.avgPool2d(x, this.kernelSize, this.opts);
   }
@@ -33,10 +37,12 @@ export class AvgPool2d extends Module<[Tensor], Tensor> {
   }
 }
 
+/** Average pooling of [N, C, H, W] into windows chosen so the output is outputSize, as a layer. */
 export class AdaptiveAvgPool2d extends Module<[Tensor], Tensor> {
   constructor(readonly outputSize: number | number[]) {
     super();
   }
+  /** Average-pools x down (or up) to [N, C, outputSize]. */
   forward(x: Tensor): Tensor {
     return F.adaptiveAvgPool2d(x, this.outputSize);
   }
@@ -50,6 +56,7 @@ export class Upsample extends Module<[Tensor], Tensor> {
   constructor(readonly opts: F.InterpolateOptions) {
     super();
   }
+  /** Resamples x by size or scaleFactor with this layer's mode. */
   forward(x: Tensor): Tensor {
     return F.interpolate(x, this.opts);
   }
