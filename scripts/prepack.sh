@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rm -rf dist
-npx tsc -p tsconfig.build.json
+bash scripts/build.sh
 
 addon=native/build/Release/genlab.node
 # Its run path names the libtorch it links: Debian's, not an unpacked one from LIBTORCH.

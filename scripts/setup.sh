@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs what genlab needs and builds the native addon. Idempotent; quiet when all is in place.
 #   bash scripts/setup.sh          libtorch, OpenBLAS, Fashion-MNIST, npm packages, the addon
-#   bash scripts/setup.sh --test   also Debian's python3-torch, the peer for interop tests and benchmarks,
-#                                  and strace, which the chaos suite uses to kill runs mid-checkpoint
+#   bash scripts/setup.sh --test   also the peers that tests and benchmarks compare against: Debian's
+#                                  python3-torch (with numpy, scipy, statsmodels and ase), R's MatchIt,
+#                                  LAMMPS, headless chromium for the dashboard, cwebp/cjxl for the codec
+#                                  table; and strace, which the chaos suite uses to kill runs mid-checkpoint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist)
-if [[ "${1:-}" == "--test" ]]; then packages+=(python3-torch python3-numpy strace); fi
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(python3-torch python3-numpy python3-scipy python3-statsmodels python3-ase r-cran-matchit lammps chromium
+    webp libjxl-tools strace)
+fi
 if [[ -n "${LIBTORCH:-}" ]]; then packages=("${packages[@]/libtorch-dev}"); fi
 
 missing=()
@@ -43,6 +48,6 @@ fi
 # resolves to it, as it would from node_modules; the genlab command itself runs the sources.
 if [[ ! -f dist/index.js || -n "$(find src tsconfig.json tsconfig.build.json -newer dist/index.js -print -quit)" ]]; then
   echo "setup: compiling dist/"
-  npx tsc -p tsconfig.build.json
+  bash scripts/build.sh
   touch dist/index.js
 fi

@@ -21,7 +21,7 @@ async function families(): Promise<Record<string, Family>> {
   const { causal } = await import('./causal.js');
   const { bayes } = await import('./bayes.js');
   const { nas } = await import('./nas.js');
-  return { diffusion, distill, flows, vae, classifier, data, runs, causal, bayes, nas, poses };
+  return { diffusion, distill, flows, vae, bayes, nas, causal, poses, classifier, data, runs };
 }
 
 /** Commands without verbs. `build-native` is run by bin/genlab.js itself, before the addon loads. */

@@ -61,6 +61,7 @@ describe('the npm package, installed into an empty project', () => {
       'dist/index.js',
       'dist/index.d.ts',
       'dist/index.js.map',
+      'dist/dashboard/page/index.html',
       'native/prebuilds/linux-x64/genlab.napi.glibc.node',
       'data/digits/README.md',
       'LICENSE',
