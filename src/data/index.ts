@@ -37,7 +37,6 @@ export {
   readIdx,
   type Split,
 } from './idx.js';
-export { parseNpy, parseNpz, readNpy, readNpz } from './npy.js';
 export {
   type BatchTransform,
   DataLoader,
@@ -45,6 +44,7 @@ export {
   type LoaderState,
   type TransformContext,
 } from './loader.js';
+export { parseNpy, parseNpz, readNpy, readNpz } from './npy.js';
 export { DATASET_NAMES, type LoadOptions, loadDataset } from './registry.js';
 export { deriveSeed, Rng } from './rng.js';
 export {

@@ -19,6 +19,7 @@ export * from './functions.js';
 export * as ops from './generated/ops.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck, gradgradcheck } from './gradcheck.js';
 export * from './maths.js';
+export { loadNpy, loadNpz, type NpyHeader, parseNpy, parseNpyHeader, parseNpz } from './npy.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export { cuda, getNumThreads, runtimeInfo, setNumThreads } from './runtime.js';
 export {
@@ -30,7 +31,6 @@ export {
   serialize,
   type TensorMap,
 } from './safetensors.js';
-export { loadNpy, loadNpz, type NpyHeader, parseNpy, parseNpyHeader, parseNpz } from './npy.js';
 export { dispose, type MemoryInfo, memory, resetPeakMemory, Scope, scope, tidy, tidyAsync } from './scope.js';
 export { load, save, type TensorDict } from './serialization.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
