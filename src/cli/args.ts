@@ -274,7 +274,10 @@ export function helpText(usage: string, summary: string, spec: OptionTable, args
     Object.entries(table).map(([k, o]) => [`--${flagName(k)}${placeholder(o)}`, `${o.help}${describeDefault(o)}`]);
   const own = rows(spec);
   const global = rows(globalOptions);
-  const argRows = args.map((a) => [`<${a.name}>`, a.help]);
+  const argRows = args.map((a) => [
+    `<${a.name}>`,
+    a.default === undefined ? a.help : `${a.help} (default ${a.default})`,
+  ]);
   const width = Math.min(40, Math.max(...[...own, ...global, ...argRows].map(([f]) => f.length))) + 2;
   const fmt = (rs: string[][]) =>
     rs.map(([f, h]) => `  ${f.padEnd(width)}${f.length >= width ? `\n  ${''.padEnd(width)}` : ''}${h}`);
@@ -288,4 +291,6 @@ export function helpText(usage: string, summary: string, spec: OptionTable, args
 export interface ArgHelp {
   name: string;
   help: string;
+  /** Given when the argument is left out; an argument with a default may only be followed by others with one. */
+  default?: string;
 }

@@ -58,11 +58,13 @@ export async function runVerb(name: string, v: Verb, argv: string[]): Promise<nu
     process.stdout.write(helpText(`genlab ${name} ${v.usage}`, v.description, v.options, v.args));
     return 0;
   }
-  const required = v.args ?? [];
-  if (positionals.length < required.length) throw new UsageError(`missing ${required[positionals.length].help}`);
-  if (positionals.length > required.length) {
-    throw new UsageError(`unexpected argument '${positionals[required.length]}' (see --help)`);
+  const expected = v.args ?? [];
+  const missing = expected.slice(positionals.length);
+  if (missing.length && missing[0].default === undefined) throw new UsageError(`missing ${missing[0].help}`);
+  if (positionals.length > expected.length) {
+    throw new UsageError(`unexpected argument '${positionals[expected.length]}' (see --help)`);
   }
+  positionals.push(...missing.map((a) => a.default as string));
   const threads = (opts as { threads?: number }).threads;
   if (threads !== undefined) setNumThreads(threads);
   const quiet = global.quiet || global.json;

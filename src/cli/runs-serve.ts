@@ -10,10 +10,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export const serve = verb({
   summary: 'browse runs in a web page: table, live charts, pictures, config diffs',
-  usage: '<folder> [options]',
+  usage: '[<folder>] [options]',
   description:
     'Serves a read-only dashboard over the run folders found under <folder> at any depth, on 127.0.0.1 unless --host says otherwise. Ctrl-C stops it.',
-  args: [{ name: 'folder', help: 'folder holding run folders (searched at any depth)' }],
+  args: [{ name: 'folder', help: 'folder holding run folders (searched at any depth)', default: '.' }],
   options: {
     port: int('port to listen on (0 picks a free one)', { min: 0, max: 65535, default: 6006 }),
     host: text('address to bind; anything but the loopback exposes your runs to the network', {

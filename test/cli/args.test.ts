@@ -20,6 +20,7 @@ import { diffusion } from '../../src/cli/diffusion.js';
 import { flows } from '../../src/cli/flows.js';
 import { runs } from '../../src/cli/runs.js';
 import { vae } from '../../src/cli/vae.js';
+import { verb } from '../../src/cli/verb.js';
 
 const spec = {
   gammaMin: float('a number', { min: -30, max: 30, default: -13.3 }),
@@ -110,4 +111,32 @@ test("every verb's help renders, and each of its options appears in it once", ()
       }
     }
   }
+});
+
+test('a positional argument with a default may be left out; a required one may not', async () => {
+  const { runVerb } = await import('../../src/cli/main.js');
+  const seen: string[][] = [];
+  const v = verb({
+    summary: 's',
+    usage: '<a> [<b>]',
+    description: 'd',
+    args: [
+      { name: 'a', help: 'first' },
+      { name: 'b', help: 'second', default: '.' },
+    ],
+    options: {},
+    run: (_o, args) => {
+      seen.push(args);
+      return {};
+    },
+    show: () => [],
+  });
+  assert.equal(await runVerb('x y', v, ['one', '--quiet']), 0);
+  assert.equal(await runVerb('x y', v, ['one', 'two', '--quiet']), 0);
+  assert.deepEqual(seen, [
+    ['one', '.'],
+    ['one', 'two'],
+  ]);
+  await assert.rejects(runVerb('x y', v, []), /missing first/);
+  await assert.rejects(runVerb('x y', v, ['1', '2', '3']), /unexpected argument '3'/);
 });
