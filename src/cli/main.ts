@@ -9,19 +9,24 @@ import type { Family, Verb } from './verb.js';
 /** Exit code of a training run stopped by a signal once its checkpoint was saved (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
+/** The families, each loaded only when asked for: a command pays for its own family alone. */
+const FAMILIES: Record<string, () => Promise<Family>> = {
+  diffusion: async () => (await import('./diffusion.js')).diffusion,
+  distill: async () => (await import('./distill.js')).distill,
+  flows: async () => (await import('./flows.js')).flows,
+  vae: async () => (await import('./vae.js')).vae,
+  bayes: async () => (await import('./bayes.js')).bayes,
+  nas: async () => (await import('./nas.js')).nas,
+  causal: async () => (await import('./causal.js')).causal,
+  poses: async () => (await import('./poses.js')).poses,
+  classifier: async () => (await import('./classifier.js')).classifier,
+  data: async () => (await import('./data.js')).data,
+  runs: async () => (await import('./runs.js')).runs,
+};
+
 async function families(): Promise<Record<string, Family>> {
-  const { diffusion } = await import('./diffusion.js');
-  const { distill } = await import('./distill.js');
-  const { flows } = await import('./flows.js');
-  const { vae } = await import('./vae.js');
-  const { classifier } = await import('./classifier.js');
-  const { data } = await import('./data.js');
-  const { runs } = await import('./runs.js');
-  const { poses } = await import('./poses.js');
-  const { causal } = await import('./causal.js');
-  const { bayes } = await import('./bayes.js');
-  const { nas } = await import('./nas.js');
-  return { diffusion, distill, flows, vae, bayes, nas, causal, poses, classifier, data, runs };
+  const loaded = await Promise.all(Object.entries(FAMILIES).map(async ([name, load]) => [name, await load()]));
+  return Object.fromEntries(loaded);
 }
 
 /** Commands without verbs. `build-native` is run by bin/genlab.js itself, before the addon loads. */
@@ -89,19 +94,18 @@ export async function runVerb(name: string, v: Verb, argv: string[]): Promise<nu
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
-    const all = await families();
     const single = await commands();
     const [family, verbName, ...rest] = argv;
     if (!family || family === '--help' || family === '-h' || family === 'help') {
-      process.stdout.write(topHelp(all, single));
+      process.stdout.write(topHelp(await families(), single));
       return 0;
     }
     if (single[family]) return await runVerb(family, single[family], argv.slice(1));
-    const f = all[family];
-    if (!f) {
-      const known = [...Object.keys(all), ...Object.keys(single)].join(', ');
+    if (!Object.hasOwn(FAMILIES, family)) {
+      const known = [...Object.keys(FAMILIES), ...Object.keys(single)].join(', ');
       throw new UsageError(`unknown command '${family}'; one of: ${known}`);
     }
+    const f = await FAMILIES[family]();
     if (!verbName || verbName === '--help' || verbName === '-h') {
       process.stdout.write(topHelp({ [family]: f }));
       return verbName ? 0 : 2;
