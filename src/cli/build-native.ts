@@ -20,6 +20,17 @@ function nodeGyp(): string[] {
   }
 }
 
+/**
+ * Node's own headers when this Node has them installed beside it (Debian's nodejs, an unpacked
+ * release), so node-gyp need not download them: npm passes its nodedir setting to node-gyp, a
+ * direct call does not.
+ */
+function localHeaders(): string[] {
+  if (process.env.npm_config_nodedir) return [];
+  const prefix = dirname(dirname(process.execPath));
+  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
 const HELP = `Usage: genlab build-native
 
 Compiles genlab's native addon from its C++ sources against libtorch: Debian's libtorch-dev, or the
@@ -39,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = nodeGyp();
   const where = process.env.LIBTORCH ? `LIBTORCH=${process.env.LIBTORCH}` : "Debian's libtorch";
   process.stderr.write(`genlab: building the native addon in ${nativeDir} against ${where} (a few minutes)\n`);
-  const r = spawnSync(cmd, [...args, 'rebuild', '-j', 'max'], { cwd: nativeDir, stdio: 'inherit' });
+  const r = spawnSync(cmd, [...args, 'rebuild', '-j', 'max', ...localHeaders()], { cwd: nativeDir, stdio: 'inherit' });
   if (r.error || r.status !== 0) {
     process.stderr.write(
       `genlab: the build failed${r.error ? `: ${r.error.message}` : ''}; see the compiler output above\n`,
