@@ -42,6 +42,10 @@ export class NonFiniteLossError extends Error {}
 
 const quoted = (s: string) => `'${s}'`;
 
+/** Each logged line carries the wall-clock time under this key, in seconds since the Unix epoch. */
+export const LOG_TIME_KEY = 'time';
+const now = () => Date.now() / 1000;
+
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -100,9 +104,10 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
           );
         }
       }
-      if (step % logEvery === 0 || step === steps) run.log({ step, ...(metrics as Record<string, Json>) });
+      if (step % logEvery === 0 || step === steps)
+        run.log({ step, ...(metrics as Record<string, Json>), [LOG_TIME_KEY]: now() });
       if (spec.evaluate && spec.evalEvery && step % spec.evalEvery === 0 && step !== steps) {
-        run.log({ step, ...(spec.evaluate(step) as Record<string, Json>) });
+        run.log({ step, ...(spec.evaluate(step) as Record<string, Json>), [LOG_TIME_KEY]: now() });
       }
       progress.update(step, metrics);
       if (step % checkpointEvery === 0 || step === steps) save(step);

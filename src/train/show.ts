@@ -6,9 +6,10 @@ import { arange } from '../torch/creation.js';
 import { GenlabError } from '../torch/errors.js';
 import { tidy } from '../torch/scope.js';
 import { saveImageGrid } from './images.js';
+import { LOG_TIME_KEY } from './loop.js';
 import { readLogSeries, savePlotSvg, saveScatterSvg } from './plot.js';
 
-/** The numeric series of a run's log.jsonl, in the order they first appear. */
+/** The numeric series of a run's log.jsonl, in the order they first appear (not step, nor the wall-clock time). */
 export function numericKeys(logPath: string): string[] {
   let text: string;
   try {
@@ -25,7 +26,9 @@ export function numericKeys(logPath: string): string[] {
     } catch {
       continue; // a partial last line of a killed run; readLogSeries judges the rest
     }
-    for (const [k, v] of Object.entries(row as object)) if (k !== 'step' && typeof v === 'number') keys.add(k);
+    for (const [k, v] of Object.entries(row as object)) {
+      if (k !== 'step' && k !== LOG_TIME_KEY && typeof v === 'number') keys.add(k);
+    }
   }
   return [...keys];
 }

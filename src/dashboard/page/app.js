@@ -246,7 +246,9 @@ async function loadChart() {
       const q = `id=${encodeURIComponent(id)}&keys=${encodeURIComponent(c.key)}&width=${width}&axis=${c.axis}`;
       const r = await api(`/api/series?${q}`);
       const s = r.series[c.key] ?? { x: [], y: [], total: 0, exact: true };
-      c.data[id] = { x: s.x, y: s.y, total: s.total, exact: s.exact, lines: r.lines };
+      // Wall time counts from the run's first logged line, so runs started apart overlay.
+      const t0 = c.axis === 'time' && s.x.length ? s.x[0] : 0;
+      c.data[id] = { x: s.x.map((x) => x - t0), y: s.y, total: s.total, exact: s.exact, lines: r.lines, t0 };
     }),
   );
   const parts = c.ids.map((id) => {
@@ -344,7 +346,7 @@ function listen(ids) {
     const pts = points[c.key];
     if (!d || !pts) return;
     for (const [step, time, v] of pts) {
-      const x = c.axis === 'time' ? time : step;
+      const x = c.axis === 'time' ? time - d.t0 : step;
       if (x === null || !Number.isFinite(x)) continue;
       d.x.push(x);
       d.y.push(v);
