@@ -42,4 +42,5 @@ export {
 } from './layers/variational.js';
 export { type LoadResult, Module, type StateDict, type ToTarget } from './module.js';
 export { Parameter } from './parameter.js';
+/** Weight normalisation and its data-dependent initialisation. */
 export * as utils from './utils/index.js';

@@ -165,6 +165,7 @@ export abstract class VariationalLayer extends Module<[Tensor], Tensor> {
     };
   }
 
+  /** Standard normal noise shaped like `like`, drawn from the layer's generator. */
   protected noise(like: Tensor): Tensor {
     return randnLike(like, { generator: this.generator });
   }

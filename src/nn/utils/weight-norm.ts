@@ -12,6 +12,7 @@ import { Linear } from '../layers/linear.js';
 import type { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 
+/** Options of {@link weightNorm}: which parameter to split into g and v, and along which dim. */
 export interface WeightNormOptions {
   /** The parameter to reparameterise ('weight'). */
   name?: string;
@@ -145,6 +146,7 @@ function unitAxis(layer: Module): number {
   );
 }
 
+/** Options of {@link dataDependentInit}: how to run the model on the batch, and the variance floor. */
 export interface DataDependentInitOptions {
   /** Runs the model on the batch (model.forward(batch) by default). */
   forward?: (batch: Tensor) => unknown;
