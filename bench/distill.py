@@ -15,44 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def groups_for(c):
-    for g in (32, 16, 8, 4, 2):
-        if c % g == 0 and c // g >= 4:
-            return g
-    return 1
-
-
-def timestep_embedding(t, dim):
-    half = dim // 2
-    freqs = torch.exp(torch.arange(half, dtype=t.dtype) * (-math.log(10000) / max(1, half - 1)))
-    args = (t * 1000)[:, None] * freqs
-    return torch.cat([args.sin(), args.cos()], 1)
-
-
-def zero_(m):
-    nn.init.zeros_(m.weight)
-    if m.bias is not None:
-        nn.init.zeros_(m.bias)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, cin, cout, cond_dim):
-        super().__init__()
-        self.norm1 = nn.GroupNorm(groups_for(cin), cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
-        self.cond = nn.Linear(cond_dim, cout, bias=False)
-        self.norm2 = nn.GroupNorm(groups_for(cout), cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
-        zero_(self.cond)
-        zero_(self.conv2)
-        self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
-
-    def forward(self, x, cond):
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = h + self.cond(cond)[:, :, None, None]
-        h = self.conv2(F.silu(self.norm2(h)))
-        return self.skip(x) + h
+# The U-Net's building blocks are bench/vdm.py's (this script's folder is on Python's path).
+from vdm import ResBlock, groups_for, timestep_embedding, zero_
 
 
 class GuidedNet(nn.Module):
