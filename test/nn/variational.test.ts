@@ -19,6 +19,7 @@ import {
   VariationalConv2d,
   VariationalLinear,
 } from '../../src/nn/index.js';
+import { GaussianDropoutConv2d } from '../../src/nn/layers/variational.js';
 import type { Tensor } from '../../src/torch/tensor.js';
 import { assertOneLineError } from '../bayes/helpers.js';
 import { assertClose, values } from './helpers.js';
@@ -123,6 +124,73 @@ describe('local reparameterisation trick', () => {
         layer.dispose();
       }
     });
+  });
+});
+
+describe('Gaussian dropout on a convolution', () => {
+  /** Sample covariance over dim 0 of two [K, …] sample sets, elementwise. */
+  function covariance(a: Tensor, b: Tensor): number[] {
+    return values(
+      a
+        .sub(a.mean(0))
+        .mul(b.sub(b.mean(0)))
+        .sum(0)
+        .div(a.shape[0] - 1),
+    );
+  }
+
+  test('types A and B: mean conv(x, θ) + b, variance conv(α·x², θ²); A correlates output channels, B does not', () => {
+    torch.tidy(() => {
+      const k = 8000;
+      const x = torch.randn([1, 2, 4, 4], { ...f64, generator: new torch.Generator(21) });
+      // α per input channel: 0.2 and 0.7.
+      const alpha = torch.tensor([0.2, 0.7], f64).view([1, 2, 1, 1]);
+      for (const type of ['A', 'B'] as const) {
+        const layer = new GaussianDropoutConv2d(2, 2, 3, {
+          ...f64,
+          type,
+          padding: 1,
+          generator: new torch.Generator(22),
+        });
+        torch.noGrad(() => {
+          layer.logAlphaParam.copy_(torch.tensor([Math.log(0.2), Math.log(0.7)], f64));
+          layer.weight.copy_(torch.randn(layer.weight.shape, { ...f64, generator: new torch.Generator(23) }));
+        });
+        const conv = (input: Tensor, w: Tensor, bias: Tensor | null = null) => F.conv2d(input, w, { bias, padding: 1 });
+        const mean = values(conv(x, layer.weight, layer.bias));
+        const ax2 = x.square().mul(alpha);
+        const variance = values(conv(ax2, layer.weight.square()));
+        const samples = torch.noGrad(() => layer.forward(x.expand([k, 2, 4, 4])));
+        assertMoments(moments(samples), mean, variance, k);
+        // Covariance of output channels 0 and 1 at each position: type A's shared input noise gives
+        // conv(α·x², θ₀·θ₁); type B's independent weight noise gives 0. Standard error of a sample
+        // covariance of Gaussians: √((v₀v₁ + c²)/K); 5 of them.
+        const [w0, w1] = [layer.weight.narrow(0, 0, 1), layer.weight.narrow(0, 1, 1)];
+        const exact = type === 'A' ? values(conv(ax2, w0.mul(w1))) : new Array(16).fill(0);
+        const mc = covariance(samples.select(1, 0), samples.select(1, 1));
+        const v = variance;
+        let separation = 0;
+        for (let i = 0; i < 16; i++) {
+          const se = Math.sqrt((v[i] * v[16 + i] + exact[i] ** 2) / k);
+          assert.ok(Math.abs(mc[i] - exact[i]) <= 5 * se, `type ${type}, cov[${i}]: MC ${mc[i]}, exact ${exact[i]}`);
+          separation = Math.max(separation, Math.abs(exact[i]) / se);
+        }
+        // The check tells the types apart: somewhere A's covariance is far more than 5 errors from 0.
+        if (type === 'A') assert.ok(separation > 20, `largest |covariance| / se ${separation}`);
+        // Evaluation is the plain convolution with θ.
+        layer.eval();
+        assertClose(layer.forward(x), mean, 1e-12);
+        // The KL counts every weight with its input channel's α (the 2015 fit).
+        const perChannel = values(klKingma2015(layer.logAlpha()));
+        assertClose(layer.klDivergence(), [(perChannel[0] + perChannel[1]) * 2 * 9], 1e-12);
+        layer.dispose();
+      }
+    });
+  });
+
+  test('α out of range is a one-line error', () => {
+    assertOneLineError(() => new GaussianDropoutConv2d(3, 2, 3, { alpha: 2 }), /alpha must be in \(0, 1\], got 2/);
+    assertOneLineError(() => new GaussianDropoutConv2d(3, 2, 3, { alpha: -0.1 }), /alpha must be in \(0, 1\]/);
   });
 });
 

@@ -269,30 +269,30 @@ export interface GaussianDropoutOptions extends FactoryOptions {
   type?: 'A' | 'B';
   /** Initial dropout rate α ∈ (0, 1] (α = p/(1 − p) matches Bernoulli dropout at rate p). */
   alpha?: number;
-  /** One α per input unit (true) or one for the layer. */
+  /** One α per input unit (input feature, or input channel of a convolution; true) or one for the layer. */
   perUnit?: boolean;
   bias?: boolean;
   generator?: Generator;
 }
 
 /**
- * A linear layer with Gaussian dropout whose rate α is learned (variational dropout, Kingma et al.
- * 2015 §3.3), with the 2015 KL fit (so α stays ≤ 1). Type A puts ξ ~ N(1, α) on each input unit
- * of each example, weights sharing their unit's noise; type B gives every weight its own noise
- * (σ² = α·θ²) and samples the pre-activations by the LRT. Evaluation uses θ.
+ * Gaussian dropout whose rate α is learned (variational dropout, Kingma et al. 2015 §3.3), with the
+ * 2015 KL fit (so α stays ≤ 1), over a linear map (`map`: a Linear's or a Conv2d's). Type A puts
+ * ξ ~ N(1, α) on each input element of each example, the weights that read it sharing its noise;
+ * type B gives every weight its own noise (σ² = α·θ²) and samples the pre-activations by the LRT,
+ * with mean map(x, θ) + b and variance map(α·x², θ²). Evaluation uses θ.
  */
-export class GaussianDropoutLinear extends Module<[Tensor], Tensor> {
+export abstract class GaussianDropoutLayer extends Module<[Tensor], Tensor> {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly logAlphaParam: Parameter;
   readonly type: 'A' | 'B';
   readonly generator: Generator | undefined;
+  /** How α of the input units lines up with an input: [−1] for features, [−1, 1, 1] for channels. */
+  protected abstract readonly unitView: number[];
 
-  constructor(
-    readonly inFeatures: number,
-    readonly outFeatures: number,
-    opts: GaussianDropoutOptions = {},
-  ) {
+  /** `shape` is the weight's, with the input units along dimension 1. */
+  constructor(shape: number[], opts: GaussianDropoutOptions) {
     super();
     this.type = checkChoice('type', opts.type ?? 'B', ['A', 'B']);
     const alpha = opts.alpha ?? 0.5;
@@ -300,20 +300,24 @@ export class GaussianDropoutLinear extends Module<[Tensor], Tensor> {
       throw new GenlabError(
         'usage',
         `Gaussian dropout: alpha must be in (0, 1], got ${alpha}`,
-        "the 2015 KL approximation holds for α ≤ 1; use a VariationalLinear (kl 'molchanov2017') for larger α",
+        "the 2015 KL approximation holds for α ≤ 1; use a variational layer (kl 'molchanov2017') for larger α",
       );
     }
     this.generator = opts.generator;
-    this.weight = this.registerParameter('weight', newParameter([outFeatures, inFeatures], opts));
-    this.bias = this.registerParameter('bias', opts.bias === false ? null : newParameter([outFeatures], opts));
-    const shape = opts.perUnit === false ? [1] : [inFeatures];
+    this.weight = this.registerParameter('weight', newParameter(shape, opts));
+    this.bias = this.registerParameter('bias', opts.bias === false ? null : newParameter([shape[0]], opts));
     this.logAlphaParam = this.registerParameter(
       'log_alpha',
-      Parameter.adopt(full(shape, Math.log(alpha), { dtype: opts.dtype, device: opts.device })),
+      Parameter.adopt(
+        full(opts.perUnit === false ? [1] : [shape[1]], Math.log(alpha), { dtype: opts.dtype, device: opts.device }),
+      ),
     );
     init.kaimingUniform_(this.weight, { a: Math.sqrt(5), generator: opts.generator });
     if (this.bias) uniformBias(this.bias, this.weight, opts);
   }
+
+  /** The layer's linear map. */
+  protected abstract map(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor;
 
   /** log α, kept ≤ 0 (α ≤ 1) where the 2015 approximation holds. */
   logAlpha(): Tensor {
@@ -323,19 +327,19 @@ export class GaussianDropoutLinear extends Module<[Tensor], Tensor> {
   /** KL summed over the weights: each weight carries its input unit's α. */
   klDivergence(): Tensor {
     const perUnit = klKingma2015(this.logAlpha());
-    const units = this.logAlphaParam.numel() === 1 ? this.inFeatures : 1;
-    return perUnit.sum().mul(this.outFeatures * units);
+    return perUnit.sum().mul(this.weight.numel() / this.logAlphaParam.numel());
   }
 
   forward(x: Tensor): Tensor {
-    if (!this.training) return F.linear(x, this.weight, { bias: this.bias });
-    const alpha = this.logAlpha().exp();
+    if (!this.training) return this.map(x, this.weight, this.bias);
+    const logAlpha = this.logAlpha();
+    const view = logAlpha.numel() === 1 ? logAlpha : logAlpha.view(this.unitView);
     if (this.type === 'A') {
-      const xi = randnLike(x, { generator: this.generator }).mul(alpha.sqrt()).add(1);
-      return F.linear(x.mul(xi), this.weight, { bias: this.bias });
+      const xi = randnLike(x, { generator: this.generator }).mul(view.mul(0.5).exp()).add(1);
+      return this.map(x.mul(xi), this.weight, this.bias);
     }
-    const mean = F.linear(x, this.weight, { bias: this.bias });
-    const variance = F.linear(x.square().mul(alpha), this.weight.square());
+    const mean = this.map(x, this.weight, this.bias);
+    const variance = this.map(x.square().mul(view.exp()), this.weight.square(), null);
     return mean.add(
       variance
         .add(1e-8)
@@ -343,9 +347,68 @@ export class GaussianDropoutLinear extends Module<[Tensor], Tensor> {
         .mul(randnLike(mean, { generator: this.generator })),
     );
   }
+}
+
+/** A linear layer with learned Gaussian dropout (GaussianDropoutLayer); α per input feature. */
+export class GaussianDropoutLinear extends GaussianDropoutLayer {
+  protected readonly unitView = [-1];
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: GaussianDropoutOptions = {},
+  ) {
+    super([outFeatures, inFeatures], opts);
+  }
+
+  protected map(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+    return F.linear(input, weight, { bias });
+  }
 
   override extraRepr(): string {
     return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, type=${this.type}`;
+  }
+}
+
+export interface GaussianDropoutConv2dOptions extends GaussianDropoutOptions {
+  stride?: number | number[];
+  padding?: number | number[];
+  dilation?: number | number[];
+}
+
+/**
+ * A Conv2d (groups 1, zero padding) with learned Gaussian dropout (GaussianDropoutLayer); α per
+ * input channel. Type A multiplies every input element by its own ξ ~ N(1, α_c), shared by all the
+ * output channels and kernel positions that read it; type B samples each output element from
+ * N(conv(x, θ) + b, conv(α·x², θ²)), the LRT in conv form (noise independent across outputs).
+ */
+export class GaussianDropoutConv2d extends GaussianDropoutLayer {
+  protected readonly unitView = [-1, 1, 1];
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | number[],
+    opts: GaussianDropoutConv2dOptions = {},
+  ) {
+    const k = pair(kernelSize);
+    super([outChannels, inChannels, k[0], k[1]], opts);
+    this.kernelSize = k;
+    this.stride = pair(opts.stride ?? 1);
+    this.padding = pair(opts.padding ?? 0);
+    this.dilation = pair(opts.dilation ?? 1);
+  }
+
+  protected map(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+    return F.conv2d(input, weight, { bias, stride: this.stride, padding: this.padding, dilation: this.dilation });
+  }
+
+  override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}], stride=[${this.stride}], type=${this.type}`;
   }
 }
 
@@ -368,7 +431,7 @@ function variationalLayers(model: Module): [string, VariationalLayer][] {
 export function klDivergence(model: Module): Tensor {
   let total: Tensor | null = null;
   for (const m of model.modules()) {
-    if (m instanceof VariationalLayer || m instanceof GaussianDropoutLinear) {
+    if (m instanceof VariationalLayer || m instanceof GaussianDropoutLayer) {
       const kl = m.klDivergence();
       total = total === null ? kl : total.add(kl);
     }
