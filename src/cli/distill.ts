@@ -2,6 +2,7 @@
 // distillation (Meng et al. 2023): a classifier-free-guided teacher, a w-conditioned student (stage
 // 1), and its progressive distillation down to one step (stage 2).
 import { join } from 'node:path';
+import { autoencoderData } from '../diffusion/distill/autoencoder.js';
 import { STUDENT_DEFAULTS, studentConfig, TEACHER_DEFAULTS, teacherConfig } from '../diffusion/distill/config.js';
 import {
   type StudentTrainResult,
@@ -14,6 +15,7 @@ import { SAMPLER_KINDS } from '../diffusion/distill/samplers.js';
 import { type EvalResult, evaluateRun, openRun, sampleRun } from '../diffusion/distill/use.js';
 import { choice, float, floats, int, ints, path, text } from './args.js';
 import { perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
+import { autoencoder } from './distill-autoencoder.js';
 import { edit, inpaint } from './distill-edit.js';
 import { type Family, verb } from './verb.js';
 
@@ -23,8 +25,9 @@ const teacher = verb({
   description:
     'Trains a class-conditional diffusion model whose labels are dropped to a null class with probability --p-uncond.',
   options: {
-    data: text('digits or fashion-mnist', { default: 'digits' }),
+    data: text('digits or fashion-mnist', { defaultText: "digits, or the --latent run's" }),
     root,
+    latent: path('an autoencoder run (distill autoencoder): diffuse in its scaled latents'),
     ...trainingOptions(TEACHER_DEFAULTS),
     param: choice('what the network predicts', PARAMETERISATIONS, { defaultText: 'v' }),
     pUncond: float('probability of dropping a label to the null class', { min: 0, max: 1, defaultText: '0.1' }),
@@ -43,8 +46,11 @@ const teacher = verb({
     out: path('run folder to write', { defaultText: 'runs/distill-teacher-<data>' }),
   },
   run: (o, _a, ctx) => {
-    const cfg = teacherConfig(o.data, {
-      root: o.root,
+    const ae = o.latent ? autoencoderData(o.latent) : undefined;
+    const data = o.data ?? ae?.data ?? 'digits';
+    const cfg = teacherConfig(data, {
+      root: o.root ?? ae?.root,
+      latent: o.latent,
       steps: o.steps,
       batchSize: o.batchSize,
       lr: o.lr,
@@ -60,7 +66,8 @@ const teacher = verb({
       sampleSteps: o.sampleSteps,
       sampleW: o.sampleW,
     });
-    return trainTeacherRun(cfg, o.out ?? join('runs', `distill-teacher-${o.data}`), trainRunOptions(o, ctx));
+    const out = o.out ?? join('runs', `distill-teacher-${data}${o.latent ? '-latent' : ''}`);
+    return trainTeacherRun(cfg, out, trainRunOptions(o, ctx));
   },
   show: (r: TeacherTrainResult) => [
     `teacher trained ${r.steps} steps (${r.parameters} parameters), final loss ${r.loss.toFixed(4)}`,
@@ -169,5 +176,5 @@ const evaluate = verb({
 
 export const distill: Family = {
   summary: 'guided-diffusion distillation: guided teacher, w-conditioned student, 1–4 step sampling',
-  verbs: { teacher, train, sample, eval: evaluate, edit, inpaint },
+  verbs: { autoencoder, teacher, train, sample, eval: evaluate, edit, inpaint },
 };

@@ -10,6 +10,8 @@ export const teacherRunConfig = z
     family: z.literal('distill-teacher'),
     data: z.string(),
     root: z.string(),
+    /** An autoencoder run folder: the teacher diffuses in its scaled latents (absent: in pixels). */
+    latent: z.string().optional(),
     steps: z.int().min(1),
     batchSize: z.int().min(1),
     lr: z.number().positive(),
@@ -89,19 +91,22 @@ const DIGITS_TEACHER: TeacherSettings = {
 
 /**
  * Teacher defaults per data set: digits a 32-wide one-level U-Net (minutes at one thread); 28×28
- * images a 16-wide U-Net that downsamples twice.
+ * images a 16-wide U-Net that downsamples twice; an autoencoder's latents (7×7 for 28×28 images) a
+ * 32-wide one-level U-Net, like digits.
  */
 export const TEACHER_DEFAULTS: Record<string, TeacherSettings> = {
   digits: DIGITS_TEACHER,
   'fashion-mnist': { ...DIGITS_TEACHER, width: 16, mults: [1, 2, 2] },
+  latents: DIGITS_TEACHER,
 };
 
-export function teacherDefaults(data: string): TeacherSettings {
+export function teacherDefaults(data: string, latent?: string): TeacherSettings {
+  if (latent) return TEACHER_DEFAULTS.latents;
   return TEACHER_DEFAULTS[data] ?? TEACHER_DEFAULTS['fashion-mnist'];
 }
 
 export function teacherConfig(data: string, overrides: Partial<TeacherSettings> = {}): TeacherConfig {
-  const cfg: TeacherConfig = { family: 'distill-teacher', data, ...teacherDefaults(data) };
+  const cfg: TeacherConfig = { family: 'distill-teacher', data, ...teacherDefaults(data, overrides.latent) };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (cfg as Record<string, unknown>)[k] = v;
   return checkSettings(teacherRunConfig, cfg);
 }

@@ -25,6 +25,7 @@ import {
   trainParts,
 } from '../../train/session.js';
 import { trainStep } from '../../train/step.js';
+import { loadAutoencoderRun } from './autoencoder.js';
 import {
   parseStudentConfig,
   parseTeacherConfig,
@@ -38,9 +39,9 @@ import { twoStepTarget } from './guidance.js';
 import { type BatchTimes, GuidedModel, GuidedNet, truncatedSnrLoss } from './net.js';
 import { writeSampleGrid } from './quality.js';
 import { LogSnrCosine } from './samplers.js';
+import { type DataSpace, pixelSpace, toModelSpace } from './space.js';
 
-/** Data in [0, 1] → the diffusion's [−1, 1]. */
-export const toModelSpace = (x: Tensor): Tensor => x.mul(2).sub(1);
+export { toModelSpace };
 
 export function loadSplit(cfg: TeacherConfig, split: 'train' | 'test'): TensorDataset {
   return loadDataset(cfg.data, { root: cfg.root || undefined, split, seed: cfg.seed });
@@ -67,18 +68,35 @@ export function buildModel(cfg: TeacherConfig, net: GuidedNet): GuidedModel {
   return new GuidedModel(net, new LogSnrCosine(cfg.gammaMin, cfg.gammaMax), cfg.param);
 }
 
-/** One training batch on the diffusion's scale: x [B, C, H, W] in [−1, 1], labels [B], times and z_t. */
-function noisyBatch(model: GuidedModel, batch: { x: Tensor; y: Tensor }, t: Tensor) {
-  const x = toModelSpace(batch.x);
+/** Maps a batch of images in [0, 1] to the diffusion's variable (pixels: [−1, 1]; latents: scaled codes). */
+export type Encode = (x: Tensor) => Tensor;
+
+/** The space a teacher's config diffuses in: its autoencoder's latents, or pixels of `imageShape`. */
+export function spaceOf(cfg: TeacherConfig, imageShape: number[]): DataSpace {
+  if (!cfg.latent) return pixelSpace(imageShape);
+  const { space, cfg: ae } = loadAutoencoderRun(cfg.latent);
+  if (ae.data !== cfg.data)
+    throw new GenlabError('usage', `the autoencoder ${cfg.latent} was trained on ${ae.data}, not ${cfg.data}`);
+  return space;
+}
+
+/** One training batch on the diffusion's scale: x [B, C, H, W] (pixels in [−1, 1] or latents), labels [B], times and z_t. */
+function noisyBatch(model: GuidedModel, batch: { x: Tensor; y: Tensor }, t: Tensor, encode: Encode) {
+  const x = encode(batch.x);
   const bt = model.times(t, x.ndim);
   const z = x.mul(bt.alpha).add(randn(x.shape).mul(bt.sigma));
   return { x, labels: batch.y, bt, z };
 }
 
 /** The teacher's loss: x̂ of a noised batch with labels dropped to ∅ with probability pUncond. */
-export function teacherLoss(model: GuidedModel, batch: { x: Tensor; y: Tensor }, pUncond: number): Tensor {
+export function teacherLoss(
+  model: GuidedModel,
+  batch: { x: Tensor; y: Tensor },
+  pUncond: number,
+  encode: Encode = toModelSpace,
+): Tensor {
   const b = batch.x.shape[0];
-  const { x, labels, bt, z } = noisyBatch(model, batch, rand([b]));
+  const { x, labels, bt, z } = noisyBatch(model, batch, rand([b]), encode);
   const kept = labels.where(rand([b]).ge(pUncond), model.nullLabel);
   return truncatedSnrLoss(x, model.xHat(z, bt, kept), bt);
 }
@@ -99,8 +117,10 @@ export async function trainTeacherRun(
 ): Promise<TeacherTrainResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseTeacherConfig, opts);
   const train = loadSplit(cfg, 'train');
-  const shape = train.x.shape.slice(1);
-  using run = openTrainingRun(dir, cfg, parseTeacherConfig, opts, { label: `guided teacher on ${cfg.data}` });
+  const space = spaceOf(cfg, train.x.shape.slice(1));
+  const shape = space.shape;
+  const where = cfg.latent ? `the latents of ${cfg.latent}` : cfg.data;
+  using run = openTrainingRun(dir, cfg, parseTeacherConfig, opts, { label: `guided teacher on ${where}` });
   const net = buildNet(cfg, shape, classCount(train), false);
   const model = buildModel(cfg, net);
   const optimizer = new Adam(net.parameters(), { lr: cfg.lr });
@@ -113,7 +133,8 @@ export async function trainTeacherRun(
     {
       steps: cfg.steps,
       label: 'teacher',
-      step: () => trainStep(plan, () => ({ loss: teacherLoss(model, loader.next(), cfg.pUncond) })),
+      step: () =>
+        trainStep(plan, () => ({ loss: teacherLoss(model, loader.next(), cfg.pUncond, (x) => space.toModel(x)) })),
     },
     opts,
   );
@@ -121,7 +142,7 @@ export async function trainTeacherRun(
     const samples = run.path('samples.png');
     net.eval();
     ema.withAverage(() =>
-      writeSampleGrid(samples, { kind: 'teacher', model }, shape, {
+      writeSampleGrid(samples, { kind: 'teacher', model, space }, shape, {
         steps: cfg.sampleSteps,
         w: cfg.sampleW,
         seed: cfg.seed,
@@ -142,7 +163,10 @@ export async function trainTeacherRun(
 export interface TeacherRun {
   run: Run<TeacherConfig>;
   cfg: TeacherConfig;
+  /** Shape of the diffusion's variable (the latent's for a latent teacher). */
   shape: number[];
+  /** Where the diffusion runs, and the images it decodes to. */
+  space: DataSpace;
   classes: number;
   model: GuidedModel;
 }
@@ -151,7 +175,8 @@ export function loadTeacherRun(dir: string): TeacherRun {
   const run = Run.load(dir, parseTeacherConfig);
   const cfg = run.config;
   const test = loadSplit(cfg, 'test');
-  const shape = test.x.shape.slice(1);
+  const space = spaceOf(cfg, test.x.shape.slice(1));
+  const shape = space.shape;
   const classes = classCount(test);
   const net = buildNet(cfg, shape, classes, false);
   const ema = new EMA(net.parameters(), { decay: cfg.emaDecay });
@@ -165,7 +190,7 @@ export function loadTeacherRun(dir: string): TeacherRun {
   });
   ema.dispose();
   net.eval();
-  return { run, cfg, shape, classes, model: buildModel(cfg, net) };
+  return { run, cfg, shape, space, classes, model: buildModel(cfg, net) };
 }
 
 /** The three networks of a student run: the guided teacher, the previous round's student, and the student. */
@@ -197,9 +222,10 @@ export function stage1Loss(
   student: GuidedModel,
   batch: { x: Tensor; y: Tensor },
   cfg: StudentConfig,
+  encode: Encode = toModelSpace,
 ) {
   const b = batch.x.shape[0];
-  const { labels, bt, z } = noisyBatch(student, batch, rand([b]));
+  const { labels, bt, z } = noisyBatch(student, batch, rand([b]), encode);
   const w = rand([b])
     .mul(cfg.wMax - cfg.wMin)
     .add(cfg.wMin);
@@ -218,10 +244,11 @@ export function stage2Loss(
   batch: { x: Tensor; y: Tensor },
   cfg: StudentConfig,
   n: number,
+  encode: Encode = toModelSpace,
 ) {
   const b = batch.x.shape[0];
   const t = randint(0, n, [b]).to('float32').add(1).div(n);
-  const { labels, bt, z } = noisyBatch(student, batch, t);
+  const { labels, bt, z } = noisyBatch(student, batch, t, encode);
   const w = rand([b])
     .mul(cfg.wMax - cfg.wMin)
     .add(cfg.wMin);
@@ -288,10 +315,11 @@ export async function trainStudentRun(
         }
         const m = trainStep(plan, () => {
           const batch = loader.next();
+          const encode = (x: Tensor) => t.space.toModel(x);
           const loss =
             phase.round === 0
-              ? stage1Loss(teacher, student, batch, cfg)
-              : stage2Loss(prev, student, batch, cfg, phase.n);
+              ? stage1Loss(teacher, student, batch, cfg, encode)
+              : stage2Loss(prev, student, batch, cfg, phase.n, encode);
           return { loss };
         });
         if (step === phase.last) {
@@ -314,7 +342,11 @@ export async function trainStudentRun(
       phases.push({ round: r, n, loss: Number(metadata.loss), file: studentFile(n) });
       const s = loadStudentNet(run.dir, t, n);
       const file = run.path(`samples-${n}.png`);
-      writeSampleGrid(file, { kind: 'student', model: s }, t.shape, { steps: n, w: cfg.sampleW, seed: cfg.seed });
+      writeSampleGrid(file, { kind: 'student', model: s, space: t.space }, t.shape, {
+        steps: n,
+        w: cfg.sampleW,
+        seed: cfg.seed,
+      });
       samples.push(file);
     }
     return { teacher: cfg.teacher, steps: loop.step, phases, samples, run: dir };

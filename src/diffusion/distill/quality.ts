@@ -5,6 +5,7 @@ import { extractBatched } from '../../metrics/extractor.js';
 import { classifierExtractor, loadFeatureNet } from '../../metrics/featureNet.js';
 import { fidFromFeatures } from '../../metrics/fid.js';
 import { inceptionScore } from '../../metrics/inception.js';
+import { maxPool2d } from '../../nn/functional.js';
 import { arange, full, randn, tensor } from '../../torch/creation.js';
 import { GenlabError } from '../../torch/errors.js';
 import { cat } from '../../torch/functions.js';
@@ -16,12 +17,18 @@ import type { RawImage } from '../../train/png.js';
 import { hasFeatureNet } from '../evaluate.js';
 import type { GuidedModel } from './net.js';
 import { type Denoiser, type DistillSampler, sampleGrid } from './samplers.js';
+import { type DataSpace, fromModelSpace, toModelSpace } from './space.js';
 
-/** What draws samples: the guided teacher, or a w-conditioned student. */
+/** What draws samples: the guided teacher, or a w-conditioned student; in pixels, or in an autoencoder's latents. */
 export interface Source {
   kind: 'teacher' | 'student';
   model: GuidedModel;
+  /** Where the model diffuses; absent: pixels in [−1, 1]. */
+  space?: DataSpace;
 }
+
+const toImages = (s: Source, z: Tensor): Tensor => (s.space ? s.space.toImages(z) : fromModelSpace(z));
+const toModel = (s: Source, x: Tensor): Tensor => (s.space ? s.space.toModel(x) : toModelSpace(x));
 
 /** Network evaluations per sampler step: two for the guided teacher (conditional and unconditional), one for a student. */
 export const evalsPerStep = (s: Source): number => (s.kind === 'teacher' ? 2 : 1);
@@ -42,7 +49,7 @@ export interface DrawOptions {
   generator?: Generator;
 }
 
-/** Samples [B, …] in [0, 1] for the given labels. */
+/** Samples [B, …] in [0, 1] for the given labels; `shape` is the diffusion variable's (a latent's for a latent model). */
 export function drawSamples(s: Source, shape: number[], labels: Tensor, opts: DrawOptions): Tensor {
   return tidy(() => {
     const z1 = randn([labels.shape[0], ...shape], { generator: opts.generator });
@@ -51,7 +58,7 @@ export function drawSamples(s: Source, shape: number[], labels: Tensor, opts: Dr
       sampler: opts.sampler,
       generator: opts.generator,
     });
-    return z0.add(1).div(2).clamp(0, 1);
+    return toImages(s, z0);
   });
 }
 
@@ -72,7 +79,7 @@ export function writeSampleGrid(
       ...opts,
       generator: opts.generator ?? new Generator(opts.seed),
     });
-    saveImageGrid(file, x, { nrow: classes, scale: shape[1] <= 16 ? 4 : 2 });
+    saveImageGrid(file, x, { nrow: classes, scale: x.shape[2] <= 16 ? 4 : 2 });
   });
   return file;
 }
@@ -88,6 +95,9 @@ export interface QualityRow {
   imagesPerSecond: number;
 }
 
+/** The test images' features per data set and size, computed once a process (10,000 images for Fashion-MNIST). */
+const REAL_FEATURES = new Map<string, Tensor>();
+
 /** FID against the test images and IS of n samples, in the shipped classifier's features. */
 export function sampleQuality(
   s: Source,
@@ -97,7 +107,7 @@ export function sampleQuality(
 ): QualityRow {
   if (!hasFeatureNet(data))
     throw new GenlabError('usage', `no feature network ships for ${data}, so FID/IS cannot be computed`);
-  const shape = test.x.shape.slice(1);
+  const shape = s.space?.shape ?? test.x.shape.slice(1);
   const classes = s.model.net.config.classes;
   const generator = new Generator(opts.seed);
   const batch = opts.batchSize ?? 250;
@@ -114,11 +124,14 @@ export function sampleQuality(
       const seconds = (performance.now() - t0) / 1000;
       const samples = cat(parts);
       const extractor = classifierExtractor(net);
-      const real = (test as TensorDataset & { images?: () => Tensor }).images?.() ?? test.x;
-      const fid = fidFromFeatures(
-        extractBatched(extractor, samples, 'features'),
-        extractBatched(extractor, real, 'features'),
-      );
+      const key = `${data}:${test.length}`;
+      let realFeatures = REAL_FEATURES.get(key);
+      if (!realFeatures) {
+        const real = (test as TensorDataset & { images?: () => Tensor }).images?.() ?? test.x;
+        realFeatures = extractBatched(extractor, real, 'features').keep();
+        REAL_FEATURES.set(key, realFeatures);
+      }
+      const fid = fidFromFeatures(extractBatched(extractor, samples, 'features'), realFeatures);
       return {
         fid,
         inceptionScore: inceptionScore(extractBatched(extractor, samples, 'probs')).mean,
@@ -186,7 +199,7 @@ export function editImages(
   const generator = new Generator(opts.seed);
   return tidy(() => {
     const b = images.shape[0];
-    const x = images.mul(2).sub(1);
+    const x = toModel(s, images);
     const labels = full([b], opts.target, { dtype: 'int64' });
     const columns = [images];
     for (const level of opts.levels) {
@@ -198,7 +211,7 @@ export function editImages(
         sampler: opts.sampler,
         generator,
       });
-      columns.push(z0.add(1).div(2).clamp(0, 1));
+      columns.push(toImages(s, z0));
     }
     return interleave(columns);
   });
@@ -210,6 +223,13 @@ function interleave(columns: Tensor[]): Tensor {
     columns.map((c) => c.unsqueeze(1)),
     1,
   ).flatten(0, 1);
+}
+
+/** A pixel mask [1, 1, H, W] on the grid of the diffusion's variable [B, C, h, w]: max-pooled when h < H. */
+function latentMask(mask: Tensor, shape: number[]): Tensor {
+  const [h, w] = [shape[2], shape[3]];
+  if (mask.shape[2] === h && mask.shape[3] === w) return mask;
+  return maxPool2d(mask, [mask.shape[2] / h, mask.shape[3] / w]);
 }
 
 /**
@@ -225,13 +245,16 @@ export function inpaintImages(
 ): Tensor {
   const generator = new Generator(opts.seed);
   return tidy(() => {
-    const x = images.mul(2).sub(1);
+    const x = toModel(s, images);
     const keep = mask.rsub(1);
     const columns = [images, images.mul(keep).add(mask.mul(0.5))];
+    // In latent space, a latent cell is generated when any pixel it covers is in the hole.
+    const zMask = latentMask(mask, x.shape);
+    const zKeep = zMask.rsub(1);
     const project = (z: Tensor, t: number) => {
       const { alpha, sigma } = s.model.schedule.at(t);
       const known = x.mul(alpha).add(randn(x.shape, { generator }).mul(sigma));
-      return z.mul(mask).add(known.mul(keep));
+      return z.mul(zMask).add(known.mul(zKeep));
     };
     for (let k = 0; k < opts.samples; k++) {
       const z1 = randn(x.shape, { generator });
@@ -242,7 +265,7 @@ export function inpaintImages(
         project,
       });
       // The known pixels are the image's own; only the hole is generated.
-      columns.push(z0.add(1).div(2).clamp(0, 1).mul(mask).add(images.mul(keep)));
+      columns.push(toImages(s, z0).mul(mask).add(images.mul(keep)));
     }
     return interleave(columns);
   });

@@ -51,7 +51,7 @@ export function openRun(dir: string, steps?: number): OpenedRun {
     const t = loadTeacherRun(dir);
     return {
       dir,
-      source: { kind: 'teacher', model: t.model },
+      source: { kind: 'teacher', model: t.model, space: t.space },
       teacher: t,
       steps: steps ?? t.cfg.sampleSteps,
       available: [],
@@ -61,7 +61,13 @@ export function openRun(dir: string, steps?: number): OpenedRun {
   const n = steps ?? (s.available.includes(4) ? 4 : s.available[s.available.length - 1]);
   if (n === undefined) throw new GenlabError('run', `${dir} holds no trained student yet`);
   const model = loadStudentNet(dir, s.teacher, n);
-  return { dir, source: { kind: 'student', model }, teacher: s.teacher, steps: n, available: s.available };
+  return {
+    dir,
+    source: { kind: 'student', model, space: s.teacher.space },
+    teacher: s.teacher,
+    steps: n,
+    available: s.available,
+  };
 }
 
 export interface SampleResult {
@@ -98,7 +104,7 @@ export function sampleRun(
       sampler,
       generator: new Generator(seed),
     });
-    saveImageGrid(file, x, { nrow: classes, scale: r.teacher.shape[1] <= 16 ? 4 : 2 });
+    saveImageGrid(file, x, { nrow: classes, scale: r.teacher.space.imageShape[1] <= 16 ? 4 : 2 });
   });
   const seconds = (performance.now() - t0) / 1000;
   const evaluations = r.steps * evalsPerStep(r.source);
@@ -159,7 +165,7 @@ export function evaluateRun(
 
 function readImages(r: OpenedRun, files: string[]) {
   if (files.length === 0) throw new GenlabError('usage', 'no input images', 'pass PNG files with {images}');
-  return cat(files.map((f) => imageFromPng(readPng(f), r.teacher.shape, f)));
+  return cat(files.map((f) => imageFromPng(readPng(f), r.teacher.space.imageShape, f)));
 }
 
 export interface StripResult {
@@ -178,7 +184,7 @@ function writeStrips(
   columns: number,
   images: number,
 ) {
-  saveImageGrid(file, strips, { nrow: columns, scale: r.teacher.shape[1] <= 16 ? 4 : 2 });
+  saveImageGrid(file, strips, { nrow: columns, scale: r.teacher.space.imageShape[1] <= 16 ? 4 : 2 });
   return { run: r.dir, file, images, columns, steps: r.steps, evaluations: r.steps * evalsPerStep(r.source) };
 }
 
@@ -213,7 +219,7 @@ export function inpaintRun(
     file?: string;
   },
 ): StripResult {
-  const [, h, w] = r.teacher.shape;
+  const [, h, w] = r.teacher.space.imageShape;
   return tidy(() => {
     const images = readImages(r, files);
     const mask = opts.mask.endsWith('.png')
