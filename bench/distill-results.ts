@@ -1,8 +1,12 @@
-// npx tsx bench/distill-results.ts <teacher run> <student run> <teacher|student|tables> [--n 250] —
-// the tables of results/distillation.md: FID/IS (shipped digits classifier), network evaluations and
-// images/s of the guided teacher and of the distilled students at each step count and guidance
-// weight, sample grids per w, and edit / inpaint strips. The two evaluation parts can run at the same
-// time; each writes its rows to results/distillation/<part>.json; `tables` prints the Markdown.
+// npx tsx bench/distill-results.ts <teacher run> <student run> <teacher|student|tables> [--n 250]
+//   [--name fm] [--steps 1,2,4,8,16,64] [--ws 0,0.3,1,2,4] [--more-steps 4,32 --more-ws 0.3,2]
+//   [--stochastic 1] [--edits 1] —
+// the tables of results/distillation.md: FID/IS (the shipped classifier of the run's data), network
+// evaluations and images/s of the guided teacher (part teacher: --steps × --ws, then --more-steps ×
+// --more-ws) and of the distilled students (part student: each round × --ws, the stochastic sampler
+// when --stochastic is 1, sample grids per w, and, with --edits 1, edit / inpaint strips). Each part
+// writes its rows to results/distillation/<name->part.json (no prefix without --name: the digits
+// runs); `tables` prints the Markdown. Latent runs are scored on their decoded images.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +20,17 @@ import { argValue } from './common.js';
 
 const [teacherDir, studentDir, part] = process.argv.slice(2, 5);
 const n = Number(argValue('n', '250'));
+const name = argValue('name', '');
+const numbers = (flag: string, fallback: string) =>
+  argValue(flag, fallback)
+    .split(',')
+    .filter((v) => v.length > 0)
+    .map(Number);
 const out = 'results/distillation';
 mkdirSync(out, { recursive: true });
 torch.setNumThreads(1);
-const ws = [0, 0.3, 1, 2, 4];
+const ws = numbers('ws', '0,0.3,1,2,4');
+const prefix = name ? `${name}-` : '';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const load = loadavg()[0];
 
@@ -32,19 +43,20 @@ const table = (title: string, rows: QualityRow[]) => [
   ),
 ];
 
-const save = (name: string, v: unknown) => writeFileSync(join(out, `${name}.json`), `${JSON.stringify(v, null, 1)}\n`);
-const read = (name: string) => JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8'));
+const save = (what: string, v: unknown) =>
+  writeFileSync(join(out, `${prefix}${what}.json`), `${JSON.stringify(v, null, 1)}\n`);
+const read = (what: string) => JSON.parse(readFileSync(join(out, `${prefix}${what}.json`), 'utf8'));
 const t0 = performance.now();
 const minutes = () => ((performance.now() - t0) / 60000).toFixed(1);
 
 if (part === 'teacher') {
-  const teacher = evaluateRun(teacherDir, {
-    steps: [1, 2, 4, 8, 16, 64],
-    ws,
-    n,
-    onRow: (r) => log(`teacher ${JSON.stringify(r)}`),
-  });
-  save('teacher', { load, minutes: minutes(), n, rows: teacher.rows });
+  const onRow = (r: QualityRow) => log(`teacher ${JSON.stringify(r)}`);
+  const teacher = evaluateRun(teacherDir, { steps: numbers('steps', '1,2,4,8,16,64'), ws, n, onRow });
+  const moreSteps = numbers('more-steps', '');
+  const more = moreSteps.length
+    ? evaluateRun(teacherDir, { steps: moreSteps, ws: numbers('more-ws', ''), n, onRow }).rows
+    : [];
+  save('teacher', { load, minutes: minutes(), n, rows: [...teacher.rows, ...more] });
 }
 
 if (part === 'student') {
@@ -54,18 +66,26 @@ if (part === 'student') {
     n,
     onRow: (r) => log(`student ${JSON.stringify(r)}`),
   });
-  const stochastic = evaluateRun(studentDir, {
-    steps: [8, 4, 2],
-    ws: [0.3, 1],
-    n,
-    sampler: 'stochastic',
-    onRow: (r) => log(`stochastic ${JSON.stringify(r)}`),
-  });
+  const stochastic =
+    argValue('stochastic', '1') === '1'
+      ? evaluateRun(studentDir, {
+          steps: [8, 4, 2],
+          ws: [0.3, 1],
+          n,
+          sampler: 'stochastic',
+          onRow: (r) => log(`stochastic ${JSON.stringify(r)}`),
+        }).rows
+      : [];
   // Sample grids per w (4-step student) and of the teacher at its full count (w = 1).
   const grids: string[] = [];
   const s4 = openRun(studentDir, 4);
-  for (const w of ws) grids.push(sampleRun(s4, { w, file: join(out, `student4-w${w}.png`), rows: 4 }).file);
-  grids.push(sampleRun(openRun(teacherDir), { w: 1, file: join(out, 'teacher64-w1.png'), rows: 4 }).file);
+  for (const w of ws) grids.push(sampleRun(s4, { w, file: join(out, `${prefix}student4-w${w}.png`), rows: 4 }).file);
+  const full = openRun(teacherDir);
+  grids.push(sampleRun(full, { w: 1, file: join(out, `${prefix}teacher${full.steps}-w1.png`), rows: 4 }).file);
+  if (argValue('edits', name ? '0' : '1') !== '1') {
+    save('student', { load, minutes: minutes(), n, rows: student.rows, stochastic, grids });
+    process.exit(0);
+  }
   // Edit and inpaint: eight test digits written as PNGs, then the CLI's functions on them.
   const test = loadSplit(openRun(teacherDir).teacher.cfg, 'test');
   const files: string[] = [];
@@ -103,7 +123,7 @@ if (part === 'student') {
     minutes: minutes(),
     n,
     rows: student.rows,
-    stochastic: stochastic.rows,
+    stochastic,
     grids,
     labels,
     edit: edit.file,
@@ -117,7 +137,7 @@ if (part === 'tables') {
   console.log(
     [
       `Teacher part: ${t.n} samples per row, load average ${t.load.toFixed(1)} at its start, ${t.minutes} min. Student part: load ${s.load.toFixed(1)}, ${s.minutes} min.`,
-      `Test labels of the edit/inpaint inputs: ${s.labels.join(', ')}.`,
+      s.labels ? `Test labels of the edit/inpaint inputs: ${s.labels.join(', ')}.` : '',
       '',
       ...table('guided teacher (DDIM)', t.rows),
       '',
