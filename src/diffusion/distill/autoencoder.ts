@@ -78,6 +78,11 @@ export function autoencoderConfig(data: string, overrides: Partial<AutoencoderSe
   return checkSettings(autoencoderRunConfig, cfg);
 }
 
+/** The layers with a SiLU between each two (none after the last). */
+function withSiLU(layers: Module<[Tensor], Tensor>[]): Sequential {
+  return new Sequential(...layers.flatMap((l, i) => (i < layers.length - 1 ? [l, new SiLU()] : [l])));
+}
+
 /** Encoder: conv → two stride-2 convs (÷4) → a 3×3 conv to the latent maps; the decoder mirrors it. */
 export class LatentAutoencoder extends Module<[Tensor], Tensor> {
   readonly encoder: Sequential;
@@ -93,27 +98,21 @@ export class LatentAutoencoder extends Module<[Tensor], Tensor> {
     const down = { stride: 2, padding: 1 };
     this.encoder = this.registerModule(
       'encoder',
-      new Sequential(
+      withSiLU([
         new Conv2d(imageChannels, width, 3, { padding: 1 }),
-        new SiLU(),
         new Conv2d(width, w2, 4, down),
-        new SiLU(),
         new Conv2d(w2, w2, 4, down),
-        new SiLU(),
         new Conv2d(w2, channels, 3, { padding: 1 }),
-      ),
+      ]),
     );
     this.decoder = this.registerModule(
       'decoder',
-      new Sequential(
+      withSiLU([
         new Conv2d(channels, w2, 3, { padding: 1 }),
-        new SiLU(),
         new ConvTranspose2d(w2, w2, 4, down),
-        new SiLU(),
         new ConvTranspose2d(w2, width, 4, down),
-        new SiLU(),
         new Conv2d(width, imageChannels, 3, { padding: 1 }),
-      ),
+      ]),
     );
   }
 
