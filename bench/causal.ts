@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { overlapSvg } from '../src/causal/balance.js';
 import { bootstrapMany } from '../src/causal/bootstrap.js';
 import { loadIhdp, loadLalonde } from '../src/causal/data.js';
-import { ESTIMATOR_DEFAULTS, selectEstimators } from '../src/causal/estimators.js';
+import { ESTIMATOR_DEFAULTS, OUTCOME_MODELS, selectEstimators } from '../src/causal/estimators.js';
 import { analyse, analysisLovePlot, causalConfig, type EstimateRow, refuteRun } from '../src/causal/experiment.js';
 import { fitPropensity } from '../src/causal/propensity.js';
 import { simulateIcu } from '../src/causal/simulate.js';
@@ -30,7 +30,7 @@ if (section === 'ihdp') {
   const reps: { k: number; truth: number; rows: EstimateRow[] }[] = [];
   for (let k = 1; k <= 10; k++) {
     const d = loadIhdp(k);
-    const a = analyse(d, causalConfig(`ihdp:${k}`, { bootstrap: 0, nn: { steps, hidden: 64, alpha: 1 } }), (m) =>
+    const a = await analyse(d, causalConfig(`ihdp:${k}`, { bootstrap: 0, nn: { steps, hidden: 64, alpha: 1 } }), (m) =>
       log(`ihdp:${k} ${m}`),
     );
     reps.push({ k, truth: a.truth!.value, rows: a.rows });
@@ -42,8 +42,12 @@ if (section === 'lalonde') {
   const B = arg(0, 200);
   const d = loadLalonde();
   const cfg = causalConfig('lalonde', { bootstrap: B });
-  const a = analyse(d, cfg, log);
-  const mi = analyse(d, causalConfig('lalonde', { bootstrap: B, estimators: ['match'], matchRule: 'matchit' }), log);
+  const a = await analyse(d, cfg, log);
+  const mi = await analyse(
+    d,
+    causalConfig('lalonde', { bootstrap: B, estimators: ['match'], matchRule: 'matchit' }),
+    log,
+  );
   save('lalonde', { B, analysis: a, matchit: mi.rows[0] });
   writeFileSync('results/causal-lalonde-love.svg', analysisLovePlot(a, d.covariates));
   writeFileSync(
@@ -84,12 +88,48 @@ if (section === 'coverage') {
   }
 }
 
+// AIPW alone, after the diagnosis in results/causal.md: the linear and the quadratic outcome model,
+// each with its bootstrap interval (every replicate refits the propensity and outcome models on
+// redrawn folds that keep a unit's copies together) and its influence-function interval.
+if (section === 'coverage-aipw') {
+  const cohorts = arg(0, 200);
+  const B = arg(1, 100);
+  const n = arg(2, 500);
+  const confounding = arg(3, 1);
+  const tag = confounding === 1 ? '' : `-c${confounding}`;
+  const file = `${OUT}/coverage-aipw${tag}.jsonl`;
+  const done = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+  if (!done) writeFileSync(`${OUT}/coverage-aipw${tag}-settings.json`, JSON.stringify({ cohorts, B, n, confounding }));
+  const aipw = selectEstimators(['aipw'], 'ATE');
+  for (let c = done; c < cohorts; c++) {
+    const start = performance.now();
+    const d = simulateIcu({ n, seed: 1000 + c, confounding });
+    const rows: Record<string, unknown> = {};
+    for (const outcomeModel of OUTCOME_MODELS) {
+      const o = { ...ESTIMATOR_DEFAULTS, seed: c, outcomeModel };
+      const point = aipw[0].run(d, o);
+      const b = bootstrapMany(d, aipw, o, B, { seed: c }).get('aipw')!;
+      rows[`aipw-${outcomeModel}`] = {
+        est: point.estimate,
+        ifSe: point.se,
+        lo: b.lo,
+        hi: b.hi,
+        se: b.se,
+        failed: b.failed,
+      };
+    }
+    const sate = d.truth!.ite!.reduce((a, v) => a + v, 0) / d.n;
+    appendFileSync(file, `${JSON.stringify({ cohort: c, truth: d.truth!.ate, sampleAte: sate, rows })}\n`);
+    log(`cohort ${c + 1}/${cohorts}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  }
+}
+
 if (section === 'icu') {
   const B = arg(0, 200);
   const d = simulateIcu({ n: 1000, seed: 0 });
   const cfg = causalConfig('sim', { bootstrap: B, sim: { ...d.settings } });
-  const a = analyse(d, cfg, log);
-  const att = analyse(d, { ...cfg, estimand: 'ATT' }, log);
+  const a = await analyse(d, cfg, log);
+  const att = await analyse(d, { ...cfg, estimand: 'ATT' }, log);
   const ref = refuteRun({ ...cfg, estimators: ['ols', 'ols-interact', 'stratify', 'ipw-norm', 'aipw'] }, 20);
   save('icu', { B, analysis: a, att, refute: ref.refutations });
   writeFileSync('results/causal-icu-love.svg', analysisLovePlot(a, d.covariates));

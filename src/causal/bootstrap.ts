@@ -1,7 +1,10 @@
 // Bootstrap intervals for any estimator: resample units with replacement within the treated and the
 // control group (so every resample keeps both groups and their sizes), re-run the whole estimator,
-// propensity model included, and read the percentile interval and the standard deviation.
+// propensity model included, and read the percentile interval and the standard deviation. Replicates
+// can run in worker threads (bootstrap-pool.ts); each is seeded by its index, so the numbers do not
+// depend on how many.
 import { deriveSeed, Rng } from '../data/rng.js';
+import { bootstrapInWorkers, poolable } from './bootstrap-pool.js';
 import { type CausalData, subset } from './data.js';
 import type { Estimator, EstimatorOptions, Shared } from './estimators.js';
 
@@ -36,57 +39,100 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
+export interface BootstrapOptions {
+  seed?: number;
+  level?: number;
+  /**
+   * Worker threads (default 1: this thread). Replicate b is drawn from (seed, b) and its estimators
+   * are seeded by (seed, b) too, so the result is the same for any number of workers.
+   */
+  workers?: number;
+}
+
 export function bootstrap(
   d: CausalData,
   est: Estimator,
   o: EstimatorOptions,
   replicates: number,
-  opts: { seed?: number; level?: number } = {},
+  opts: BootstrapOptions = {},
 ): BootstrapResult {
-  const seed = opts.seed ?? o.seed;
-  const level = opts.level ?? 0.95;
-  const values: number[] = [];
-  let failed = 0;
-  const quiet = { ...o, analyticSe: false };
-  for (let b = 0; b < replicates; b++) {
-    const rows = resampleRows(d.t, seed, b);
-    try {
-      values.push(est.run(subset(d, rows), quiet).estimate);
-    } catch {
-      failed++;
-    }
-  }
-  return summarise(values, replicates, failed, level);
+  return bootstrapMany(d, [est], o, replicates, opts).get(est.name)!;
 }
 
 /**
- * Bootstraps several estimators on the same resamples, sharing each resample's propensity model
- * among them (one logistic fit per resample instead of one per estimator).
+ * The estimates of resample b, one per estimator (NaN where it failed, e.g. a separated propensity
+ * model). Every model is refitted on the resample, the propensity model once and shared among the
+ * estimators; AIPW's cross-fitting folds are redrawn (seeded by (seed, b)) and keep every copy of a
+ * unit in one fold.
  */
+export function replicateEstimates(
+  d: CausalData,
+  ests: readonly Estimator[],
+  o: EstimatorOptions,
+  seed: number,
+  b: number,
+): Float64Array {
+  const r = subset(d, resampleRows(d.t, seed, b));
+  const quiet = { ...o, analyticSe: false, seed: deriveSeed(seed, b, 1) };
+  const shared: Shared = {};
+  return Float64Array.from(ests, (e) => {
+    try {
+      return e.run(r, quiet, shared).estimate;
+    } catch {
+      return Number.NaN;
+    }
+  });
+}
+
+/** Bootstraps several estimators on the same resamples. */
 export function bootstrapMany(
   d: CausalData,
   ests: Estimator[],
   o: EstimatorOptions,
   replicates: number,
-  opts: { seed?: number; level?: number } = {},
+  opts: BootstrapOptions = {},
 ): Map<string, BootstrapResult> {
   const seed = opts.seed ?? o.seed;
   const level = opts.level ?? 0.95;
-  const values = new Map<string, number[]>(ests.map((e) => [e.name, []]));
-  const failed = new Map<string, number>(ests.map((e) => [e.name, 0]));
-  const quiet = { ...o, analyticSe: false };
-  for (let b = 0; b < replicates; b++) {
-    const r = subset(d, resampleRows(d.t, seed, b));
-    const shared: Shared = {};
-    for (const e of ests) {
-      try {
-        values.get(e.name)!.push(e.run(r, quiet, shared).estimate);
-      } catch {
-        failed.set(e.name, failed.get(e.name)! + 1);
-      }
-    }
-  }
-  return new Map(ests.map((e) => [e.name, summarise(values.get(e.name)!, replicates, failed.get(e.name)!, level)]));
+  const k = ests.length;
+  const table = new Float64Array(replicates * k);
+  for (let b = 0; b < replicates; b++) table.set(replicateEstimates(d, ests, o, seed, b), b * k);
+  return summariseTable(table, ests, replicates, level);
+}
+
+/**
+ * bootstrapMany with the replicates spread over `workers` threads where the estimators allow it
+ * (the registry's estimators on the logistic propensity model); the same numbers as one thread.
+ */
+export async function bootstrapManyParallel(
+  d: CausalData,
+  ests: Estimator[],
+  o: EstimatorOptions,
+  replicates: number,
+  opts: BootstrapOptions = {},
+): Promise<Map<string, BootstrapResult>> {
+  const workers = Math.min(opts.workers ?? 1, replicates);
+  if (workers <= 1 || !poolable(ests, o)) return bootstrapMany(d, ests, o, replicates, opts);
+  const seed = opts.seed ?? o.seed;
+  const names = ests.map((e) => e.name);
+  const table = await bootstrapInWorkers(d, names, o, replicates, seed, workers);
+  return summariseTable(table, ests, replicates, opts.level ?? 0.95);
+}
+
+function summariseTable(
+  table: Float64Array,
+  ests: Estimator[],
+  replicates: number,
+  level: number,
+): Map<string, BootstrapResult> {
+  const k = ests.length;
+  return new Map(
+    ests.map((e, j) => {
+      const all = Array.from({ length: replicates }, (_, b) => table[b * k + j]);
+      const ok = all.filter((v) => !Number.isNaN(v));
+      return [e.name, summarise(ok, replicates, replicates - ok.length, level)];
+    }),
+  );
 }
 
 function summarise(values: number[], replicates: number, failed: number, level: number): BootstrapResult {

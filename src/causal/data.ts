@@ -29,6 +29,11 @@ export interface CausalData {
   outcome: string;
   /** The source line of each row, for messages. */
   lines?: number[];
+  /**
+   * The original unit of each row, when rows were resampled (a bootstrap resample repeats units);
+   * cross-fitting puts all copies of a unit into one fold. Absent: row i is unit i.
+   */
+  units?: Int32Array;
   truth?: Truth;
 }
 
@@ -244,7 +249,8 @@ export function subset(d: CausalData, idx: ArrayLike<number>, name = d.name): Ca
     if (ite) ite[k] = d.truth!.ite![i];
   }
   const truth = d.truth && (ite ? truthFromIte(ite, t, d.truth.source) : d.truth);
-  return { ...d, name, n: idx.length, x, t, y, lines: undefined, truth };
+  const units = Int32Array.from(idx, (i) => (d.units ? d.units[i] : i));
+  return { ...d, name, n: idx.length, x, t, y, lines: undefined, truth, units };
 }
 
 export function truthFromIte(ite: Float64Array, t: Uint8Array, source: string): Truth {

@@ -4,19 +4,15 @@
 import { Rng } from '../data/rng.js';
 import { GenlabError } from '../torch/errors.js';
 import { type CausalData, subset, treatedCount } from './data.js';
-import {
-  type LogisticFit,
-  logistic,
-  type Matrix,
-  matrix,
-  matVec,
-  olsAliased,
-  ridgeCoef,
-  sigmoid,
-  withIntercept,
-} from './linalg.js';
+import { type Matrix, matrix, matVec, olsAliased, ridgeCoef, rows, sigmoid, withIntercept } from './linalg.js';
 import { matchedDifference, nearestNeighbour } from './matching.js';
-import { explodingWeights, fitPropensity, trimMask } from './propensity.js';
+import {
+  explodingWeights,
+  fitPropensityModel,
+  type PropensityKind,
+  type PropensityModel,
+  trimMask,
+} from './propensity.js';
 import { mEstimationCov } from './sandwich.js';
 
 export type Estimand = 'ATE' | 'ATT';
@@ -33,10 +29,18 @@ export interface EstimatorOptions {
   folds: number;
   /** Nearest-neighbour rule: the nearest control, or MatchIt 4.5.1's choice (see matching.ts). */
   matchRule: 'nearest' | 'matchit';
+  /** The propensity model of every propensity-based estimator: logistic regression or a small network. */
+  propensity: PropensityKind;
+  /** AIPW's per-arm outcome models: linear in x, or with the squares of the non-binary covariates. */
+  outcomeModel: OutcomeModel;
+  /** Seeds AIPW's folds and the network propensity model. */
   seed: number;
   /** False skips analytic SEs that cost extra work (the sandwich of IPW), e.g. inside the bootstrap. */
   analyticSe?: boolean;
 }
+
+export const OUTCOME_MODELS = ['linear', 'quadratic'] as const;
+export type OutcomeModel = (typeof OUTCOME_MODELS)[number];
 
 export const ESTIMATOR_DEFAULTS: EstimatorOptions = {
   estimand: 'ATE',
@@ -45,6 +49,8 @@ export const ESTIMATOR_DEFAULTS: EstimatorOptions = {
   strata: 5,
   folds: 5,
   matchRule: 'nearest',
+  propensity: 'logistic',
+  outcomeModel: 'linear',
   seed: 0,
 };
 
@@ -67,7 +73,7 @@ export interface Estimate {
 
 /** Fitted once per data set and shared by the propensity-based estimators. */
 export interface Shared {
-  propensity?: LogisticFit;
+  propensity?: PropensityModel;
 }
 
 export interface Estimator {
@@ -77,9 +83,9 @@ export interface Estimator {
   run(d: CausalData, o: EstimatorOptions, shared?: Shared): Estimate;
 }
 
-function propensityOf(d: CausalData, shared?: Shared): LogisticFit {
+function propensityOf(d: CausalData, o: EstimatorOptions, shared?: Shared): PropensityModel {
   if (shared?.propensity) return shared.propensity;
-  const fit = fitPropensity(d);
+  const fit = fitPropensityModel(d, o.propensity ?? 'logistic', { seed: o.seed });
   if (shared) shared.propensity = fit;
   return fit;
 }
@@ -223,7 +229,7 @@ const stratify: Estimator = {
   description: 'propensity-score stratification (blocking) at quantiles',
   estimands: ['ATE', 'ATT'],
   run(d, o, shared) {
-    const e = propensityOf(d, shared).p;
+    const e = propensityOf(d, o, shared).p;
     const s = strataOf(e, d.t, o.strata);
     const ids = [...new Set(s)];
     const n1All = treatedCount(d);
@@ -273,7 +279,7 @@ function matcher(replace: boolean): Estimator {
           'use {estimand} ATT or the match-replace estimator',
         );
       }
-      const e = propensityOf(d, shared).p;
+      const e = propensityOf(d, o, shared).p;
       const opts = { replace, caliper: o.caliper, rule: o.matchRule };
       const m1 = nearestNeighbour(e, d.t, opts, 1);
       const r1 = matchedDifference(m1, d.y);
@@ -318,7 +324,7 @@ function ipw(normalised: boolean): Estimator {
     estimands: ['ATE', 'ATT'],
     run(d0, o, shared) {
       let d = d0;
-      let fit = propensityOf(d0, shared);
+      let fit = propensityOf(d0, o, shared);
       const warnings: string[] = [];
       if (o.trim > 0) {
         const keep = trimMask(fit.p, o.trim);
@@ -326,20 +332,22 @@ function ipw(normalised: boolean): Estimator {
         if (idx.length < d0.n) {
           warnings.push(`${name}: trimming at ${o.trim} dropped ${d0.n - idx.length} of ${d0.n} units`);
           d = subset(d0, idx);
-          fit = fitPropensity(d);
+          fit = fitPropensityModel(d, o.propensity ?? 'logistic', { seed: o.seed });
         }
       }
       const x = withIntercept(d.x);
-      const p = x.p;
+      // θ = (β, μ1, μ0[, π]): the logistic score, then the weighted means of each arm. A network's
+      // scores are taken as known (no β block), which ignores their estimation.
+      const stacked = fit.logistic !== undefined;
+      const p = stacked ? x.p : 0;
       const att = o.estimand === 'ATT';
-      // θ = (β, μ1, μ0[, π]): the logistic score, then the weighted means of each arm.
       const psi = (theta: Float64Array): Float64Array => {
         const k = theta.length;
         const out = new Float64Array(d.n * k);
-        const eta = matVec(x, theta.subarray(0, p));
+        const eta = stacked ? matVec(x, theta.subarray(0, p)) : undefined;
         const [mu1, mu0, pi] = [theta[p], theta[p + 1], theta[p + 2]];
         for (let i = 0; i < d.n; i++) {
-          const e = sigmoid(eta[i]);
+          const e = eta ? sigmoid(eta[i]) : fit.p[i];
           const t = d.t[i];
           const y = d.y[i];
           const r = i * k;
@@ -391,7 +399,7 @@ function ipw(normalised: boolean): Estimator {
         mu1 = normalised ? s1 / w1 : s1 / d.n;
         mu0 = normalised ? s0 / w0 : s0 / d.n;
       }
-      const theta = Float64Array.from([...fit.coef, mu1, mu0, ...(att ? [n1 / d.n] : [])]);
+      const theta = Float64Array.from([...(fit.logistic?.coef ?? []), mu1, mu0, ...(att ? [n1 / d.n] : [])]);
       let se: number | undefined;
       if (o.analyticSe !== false) {
         const cov = mEstimationCov(psi, theta, d.n);
@@ -407,7 +415,7 @@ function ipw(normalised: boolean): Estimator {
         estimand: o.estimand,
         estimate: mu1 - mu0,
         se,
-        seKind: 'M-estimation sandwich',
+        seKind: stacked ? 'M-estimation sandwich' : 'M-estimation sandwich (network scores taken as known)',
         weights,
         used: d.n,
         warnings,
@@ -416,19 +424,42 @@ function ipw(normalised: boolean): Estimator {
   };
 }
 
-/** Fold ids 0..k−1, balanced and shuffled by the seed. */
-export function foldsOf(n: number, k: number, seed: number): Int32Array {
+/**
+ * Fold ids 0..k−1 of n rows, balanced over units and shuffled by the seed. With `units` (a bootstrap
+ * resample's original unit of each row) all copies of a unit share a fold: a copy in the training
+ * folds would otherwise let the nuisance models see the unit they predict.
+ */
+export function foldsOf(n: number, k: number, seed: number, units?: Int32Array): Int32Array {
   const rng = new Rng(seed);
-  const perm = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
+  const ids = units ? [...new Set(units)].sort((a, b) => a - b) : Array.from({ length: n }, (_, i) => i);
+  const perm = ids.slice();
+  for (let i = perm.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [perm[i], perm[j]] = [perm[j], perm[i]];
   }
-  const f = new Int32Array(n);
-  perm.forEach((row, r) => {
-    f[row] = r % k;
+  const foldOf = new Map<number, number>();
+  perm.forEach((id, r) => {
+    foldOf.set(id, r % k);
   });
-  return f;
+  return Int32Array.from({ length: n }, (_, i) => foldOf.get(units ? units[i] : i)!);
+}
+
+/**
+ * The design of AIPW's outcome models: [1, x] or [1, x, z²] with z the non-binary covariates
+ * standardised over these rows (the squares let a model bend where one arm's covariates leave the
+ * other's range, where the inverse weights amplify a linear model's misfit).
+ */
+export function outcomeDesign(x: Matrix, model: OutcomeModel): Matrix {
+  if (model === 'linear') return withIntercept(x);
+  const extra: Float64Array[] = [];
+  for (let j = 0; j < x.p; j++) {
+    const col = Float64Array.from({ length: x.n }, (_, i) => x.a[i * x.p + j]);
+    if (new Set(col).size <= 2) continue;
+    const m = col.reduce((a, b) => a + b, 0) / x.n;
+    const s = Math.sqrt(col.reduce((a, b) => a + (b - m) ** 2, 0) / x.n);
+    extra.push(col.map((v) => ((v - m) / s) ** 2));
+  }
+  return withIntercept(x, extra);
 }
 
 /**
@@ -444,7 +475,7 @@ const aipw: Estimator = {
     let d = d0;
     const warnings: string[] = [];
     if (o.trim > 0) {
-      const keep = trimMask(propensityOf(d0, shared).p, o.trim);
+      const keep = trimMask(propensityOf(d0, o, shared).p, o.trim);
       const idx = [...keep.keys()].filter((i) => keep[i]);
       if (idx.length < d0.n) {
         warnings.push(`aipw: trimming at ${o.trim} dropped ${d0.n - idx.length} of ${d0.n} units`);
@@ -452,42 +483,35 @@ const aipw: Estimator = {
       }
     }
     const n = d.n;
-    const x = withIntercept(d.x);
-    const folds = o.folds > 1 ? foldsOf(n, o.folds, o.seed) : new Int32Array(n);
+    const xo = outcomeDesign(d.x, o.outcomeModel ?? 'linear');
+    const folds = o.folds > 1 ? foldsOf(n, o.folds, o.seed, d.units) : new Int32Array(n);
     const k = Math.max(o.folds, 1);
     const e = new Float64Array(n);
     const m1 = new Float64Array(n);
     const m0 = new Float64Array(n);
-    const names = ['(intercept)', ...d.covariates];
     for (let f = 0; f < k; f++) {
       const test = [...folds.keys()].filter((i) => folds[i] === f);
       const train = k === 1 ? test : [...folds.keys()].filter((i) => folds[i] !== f);
-      const tr = subset(d, train);
-      const xtr = withIntercept(tr.x);
-      // A ridge (λ = 1) keeps a fold's fit finite where a rare binary covariate separates that fold.
-      const ps = logistic(xtr, tr.t, names, 'propensity model', { ridge: 1 });
+      // A ridge (λ = 1) keeps a fold's logistic fit finite where a rare binary covariate separates that fold.
+      const ps = fitPropensityModel(subset(d, train), o.propensity ?? 'logistic', { seed: o.seed + f, ridge: 1 });
+      const es = ps.predict(rows(d.x, test));
       const arm = (a: number) => {
-        const rowsA = [...tr.t.keys()].filter((i) => tr.t[i] === a);
-        const sub = subset(tr, rowsA);
-        return ridgeCoef(withIntercept(sub.x), sub.y, 1e-6);
+        const r = train.filter((i) => d.t[i] === a);
+        return ridgeCoef(
+          rows(xo, r),
+          Float64Array.from(r, (i) => d.y[i]),
+          1e-6,
+        );
       };
-      const b1 = arm(1);
-      const b0 = arm(0);
-      for (const i of test) {
-        let eta = 0,
-          y1 = 0,
-          y0 = 0;
-        for (let j = 0; j < x.p; j++) {
-          const v = x.a[i * x.p + j];
-          eta += ps.coef[j] * v;
-          y1 += b1[j] * v;
-          y0 += b0[j] * v;
-        }
+      const yhat = (b: Float64Array) => matVec(rows(xo, test), b);
+      const y1 = yhat(arm(1));
+      const y0 = yhat(arm(0));
+      test.forEach((i, r) => {
         // Clipped to [0.01, 0.99] so that one unit cannot take the whole estimate (a warning still says so).
-        e[i] = Math.min(Math.max(sigmoid(eta), 0.01), 1 - 0.01);
-        m1[i] = y1;
-        m0[i] = y0;
-      }
+        e[i] = Math.min(Math.max(es[r], 0.01), 1 - 0.01);
+        m1[i] = y1[r];
+        m0[i] = y0[r];
+      });
     }
     const psi = new Float64Array(n);
     let est: number;

@@ -8,22 +8,26 @@ import { checkSettings, familyConfig } from '../train/config.js';
 import { Run } from '../train/run.js';
 import type { TrainOptions } from '../train/session.js';
 import { type Balance, balanceTable, lovePlotSvg, overlapSvg } from './balance.js';
-import { type BootstrapResult, bootstrapMany } from './bootstrap.js';
+import { type BootstrapResult, bootstrapManyParallel } from './bootstrap.js';
 import { type CausalData, loadCausalData } from './data.js';
 import {
   ESTIMATOR_DEFAULTS,
   ESTIMATOR_NAMES,
   type Estimate,
   type EstimatorOptions,
+  OUTCOME_MODELS,
   type Shared,
   selectEstimators,
 } from './estimators.js';
 import { type EValue, eValueDifference } from './evalue.js';
-import { effectiveSampleSize, fitPropensity } from './propensity.js';
+import { registerMlpPropensity } from './mlp-propensity.js';
+import { effectiveSampleSize, fitPropensityModel, PROPENSITY_KINDS } from './propensity.js';
 import { REFUTERS, type Refutation, refute } from './refute.js';
 import { ICU_DEFAULTS, simulateIcu } from './simulate.js';
 import { sd } from './stats.js';
 import { NN_ESTIMATORS, type NnEstimatorName, TARNET_DEFAULTS, tarnetEstimate } from './tarnet.js';
+
+registerMlpPropensity();
 
 export const ALL_ESTIMATORS = [...ESTIMATOR_NAMES, ...Object.keys(NN_ESTIMATORS)];
 
@@ -42,6 +46,10 @@ export const causalRunConfig = z.object({
   strata: z.number().int().min(1).max(100),
   folds: z.number().int().min(1).max(20),
   matchRule: z.enum(['nearest', 'matchit']),
+  propensity: z.enum(PROPENSITY_KINDS),
+  outcomeModel: z.enum(OUTCOME_MODELS),
+  /** Worker threads for the bootstrap (the result does not depend on it). */
+  workers: z.number().int().min(1).max(64),
   seed: z.number().int().min(0),
   nn: z.object({ steps: z.number().int().min(1), hidden: z.number().int().min(1), alpha: z.number().min(0) }),
   sim: z.object({
@@ -70,6 +78,9 @@ export function causalConfig(data: string, overrides: Partial<Omit<CausalRunConf
     strata: ESTIMATOR_DEFAULTS.strata,
     folds: ESTIMATOR_DEFAULTS.folds,
     matchRule: ESTIMATOR_DEFAULTS.matchRule,
+    propensity: ESTIMATOR_DEFAULTS.propensity,
+    outcomeModel: ESTIMATOR_DEFAULTS.outcomeModel,
+    workers: 1,
     seed: 0,
     nn: { steps: TARNET_DEFAULTS.steps, hidden: TARNET_DEFAULTS.hidden, alpha: TARNET_DEFAULTS.alpha },
     ...clean,
@@ -84,8 +95,8 @@ export function loadConfigData(cfg: CausalRunConfig): CausalData {
 }
 
 export function estimatorOptions(cfg: CausalRunConfig): EstimatorOptions {
-  const { estimand, trim, caliper, strata, folds, matchRule, seed } = cfg;
-  return { estimand, trim, caliper, strata, folds, matchRule, seed };
+  const { estimand, trim, caliper, strata, folds, matchRule, propensity, outcomeModel, seed } = cfg;
+  return { estimand, trim, caliper, strata, folds, matchRule, propensity, outcomeModel, seed };
 }
 
 export interface EstimateRow {
@@ -149,7 +160,7 @@ export function estimatorNames(cfg: CausalRunConfig): string[] {
 }
 
 /** Every estimator side by side, with bootstrap intervals (the networks are not bootstrapped). */
-export function analyse(d: CausalData, cfg: CausalRunConfig, log?: (m: string) => void): Analysis {
+export async function analyse(d: CausalData, cfg: CausalRunConfig, log?: (m: string) => void): Promise<Analysis> {
   const names = estimatorNames(cfg);
   const shared: Shared = {};
   const truthValue = cfg.estimand === 'ATE' ? d.truth?.ate : d.truth?.att;
@@ -160,12 +171,12 @@ export function analyse(d: CausalData, cfg: CausalRunConfig, log?: (m: string) =
   let boots: Map<string, BootstrapResult> | undefined;
   if (cfg.bootstrap > 0 && linear.length) {
     const start = performance.now();
-    boots = bootstrapMany(
+    boots = await bootstrapManyParallel(
       d,
       linear.map((n) => selectEstimators([n], cfg.estimand)[0]),
       estimatorOptions(cfg),
       cfg.bootstrap,
-      { seed: cfg.seed },
+      { seed: cfg.seed, workers: cfg.workers },
     );
     log?.(
       `bootstrap: ${cfg.bootstrap} resamples of ${linear.length} estimators (${((performance.now() - start) / 1000).toFixed(1)} s)`,
@@ -244,19 +255,19 @@ export function analysisLovePlot(a: Analysis, covariates: string[]): string {
 }
 
 /** `genlab causal estimate`: the analysis, written into a run folder with its two plots. */
-export function estimateRun(cfg: CausalRunConfig, dir: string, opts: TrainOptions = {}): EstimateResult {
+export async function estimateRun(cfg: CausalRunConfig, dir: string, opts: TrainOptions = {}): Promise<EstimateResult> {
   const d = loadConfigData(cfg);
   const run = Run.open(dir, cfg, { parse: parseCausalConfig, notify: opts.log });
   try {
     opts.log?.(
       `causal estimate: ${JSON.stringify({ ...cfg, sim: cfg.data === 'sim' ? cfg.sim : undefined })} -> ${dir}`,
     );
-    const a = analyse(d, cfg, opts.log);
+    const a = await analyse(d, cfg, opts.log);
     const files = [run.path('results.json'), run.path('love.svg')];
     writeFileSync(files[1], analysisLovePlot(a, d.covariates));
     let e: Float64Array | undefined;
     try {
-      e = fitPropensity(d).p;
+      e = fitPropensityModel(d, cfg.propensity, { seed: cfg.seed }).p;
     } catch {
       e = undefined;
     }

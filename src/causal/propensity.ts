@@ -2,7 +2,75 @@
 // analyst must hear about: a covariate that separates the groups perfectly, and weights that explode.
 import { GenlabError } from '../torch/errors.js';
 import type { CausalData } from './data.js';
-import { type LogisticFit, logistic, withIntercept } from './linalg.js';
+import { type LogisticFit, logistic, type Matrix, matVec, sigmoid, withIntercept } from './linalg.js';
+
+export const PROPENSITY_KINDS = ['logistic', 'mlp'] as const;
+export type PropensityKind = (typeof PROPENSITY_KINDS)[number];
+
+/** A fitted propensity model: the scores of the units it was fitted on, and a scorer for other rows. */
+export interface PropensityModel {
+  kind: PropensityKind;
+  p: Float64Array;
+  /** The logistic model's coefficients (for the IPW sandwich, which stacks the model's score). */
+  logistic?: LogisticFit;
+  /** Scores of other rows of covariates (same columns as the fitted data). */
+  predict(x: Matrix): Float64Array;
+}
+
+export interface PropensityFitOptions {
+  seed: number;
+  /** A ridge penalty on the logistic model (cross-fitted nuisance models use 1, so that folds cannot separate). */
+  ridge?: number;
+}
+
+export type PropensityLearner = (d: CausalData, o: PropensityFitOptions) => PropensityModel;
+
+// The network learner trains with libtorch, so it registers itself from the module that defines it
+// (src/causal/mlp-propensity.ts); the estimators stay pure JS and run in worker threads.
+const learners = new Map<PropensityKind, PropensityLearner>();
+
+export function registerPropensityLearner(kind: PropensityKind, learner: PropensityLearner): void {
+  learners.set(kind, learner);
+}
+
+/** The logistic model as a PropensityModel. */
+export function logisticPropensity(d: CausalData, o: PropensityFitOptions = { seed: 0 }): PropensityModel {
+  const fit = o.ridge
+    ? logistic(withIntercept(d.x), d.t, ['(intercept)', ...d.covariates], 'propensity model', { ridge: o.ridge })
+    : fitPropensity(d);
+  return {
+    kind: 'logistic',
+    p: fit.p,
+    logistic: fit,
+    predict: (x) => Float64Array.from(matVec(withIntercept(x), fit.coef), sigmoid),
+  };
+}
+
+/** A propensity model of the kind asked for (logistic regression or a small network). */
+export function fitPropensityModel(
+  d: CausalData,
+  kind: PropensityKind,
+  o: PropensityFitOptions = { seed: 0 },
+): PropensityModel {
+  if (kind === 'logistic') return logisticPropensity(d, o);
+  const learner = learners.get(kind);
+  if (!learner)
+    throw new GenlabError(
+      'usage',
+      `the ${kind} propensity model is not loaded in this process (it needs libtorch)`,
+      'use {propensity} logistic',
+    );
+  if (!o.ridge) {
+    const sep = separatingCovariate(d);
+    if (sep)
+      throw new GenlabError(
+        'data',
+        `perfect separation in the propensity model: covariate ${sep}, so treated and controls never overlap`,
+        'drop it from {covariates} or restrict the rows to the overlap',
+      );
+  }
+  return learner(d, o);
+}
 
 /** A single covariate whose treated and control ranges do not overlap: the clearest separation. */
 export function separatingCovariate(d: CausalData): string | undefined {

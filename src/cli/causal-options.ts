@@ -47,6 +47,16 @@ export const dataOptions = {
   matchRule: choice("nearest-neighbour rule: 'matchit' reproduces MatchIt 4.5.1's pairs", ['nearest', 'matchit'], {
     default: 'nearest',
   }),
+  propensity: choice('propensity model of stratification, matching, IPW and AIPW', ['logistic', 'mlp'], {
+    default: 'logistic',
+  }),
+  outcomeModel: choice(
+    "AIPW's outcome models: linear, or with squares of the non-binary covariates",
+    ['linear', 'quadratic'],
+    {
+      default: 'linear',
+    },
+  ),
   nnSteps: int('TARNet/CFR training steps', { min: 1, max: 1e6, default: 1500 }),
   seed,
   threads,
@@ -66,6 +76,8 @@ type DataValues = {
   strata: number;
   folds: number;
   matchRule: 'nearest' | 'matchit';
+  propensity: 'logistic' | 'mlp';
+  outcomeModel: 'linear' | 'quadratic';
   nnSteps: number;
   seed: number;
   n?: number;

@@ -48,12 +48,13 @@ const estimate = verb({
   options: {
     ...dataOptions,
     bootstrap: int('bootstrap resamples (0: none)', { min: 0, max: 1e5, default: 200 }),
+    workers: int('bootstrap worker threads (the intervals do not depend on it)', { min: 1, max: 64, default: 1 }),
     out: path('run folder to write', { defaultText: 'runs/causal-<data>' }),
   },
-  run: (o, _args, ctx) => {
-    const cfg = configOf(o, { bootstrap: o.bootstrap });
+  run: async (o, _args, ctx) => {
+    const cfg = configOf(o, { bootstrap: o.bootstrap, workers: o.workers });
     const dir = o.out ?? join('runs', `causal-${cfg.data.replace(/[^\w.-]+/g, '-')}`);
-    const r = estimateRun(cfg, dir, { log: ctx.log, quiet: ctx.quiet });
+    const r = await estimateRun(cfg, dir, { log: ctx.log, quiet: ctx.quiet });
     for (const row of r.rows) row.warnings = spellAll(row.warnings, ctx);
     return r;
   },
