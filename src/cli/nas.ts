@@ -11,6 +11,7 @@ import {
   type NasTrainResult,
   nasSearchSettings,
   nasTrainSettings,
+  parseNasData,
   searchNasRun,
   trainNasRun,
 } from '../nas/experiment.js';
@@ -20,7 +21,9 @@ import { choice, float, int, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, threads, trainingOptions, trainRunOptions } from './common.js';
 import { type Family, verb } from './verb.js';
 
-const data = choice('data set', NAS_DATA, { default: 'digits' });
+const data = text(`data set: ${NAS_DATA.filter((d) => d !== 'cifar10').join(', ')} or cifar10:<folder>`, {
+  default: 'digits',
+});
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 function shape(defaults: typeof NAS_SEARCH_DEFAULTS) {
@@ -63,8 +66,9 @@ const search = verb({
     out: path('run folder to write', { defaultText: 'runs/nas-search-<data>-<ops>' }),
   },
   run: (o, _args, ctx) => {
-    const { data: d, out, threads: _t, resume: _r, order, ...rest } = o;
-    const cfg = nasSearchSettings(d, { ...rest, order: order as 1 | 2 });
+    const { data: given, root: r, out, threads: _t, resume: _r, order, ...rest } = o;
+    const { data: d, root: folder } = parseNasData(given, r);
+    const cfg = nasSearchSettings(d, { ...rest, root: folder, order: order as 1 | 2 });
     return searchNasRun(cfg, out ?? join('runs', `nas-search-${d}-${o.ops}`), trainRunOptions(o, ctx));
   },
   show: (r: NasSearchResult) => [
@@ -100,12 +104,18 @@ const train = verb({
       max: 1024,
       defaultText: '2 for digits, 8 otherwise',
     }),
+    testSize: int('test images the accuracy is taken on (the first ones), 0 for all', { min: 0, max: 1e7, default: 0 }),
     out: path('run folder to write', { defaultText: 'runs/nas-train-<data>' }),
     evalEvery,
   },
   run: (o, [g], ctx) => {
-    const { data: d, out, threads: _t, resume: _r, evalEvery: _e, ...rest } = o;
-    const cfg = nasTrainSettings(d, readGenotype(genotypeFile(g)), { ...rest, auxiliary: o.auxWeight > 0 });
+    const { data: given, root: r, out, threads: _t, resume: _r, evalEvery: _e, ...rest } = o;
+    const { data: d, root: folder } = parseNasData(given, r);
+    const cfg = nasTrainSettings(d, readGenotype(genotypeFile(g)), {
+      ...rest,
+      root: folder,
+      auxiliary: o.auxWeight > 0,
+    });
     return trainNasRun(cfg, out ?? join('runs', `nas-train-${d}`), trainRunOptions(o, ctx));
   },
   show: (r: NasTrainResult) => [

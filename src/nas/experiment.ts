@@ -1,9 +1,10 @@
 // DARTS / PIBConv as experiments: a search run (bi-level optimisation of a search network, the
 // genotype derived as it goes, α's evolution plotted) and a train run (an evaluation network built
 // from a genotype), with functions to load, evaluate and explain (Grad-CAM) a trained run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { loadCifar10 } from '../data/cifar.js';
 import { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import { loadDataset } from '../data/registry.js';
@@ -43,6 +44,46 @@ import { SearchNetwork } from './search.js';
 export const NAS_DATA = ['digits', 'fashion-mnist', 'mnist', 'cifar10'] as const;
 type NasData = (typeof NAS_DATA)[number];
 
+/**
+ * A data setting as given: a name, or `cifar10:<folder>` (also `mnist:<folder>`, `fashion-mnist:<folder>`)
+ * naming the folder of its files, which otherwise comes from `root`.
+ */
+export function parseNasData(value: string, root = ''): { data: NasData; root: string } {
+  const at = value.indexOf(':');
+  const name = at < 0 ? value : value.slice(0, at);
+  const folder = at < 0 ? root : value.slice(at + 1);
+  if (!(NAS_DATA as readonly string[]).includes(name) || (name === 'digits' && at >= 0) || (at >= 0 && !folder))
+    throw new GenlabError(
+      'usage',
+      `unknown data set '${value}'`,
+      `{data} is one of digits, fashion-mnist, mnist:<folder>, cifar10:<folder>`,
+    );
+  return { data: name as NasData, root: folder };
+}
+
+const CIFAR_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
+
+/** CIFAR-10's binary batches must all be there before anything is read: one line naming the missing ones. */
+function checkCifarFolder(root: string, split: 'train' | 'test'): void {
+  const nested = join(root, 'cifar-10-batches-bin');
+  const dir = existsSync(join(root, 'test_batch.bin')) || !existsSync(nested) ? root : nested;
+  const missing = (split === 'train' ? CIFAR_FILES : ['test_batch.bin']).filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0)
+    throw new GenlabError(
+      'data',
+      existsSync(root)
+        ? `cifar10: ${dir} lacks ${missing.join(', ')}; nothing is downloaded`
+        : `cifar10: data folder ${root} does not exist; nothing is downloaded`,
+      "give {data} cifar10:<folder> with CIFAR-10's binary batches (data_batch_1..5.bin, test_batch.bin)",
+    );
+}
+
 const common = {
   family: z.literal('nas'),
   data: z.enum(NAS_DATA),
@@ -78,6 +119,8 @@ export const nasTrainConfig = z.strictObject({
   ...common,
   kind: z.literal('train'),
   genotype: z.record(z.string(), z.unknown()),
+  /** Test images the accuracy is taken on, the first ones of the test split (0: all). */
+  testSize: z.int().min(0).default(0),
   auxiliary: z.boolean(),
   auxWeight: z.number().min(0),
   dropPath: z.number().min(0).max(0.9),
@@ -94,10 +137,12 @@ type Budget = Pick<NasSearchConfig, 'steps' | 'batchSize' | 'lr' | 'c' | 'layers
 export const NAS_SEARCH_DEFAULTS: Record<string, Budget> = {
   digits: { steps: 300, batchSize: 32, lr: 0.025, c: 4, layers: 5, trainSize: 0, size: 0 },
   'fashion-mnist': { steps: 150, batchSize: 16, lr: 0.025, c: 4, layers: 3, trainSize: 4000, size: 14 },
+  cifar10: { steps: 150, batchSize: 16, lr: 0.025, c: 4, layers: 3, trainSize: 4000, size: 16 },
 };
 export const NAS_TRAIN_DEFAULTS: Record<string, Budget> = {
   digits: { steps: 600, batchSize: 64, lr: 0.025, c: 8, layers: 5, trainSize: 0, size: 0 },
   'fashion-mnist': { steps: 600, batchSize: 64, lr: 0.025, c: 8, layers: 5, trainSize: 20000, size: 14 },
+  cifar10: { steps: 600, batchSize: 64, lr: 0.025, c: 8, layers: 5, trainSize: 20000, size: 16 },
 };
 
 /** DARTS's SGD of the weights, in search and evaluation alike. */
@@ -148,6 +193,7 @@ export function nasTrainSettings(
     ...d,
     ...WEIGHT_SGD,
     lrMin: 0,
+    testSize: 0,
     auxiliary: true,
     auxWeight: 0.4,
     dropPath: 0.2,
@@ -172,8 +218,20 @@ interface Shape {
   size: number;
 }
 
-function loadSplit(cfg: { data: string; root: string; size: number }, split: 'train' | 'test'): TensorDataset {
-  const ds = loadDataset(cfg.data, { root: cfg.root || undefined, split });
+/**
+ * One split of a run's data, average-pooled to the run's size. `recordsPerFile` reads a CIFAR-10 folder
+ * cut down on purpose (tests); the published files hold 10,000 records each.
+ */
+export function loadNasSplit(
+  cfg: { data: string; root: string; size: number },
+  split: 'train' | 'test',
+  opts: { recordsPerFile?: number } = {},
+): TensorDataset {
+  if (cfg.data === 'cifar10' && cfg.root) checkCifarFolder(cfg.root, split);
+  const ds =
+    cfg.data === 'cifar10' && cfg.root
+      ? loadCifar10({ root: cfg.root, split, recordsPerFile: opts.recordsPerFile })
+      : loadDataset(cfg.data, { root: cfg.root || undefined, split });
   if (cfg.size <= 0 || cfg.size >= ds.x.shape[2]) return ds;
   // The images as float in [0, 1], average-pooled to size × size.
   const x = tidy(() => adaptiveAvgPool2d(ds.x.to('float32').div(ds.divisor ?? 1), cfg.size));
@@ -259,7 +317,7 @@ export async function searchNasRun(
 ): Promise<NasSearchResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseNasConfig, opts) as NasSearchConfig;
   if (cfg.kind !== 'search') throw new GenlabError('run', `${dir}: a train run, not a search`);
-  const all = loadSplit(cfg, 'train');
+  const all = loadNasSplit(cfg, 'train');
   const n = cfg.trainSize > 0 ? Math.min(cfg.trainSize, all.length) : all.length;
   const half = Math.floor(n / 2);
   const trainSet = all.subset(range(0, half));
@@ -383,9 +441,9 @@ export async function trainNasRun(
 ): Promise<NasTrainResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseNasConfig, opts) as NasTrainConfig;
   if (cfg.kind !== 'train') throw new GenlabError('run', `${dir}: a search run, not a train run`);
-  const all = loadSplit(cfg, 'train');
+  const all = loadNasSplit(cfg, 'train');
   const trainSet = cfg.trainSize > 0 && cfg.trainSize < all.length ? all.subset(range(0, cfg.trainSize)) : all;
-  const testSet = loadSplit(cfg, 'test');
+  const testSet = testSubset(loadNasSplit(cfg, 'test'), cfg.testSize);
   const net = evalNetwork(cfg, shapeOf(all), 'config.json');
   using run = openTrainingRun(dir, cfg, parseNasConfig, opts, {
     label: `nas train (${cfg.layers} cells) on ${cfg.data}`,
@@ -435,6 +493,11 @@ export async function trainNasRun(
   });
 }
 
+/** The first `n` images of a test set (all with n = 0). */
+function testSubset(ds: TensorDataset, n: number): TensorDataset {
+  return n > 0 && n < ds.length ? ds.subset(range(0, n)) : ds;
+}
+
 function evalAccuracy(net: EvalNetwork, ds: TensorDataset): number {
   const was = net.training;
   net.eval();
@@ -451,7 +514,7 @@ export function loadNasRun(dir: string): { run: Run<NasRunConfig>; net: EvalNetw
   const cfg = run.config;
   if (cfg.kind !== 'train')
     throw new GenlabError('run', `${dir}: a search run; train a network from its genotype.json first`);
-  const test = loadSplit(cfg, 'test');
+  const test = loadNasSplit(cfg, 'test');
   const net = evalNetwork(cfg, shapeOf(test), run.path('config.json'));
   test.dispose();
   tidy(() => net.loadStateDict(checkpointPart(run.loadCheckpoint().tensors, 'model.')));
@@ -469,7 +532,7 @@ export function evaluateNasRun(dir: string): {
   macs: number;
 } {
   const { net, cfg } = loadNasRun(dir);
-  const test = loadSplit(cfg, 'test');
+  const test = testSubset(loadNasSplit(cfg, 'test'), cfg.testSize);
   try {
     return {
       data: cfg.data,
@@ -499,7 +562,7 @@ export interface NasGradCamResult {
  */
 export function gradcamNasRun(dir: string, opts: { layer?: string; n?: number; out?: string } = {}): NasGradCamResult {
   const { run, net, cfg } = loadNasRun(dir);
-  const test = loadSplit(cfg, 'test');
+  const test = loadNasSplit(cfg, 'test');
   const layerName = opts.layer ?? `cells.${cfg.layers - 1}`;
   try {
     const names = net.namedModules().map(([k]) => k);
