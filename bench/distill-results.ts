@@ -1,4 +1,4 @@
-// npx tsx bench/distill-results.ts <teacher run> <student run> <teacher|student|tables> [--n 250]
+// npx tsx bench/distill-results.ts <teacher run> <student run> <teacher|student|floor|tables> [--n 250]
 //   [--name fm] [--steps 1,2,4,8,16,64] [--ws 0,0.3,1,2,4] [--more-steps 4,32 --more-ws 0.3,2]
 //   [--stochastic 1] [--edits 1] —
 // the tables of results/distillation.md: FID/IS (the shipped classifier of the run's data), network
@@ -6,13 +6,19 @@
 // --more-ws) and of the distilled students (part student: each round × --ws, the stochastic sampler
 // when --stochastic is 1, sample grids per w, and, with --edits 1, edit / inpaint strips). Each part
 // writes its rows to results/distillation/<name->part.json (no prefix without --name: the digits
-// runs); `tables` prints the Markdown. Latent runs are scored on their decoded images.
+// runs); `floor` scores n real training images (and their autoencoder reconstructions); `tables`
+// prints the Markdown. Latent runs are scored on their decoded images.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { ImageDataset } from '../src/data/dataset.js';
 import { loadSplit } from '../src/diffusion/distill/experiment.js';
 import type { QualityRow } from '../src/diffusion/distill/quality.js';
 import { editRun, evaluateRun, inpaintRun, openRun, sampleRun } from '../src/diffusion/distill/use.js';
+import { extractBatched } from '../src/metrics/extractor.js';
+import { classifierExtractor, loadFeatureNet } from '../src/metrics/featureNet.js';
+import { fidFromFeatures } from '../src/metrics/fid.js';
+import { inceptionScore } from '../src/metrics/inception.js';
 import * as torch from '../src/torch/index.js';
 import { imageGrid } from '../src/train/images.js';
 import { writePng } from '../src/train/png.js';
@@ -129,6 +135,28 @@ if (part === 'student') {
     edit: edit.file,
     inpaint: inpaint.map((r) => r.file),
   });
+}
+
+// The floor of these FIDs: n real training images, and (for a latent teacher) the autoencoder's
+// reconstructions of the same images, each scored against the test set like a row of samples.
+if (part === 'floor') {
+  const t = openRun(teacherDir).teacher;
+  const data = t.cfg.data;
+  const net = loadFeatureNet(data);
+  const extractor = classifierExtractor(net);
+  const score = (x: torch.Tensor) => ({
+    fid: fidFromFeatures(extractBatched(extractor, x, 'features'), real),
+    inceptionScore: inceptionScore(extractBatched(extractor, x, 'probs')).mean,
+  });
+  const images = (split: 'train' | 'test') => (loadSplit(t.cfg, split) as ImageDataset).images();
+  const real = extractBatched(extractor, images('test'), 'features');
+  const train = images('train').narrow(0, 0, n);
+  const floor = torch.tidy(() => ({
+    real: score(train),
+    reconstructed: t.cfg.latent ? score(t.space.toImages(t.space.toModel(train))) : null,
+  }));
+  log(JSON.stringify(floor));
+  save('floor', { n, ...floor });
 }
 
 if (part === 'tables') {
