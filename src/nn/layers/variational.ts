@@ -5,6 +5,7 @@
 import { noGrad } from '../../torch/autograd.js';
 import { full, ones, randn, randnLike } from '../../torch/creation.js';
 import { GenlabError } from '../../torch/errors.js';
+import { addcmul } from '../../torch/generated/ops.js';
 import type { Generator } from '../../torch/random.js';
 import type { Tensor } from '../../torch/tensor.js';
 import * as F from '../functional.js';
@@ -40,8 +41,31 @@ export function klKingma2015(logAlpha: Tensor): Tensor {
  */
 export function klMolchanov2017(logAlpha: Tensor): Tensor {
   const [k1, k2, k3] = MOLCHANOV2017_K;
-  const sig = logAlpha.mul(k3).add(k2).sigmoid();
-  return sig.mul(-k1).add(k1).add(F.softplus(logAlpha.neg()).mul(0.5));
+  // Six ops (it runs every step on every weight): k1·(1 − σ(u)) = k1·σ(−u), and ½·softplus(−log α)
+  // = −½·s with s = softplus(log α; β = −1) = −log(1 + 1/α).
+  const a = pipe(
+    logAlpha.mul(-k3),
+    (u) => u.add(-k2),
+    (u) => u.sigmoid(),
+    (sig) => sig.mul(k1),
+  );
+  return pipe(F.softplus(logAlpha, { beta: -1 }), (s) => pipe(a, (t) => t.sub(s, { alpha: 0.5 })));
+}
+
+/**
+ * Applies fs in turn to a temporary, freeing each intermediate's handle as soon as the next op has
+ * used it: autograd still holds what backward needs, and the rest goes back to the allocator at
+ * once, so the next weight-sized temporary reuses memory that is still in cache (a scope would free
+ * them only when it ends). The first tensor must be the caller's own temporary.
+ */
+function pipe(first: Tensor, ...fs: ((t: Tensor) => Tensor)[]): Tensor {
+  let t = first;
+  for (const f of fs) {
+    const next = f(t);
+    t.dispose();
+    t = next;
+  }
+  return t;
 }
 
 /** How a training forward pass draws its noise (an evaluation pass uses the posterior mean). */
@@ -118,20 +142,38 @@ export abstract class VariationalLayer extends Module<[Tensor], Tensor> {
 
   /** log α = log σ² − log θ², clipped to the approximation's range. */
   logAlpha(): Tensor {
-    const raw = this.logSigma2.sub(this.weight.square().add(1e-8).log());
-    return raw.clamp(LOG_ALPHA_MIN, LOG_ALPHA_MAX[this.kl]);
+    return this.logAlphaOf(this.weight.square());
+  }
+
+  /** logAlpha from θ², which the LRT needs as well. */
+  private logAlphaOf(weight2: Tensor): Tensor {
+    return pipe(
+      weight2.add(1e-8),
+      (t) => t.log(),
+      (t) => this.logSigma2.sub(t),
+      (t) => t.clamp(LOG_ALPHA_MIN, LOG_ALPHA_MAX[this.kl]),
+    );
   }
 
   /** The posterior variance σ² = α·θ², with α clipped as in logAlpha. */
   variance(): Tensor {
-    return this.logAlpha().exp().mul(this.weight.square());
+    return pipe(this.weight.square(), (weight2) =>
+      pipe(
+        this.logAlphaOf(weight2),
+        (la) => la.exp(),
+        (a) => a.mul(weight2),
+      ),
+    );
   }
 
   /** KL(q‖p) summed over the layer's unpruned weights. */
   klDivergence(): Tensor {
-    const la = this.logAlpha();
-    const kl = this.kl === 'kingma2015' ? klKingma2015(la) : klMolchanov2017(la);
-    return kl.mul(this.weightMask).sum();
+    return pipe(
+      this.logAlpha(),
+      (la) => (this.kl === 'kingma2015' ? klKingma2015(la) : klMolchanov2017(la)),
+      (kl) => kl.mul(this.weightMask),
+      (kl) => kl.sum(),
+    );
   }
 
   /** The posterior-mean weights with pruned ones set to zero: what evaluation uses. */
@@ -172,9 +214,16 @@ export abstract class VariationalLayer extends Module<[Tensor], Tensor> {
 
   /** Mean and variance of the pre-activations under q, from the layer's linear map. */
   protected lrt(x: Tensor, map: (input: Tensor, weight: Tensor, bias: Tensor | null) => Tensor): Tensor {
-    const mean = map(x, this.meanWeight(), this.bias);
-    const variance = map(x.square(), this.variance().mul(this.weightMask), null);
-    return mean.add(variance.add(1e-8).sqrt().mul(this.noise(mean)));
+    // Every temporary is freed as soon as it is used (see pipe).
+    const mean = pipe(this.meanWeight(), (w) => map(x, w, this.bias));
+    const std = pipe(
+      this.variance(),
+      (v) => v.mul(this.weightMask),
+      (v) => pipe(x.square(), (x2) => map(x2, v, null)),
+      (v) => v.add(1e-8),
+      (v) => v.sqrt(),
+    );
+    return pipe(this.noise(mean), (eps) => pipe(std, (s) => pipe(mean, (m) => addcmul(m, s, eps))));
   }
 
   /** One weight draw θ + σ·ε (masked). */
@@ -335,17 +384,13 @@ export abstract class GaussianDropoutLayer extends Module<[Tensor], Tensor> {
     const logAlpha = this.logAlpha();
     const view = logAlpha.numel() === 1 ? logAlpha : logAlpha.view(this.unitView);
     if (this.type === 'A') {
-      const xi = randnLike(x, { generator: this.generator }).mul(view.mul(0.5).exp()).add(1);
-      return this.map(x.mul(xi), this.weight, this.bias);
+      // x·ξ = x + x·(√α·ε).
+      const noise = randnLike(x, { generator: this.generator }).mul(view.mul(0.5).exp());
+      return this.map(addcmul(x, x, noise), this.weight, this.bias);
     }
     const mean = this.map(x, this.weight, this.bias);
     const variance = this.map(x.square().mul(view.exp()), this.weight.square(), null);
-    return mean.add(
-      variance
-        .add(1e-8)
-        .sqrt()
-        .mul(randnLike(mean, { generator: this.generator })),
-    );
+    return addcmul(mean, variance.add(1e-8).sqrt(), randnLike(mean, { generator: this.generator }));
   }
 }
 
