@@ -3,16 +3,25 @@
 //   npx tsx bench/causal.ts ihdp [steps]              IHDP 1–10, every estimator, ATE error and √PEHE
 //   npx tsx bench/causal.ts lalonde [B]               LaLonde ATT vs the experimental $1,794
 //   npx tsx bench/causal.ts coverage [cohorts] [B] [n] bootstrap coverage on simulated ICU cohorts
+//   npx tsx bench/causal.ts aipw-diagnosis [cohorts]   why AIPW's intervals missed: one switch at a time
+//   npx tsx bench/causal.ts coverage-aipw [cohorts] [B] [n] [confounding]   AIPW, both outcome models
 //   npx tsx bench/causal.ts icu [B]                   one simulated ICU cohort analysed in full
 //   npx tsx bench/causal.ts report                    writes results/causal.md
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { overlapSvg } from '../src/causal/balance.js';
 import { bootstrapMany } from '../src/causal/bootstrap.js';
-import { loadIhdp, loadLalonde } from '../src/causal/data.js';
-import { ESTIMATOR_DEFAULTS, OUTCOME_MODELS, selectEstimators } from '../src/causal/estimators.js';
+import { loadIhdp, loadLalonde, subset } from '../src/causal/data.js';
+import {
+  ESTIMATOR_DEFAULTS,
+  foldsOf,
+  OUTCOME_MODELS,
+  outcomeDesign,
+  selectEstimators,
+} from '../src/causal/estimators.js';
 import { analyse, analysisLovePlot, causalConfig, type EstimateRow, refuteRun } from '../src/causal/experiment.js';
-import { fitPropensity } from '../src/causal/propensity.js';
-import { simulateIcu } from '../src/causal/simulate.js';
+import { matVec, ridgeCoef, rows, withIntercept } from '../src/causal/linalg.js';
+import { fitPropensity, logisticPropensity } from '../src/causal/propensity.js';
+import { ICU_COVARIATES, type IcuCohort, simulateIcu } from '../src/causal/simulate.js';
 import { setNumThreads } from '../src/torch/runtime.js';
 
 const OUT = 'runs/causal-bench';
@@ -86,6 +95,66 @@ if (section === 'coverage') {
     appendFileSync(file, `${JSON.stringify({ cohort: c, truth: d.truth!.ate, rows: row })}\n`);
     log(`cohort ${c + 1}/${cohorts}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
   }
+}
+
+// Why AIPW's intervals missed (results/causal.md): AIPW's arithmetic with one switch at a time, on the
+// coverage cohorts, point estimates and influence-function SEs only (no bootstrap): clipping level,
+// the true propensity instead of the fitted one, the outcome model (linear, the simulator's own
+// FiO2² term, squares of all covariates), against the sd of the estimates across cohorts.
+if (section === 'aipw-diagnosis') {
+  const cohorts = arg(0, 200);
+  type Variant = { clip: number; oracle?: boolean; outcome: 'linear' | 'fio2' | 'quadratic' };
+  const variants: Record<string, Variant> = {
+    'as shipped (clip 0.01, linear)': { clip: 0.01, outcome: 'linear' },
+    'no clipping': { clip: 1e-12, outcome: 'linear' },
+    'clip 0.05': { clip: 0.05, outcome: 'linear' },
+    'true propensity, no clipping': { clip: 1e-12, oracle: true, outcome: 'linear' },
+    'outcome + the simulator’s FiO2² term': { clip: 0.01, outcome: 'fio2' },
+    'outcome + squares (--outcome-model quadratic)': { clip: 0.01, outcome: 'quadratic' },
+  };
+  const fio2 = ICU_COVARIATES.indexOf('fio2');
+  const aipwWith = (d: IcuCohort, v: Variant, seed: number) => {
+    const xo =
+      v.outcome === 'fio2'
+        ? withIntercept(d.x, [Float64Array.from({ length: d.n }, (_, i) => (d.x.a[i * d.x.p + fio2] - 0.55) ** 2)])
+        : outcomeDesign(d.x, v.outcome);
+    const folds = foldsOf(d.n, 5, seed);
+    const psi = new Float64Array(d.n);
+    for (let f = 0; f < 5; f++) {
+      const test = [...folds.keys()].filter((i) => folds[i] === f);
+      const train = [...folds.keys()].filter((i) => folds[i] !== f);
+      const e = logisticPropensity(subset(d, train), { seed, ridge: 1 }).predict(rows(d.x, test));
+      const arm = (a: number) => {
+        const r = train.filter((i) => d.t[i] === a);
+        return matVec(
+          rows(xo, test),
+          ridgeCoef(
+            rows(xo, r),
+            Float64Array.from(r, (i) => d.y[i]),
+            1e-6,
+          ),
+        );
+      };
+      const [m1, m0] = [arm(1), arm(0)];
+      test.forEach((i, k) => {
+        const ei = Math.min(Math.max(v.oracle ? d.propensity[i] : e[k], v.clip), 1 - v.clip);
+        const t = d.t[i];
+        psi[i] = m1[k] - m0[k] + (t * (d.y[i] - m1[k])) / ei - ((1 - t) * (d.y[i] - m0[k])) / (1 - ei);
+      });
+    }
+    const est = psi.reduce((a, b) => a + b, 0) / d.n;
+    return { est, se: Math.sqrt(psi.reduce((a, b) => a + (b - est) ** 2, 0)) / d.n };
+  };
+  const out: Record<string, { est: number; se: number }[]> = Object.fromEntries(
+    Object.keys(variants).map((k) => [k, []]),
+  );
+  const sate: number[] = [];
+  for (let c = 0; c < cohorts; c++) {
+    const d = simulateIcu({ n: 500, seed: 1000 + c });
+    sate.push(d.truth!.ite!.reduce((a, b) => a + b, 0) / d.n);
+    for (const [k, v] of Object.entries(variants)) out[k].push(aipwWith(d, v, c));
+  }
+  save('aipw-diagnosis', { cohorts, sate, variants: out });
 }
 
 // AIPW alone, after the diagnosis in results/causal.md: the linear and the quadratic outcome model,
@@ -205,6 +274,59 @@ if (section === 'report') {
       }
       out.push('');
     }
+  }
+
+  const diag = load('aipw-diagnosis');
+  if (diag) {
+    const old = existsSync(`${OUT}/coverage.jsonl`)
+      ? readFileSync(`${OUT}/coverage.jsonl`, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).rows.aipw.se as number)
+      : [];
+    const sateMs = ms(diag.sate.map((v: number) => v - 20)).split(' ± ');
+    out.push(
+      `### AIPW diagnosis (${diag.cohorts} cohorts of 500, confounding 1; sample ATE − 20: mean ${sateMs[0]}, sd ${sateMs[1]}; mean bootstrap SE of the earlier run ${f(old.reduce((a, b) => a + b, 0) / Math.max(old.length, 1))})`,
+      '',
+      '| variant | mean − truth | sd of estimates | mean IF SE | IF coverage of 20 | of the sample ATE |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const [k, rs] of Object.entries(diag.variants) as [string, { est: number; se: number }[]][]) {
+      const [bias, spread] = ms(rs.map((r) => r.est - 20)).split(' ± ');
+      const mean = rs.reduce((a, r) => a + r.se, 0) / rs.length;
+      const cov = rs.filter((r) => Math.abs(r.est - 20) <= 1.96 * r.se).length;
+      const covS = rs.filter((r, i) => Math.abs(r.est - diag.sate[i]) <= 1.96 * r.se).length;
+      out.push(`| ${k} | ${bias} | ${spread} | ${f(mean)} | ${cov}/${rs.length} | ${covS}/${rs.length} |`);
+    }
+    out.push('');
+  }
+  for (const tag of ['', '-c0.5']) {
+    const covFile = `${OUT}/coverage-aipw${tag}.jsonl`;
+    if (!existsSync(covFile)) continue;
+    const lines = readFileSync(covFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const st = JSON.parse(readFileSync(`${OUT}/coverage-aipw${tag}-settings.json`, 'utf8'));
+    out.push(
+      `### AIPW coverage (${lines.length} cohorts of ${st.n}, confounding ${st.confounding}, B = ${st.B}, true ATE ${lines[0].truth}; folds redrawn per resample, a unit's copies in one fold)`,
+      '',
+      '| AIPW outcome model | bootstrap coverage | misses above / below | IF (sandwich) coverage | mean − truth | sd of estimates | mean bootstrap SE | mean IF SE | mean bootstrap width |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const name of Object.keys(lines[0].rows)) {
+      const rs = lines.map((l) => ({ ...l.rows[name], truth: l.truth }));
+      const n = rs.length;
+      const pct = (k: number) => `${k}/${n} = ${((100 * k) / n).toFixed(1)}%`;
+      const boot = rs.filter((r) => r.lo <= r.truth && r.truth <= r.hi).length;
+      const inf = rs.filter((r) => Math.abs(r.est - r.truth) <= 1.96 * r.ifSe).length;
+      const [bias, spread] = ms(rs.map((r) => r.est - r.truth)).split(' ± ');
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      out.push(
+        `| ${name.replace('aipw-', '')} | ${pct(boot)} | ${rs.filter((r) => r.lo > r.truth).length} / ${rs.filter((r) => r.hi < r.truth).length} | ${pct(inf)} | ${bias} | ${spread} | ${f(mean(rs.map((r) => r.se)))} | ${f(mean(rs.map((r) => r.ifSe)))} | ${f(mean(rs.map((r) => r.hi - r.lo)))} |`,
+      );
+    }
+    out.push('');
   }
 
   const icu = load('icu');
