@@ -68,9 +68,23 @@ export function toBucket(z: number, g: LatentGrid): number {
  * N(mean, std²) discretised on the grid: bucket k has the mass of [(k − ½)δ, (k + ½)δ), renormalised
  * over the grid. Mean or std that are not finite, or a mass on the grid below 10⁻¹⁰ (a wild network
  * output), fall back to the uniform distribution; the coder stays correct, only the rate suffers.
+ *
+ * With `window` w, the support is only the buckets within mean ± w·std (clamped to the grid; the
+ * whole grid if that leaves none). A distribution that is only ever popped from the message and
+ * pushed back by the decoder (the posteriors q of bits-back) can be narrowed so: every symbol still
+ * needs frequency ≥ 1, and on the whole grid that floor gives each pop a chance of n/M (2¹⁴/2³² at
+ * the default grid) of landing on a bucket far out in the tail, a latent the model then treats as
+ * noise. Inside ±8 std the floor's share is about 2⁻²³ and the Gaussian mass outside is 10⁻¹⁵.
  */
-export function gaussianCdf(mean: number, std: number, g: LatentGrid): MeasuredCdf {
-  const { lo, hi, delta } = gridBounds(g);
+export function gaussianCdf(mean: number, std: number, g: LatentGrid, window?: number): MeasuredCdf {
+  const grid = gridBounds(g);
+  const { delta } = grid;
+  let { lo, hi } = grid;
+  if (window !== undefined && Number.isFinite(mean) && std > 0 && Number.isFinite(std)) {
+    const a = Math.max(lo, Math.floor((mean - window * std) / delta));
+    const b = Math.min(hi, Math.ceil((mean + window * std) / delta));
+    if (a <= b) [lo, hi] = [a, b];
+  }
   const n = hi - lo + 1;
   const A = M - n;
   const u = (k: number) => ((k - 0.5) * delta - mean) / std;

@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { GenlabError } from '../torch/errors.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x47, 0x4c, 0x5a, 0x0d, 0x0a, 0x1a, 0x0a]);
-export const FORMAT_VERSION = 1;
+// Version 2: bits-back posteriors coded on a window of ±8 std (src/diffusion/bits-back.ts).
+export const FORMAT_VERSION = 2;
 const MAX_HEADER = 65536;
 const CHECKSUM = 32;
 /** Bytes the container adds around the header and payload. */

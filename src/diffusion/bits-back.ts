@@ -15,7 +15,7 @@
 // Images are coded in batches of m (one network call per step for the batch); the decoder makes the
 // same calls on the same batches, so the network sees identical inputs on both sides.
 import { categoricalCdf, gaussianCdf, gridBounds, type LatentGrid, type MeasuredCdf } from '../coding/cdf.js';
-import { byteSource, popSymbol, pushSymbol, RansStack, randomState } from '../coding/rans.js';
+import { byteSource, PRECISION_BITS, popSymbol, pushSymbol, RansStack, randomState } from '../coding/rans.js';
 import { GenlabError } from '../torch/errors.js';
 
 /** What the coder needs of a VDM: the γ grid, and ε̂ on a batch of latents at a step of the grid. */
@@ -40,13 +40,37 @@ export interface ChainModel {
 export type ChainOrder = 'bbans' | 'bitswap';
 export const CHAIN_ORDERS = ['bbans', 'bitswap'] as const;
 
+/** Which distribution a symbol is coded under (for the accounting of `onSymbol`). */
+export type SymbolKind = 'qTop' | 'q' | 'forward' | 'qBottom' | 'prior' | 'p' | 'pixel';
+
+/**
+ * One coded symbol: pushed (its cost added) or popped (its bits taken back), with the bits its
+ * integer frequency stands for, −log₂(f/M), and what the unquantised density says, −log₂(p(z)·δ)
+ * (for latents) or −log₂ P(x) (pixels).
+ */
+export interface SymbolEvent {
+  kind: SymbolKind;
+  op: 'push' | 'pop';
+  bits: number;
+  idealBits: number;
+}
+
 export interface BitsBackSettings {
   grid: LatentGrid;
+  /** Called for every pop and push, for measurements (slower: two more CDF evaluations each). */
+  onSymbol?: (e: SymbolEvent) => void;
   /** Images coded together (one network call per step for all of them). */
   batch: number;
   /** Default 'bbans'. */
   order?: ChainOrder;
 }
+
+/**
+ * The posteriors q, which encoding only pops and decoding pushes back, are coded on mean ± 8 std
+ * (cdf.ts: gaussianCdf's window); the priors p must cover the whole grid, since they code whatever
+ * q drew. Part of the format.
+ */
+export const POSTERIOR_WINDOW = 8;
 
 /** Seed of the generator that supplies the initial bits; part of the format. */
 export const INITIAL_BITS_SEED = 0x5eed_b175;
@@ -124,15 +148,17 @@ class Chain {
    */
   ideal = 0;
 
-  private pop(stack: RansStack, cdf: MeasuredCdf): number {
+  private pop(stack: RansStack, cdf: MeasuredCdf, kind: SymbolKind): number {
     const k = popSymbol(stack, cdf);
     this.ideal += cdf.logMass(k);
+    this.settings.onSymbol?.(symbolEvent(kind, 'pop', cdf, k));
     return k;
   }
 
-  private push(stack: RansStack, cdf: MeasuredCdf, k: number): void {
+  private push(stack: RansStack, cdf: MeasuredCdf, k: number, kind: SymbolKind): void {
     pushSymbol(stack, cdf, k);
     this.ideal -= cdf.logMass(k);
+    this.settings.onSymbol?.(symbolEvent(kind, 'push', cdf, k));
   }
 
   constructor(
@@ -162,12 +188,12 @@ class Chain {
   }
 
   private qTop(f: number) {
-    return gaussianCdf(this.alpha1 * f, this.sigma1, this.settings.grid);
+    return gaussianCdf(this.alpha1 * f, this.sigma1, this.settings.grid, POSTERIOR_WINDOW);
   }
 
   private q(i: number, zi: number, f: number) {
     const s = this.steps[i - 1];
-    return gaussianCdf(s.qz * zi * this.delta + s.qx * f, s.std, this.settings.grid);
+    return gaussianCdf(s.qz * zi * this.delta + s.qx * f, s.std, this.settings.grid, POSTERIOR_WINDOW);
   }
 
   private p(i: number, zi: number, eps: number) {
@@ -177,11 +203,11 @@ class Chain {
 
   private forward(i: number, zs: number) {
     const s = this.steps[i - 1];
-    return gaussianCdf(s.fz * zs * this.delta, s.fstd, this.settings.grid);
+    return gaussianCdf(s.fz * zs * this.delta, s.fstd, this.settings.grid, POSTERIOR_WINDOW);
   }
 
   private qBottom(f: number) {
-    return gaussianCdf(this.alpha0 * f, this.sigma0, this.settings.grid);
+    return gaussianCdf(this.alpha0 * f, this.sigma0, this.settings.grid, POSTERIOR_WINDOW);
   }
 
   private pixel(z0: number) {
@@ -196,16 +222,17 @@ class Chain {
     for (let j = 0; j < n; j++) f[j] = centre(x[j], K);
     const z: Int32Array[] = Array.from({ length: T + 1 }, () => new Int32Array(n));
     // Pop the latents under q, from the top of the chain down.
-    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, this.qTop(f[j]));
-    for (let i = T; i >= 1; i--) for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.q(i, z[i][j], f[j]));
+    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, this.qTop(f[j]), 'qTop');
+    for (let i = T; i >= 1; i--)
+      for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.q(i, z[i][j], f[j]), 'q');
     // Push the data and the latents under p, in the reverse of the order the decoder pops them.
-    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(z[0][j]), x[j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(z[0][j]), x[j], 'pixel');
     for (let i = 1; i <= T; i++) {
       const eps = this.model.eps(this.values(z[i]), m, i);
-      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, z[i][j], eps[j]), z[i - 1][j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, z[i][j], eps[j]), z[i - 1][j], 'p');
     }
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, z[T][j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, z[T][j], 'prior');
   }
 
   /** Bit-Swap order: pop z_0 | x, push x; then for each step pop z_i | z_{i−1}, push z_{i−1} | z_i. */
@@ -213,17 +240,17 @@ class Chain {
     const { T, D, K } = this;
     const n = m * D;
     let zs = new Int32Array(n);
-    for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.qBottom(centre(x[j], K)));
-    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(zs[j]), x[j]);
+    for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.qBottom(centre(x[j], K)), 'qBottom');
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.pixel(zs[j]), x[j], 'pixel');
     for (let i = 1; i <= T; i++) {
       const zt = new Int32Array(n);
-      for (let j = 0; j < n; j++) zt[j] = this.pop(stack, this.forward(i, zs[j]));
+      for (let j = 0; j < n; j++) zt[j] = this.pop(stack, this.forward(i, zs[j]), 'forward');
       const eps = this.model.eps(this.values(zt), m, i);
-      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, zt[j], eps[j]), zs[j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.p(i, zt[j], eps[j]), zs[j], 'p');
       zs = zt;
     }
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, zs[j]);
+    for (let j = n - 1; j >= 0; j--) this.push(stack, prior, zs[j], 'prior');
   }
 
   /** Undoes encodeBitSwap, step by step in reverse. */
@@ -232,17 +259,17 @@ class Chain {
     const n = m * D;
     const prior = gaussianCdf(0, 1, this.settings.grid);
     let zt = new Int32Array(n);
-    for (let j = 0; j < n; j++) zt[j] = this.pop(stack, prior);
+    for (let j = 0; j < n; j++) zt[j] = this.pop(stack, prior, 'prior');
     for (let i = T; i >= 1; i--) {
       const eps = this.model.eps(this.values(zt), m, i);
       const zs = new Int32Array(n);
-      for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.p(i, zt[j], eps[j]));
-      for (let j = n - 1; j >= 0; j--) this.push(stack, this.forward(i, zs[j]), zt[j]);
+      for (let j = 0; j < n; j++) zs[j] = this.pop(stack, this.p(i, zt[j], eps[j]), 'p');
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.forward(i, zs[j]), zt[j], 'forward');
       zt = zs;
     }
     const x = new Uint8Array(n);
-    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(zt[j]));
-    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qBottom(centre(x[j], K)), zt[j]);
+    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(zt[j]), 'pixel');
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qBottom(centre(x[j], K)), zt[j], 'qBottom');
     return x;
   }
 
@@ -252,20 +279,25 @@ class Chain {
     const n = m * D;
     const z: Int32Array[] = Array.from({ length: T + 1 }, () => new Int32Array(n));
     const prior = gaussianCdf(0, 1, this.settings.grid);
-    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, prior);
+    for (let j = 0; j < n; j++) z[T][j] = this.pop(stack, prior, 'prior');
     for (let i = T; i >= 1; i--) {
       const eps = this.model.eps(this.values(z[i]), m, i);
-      for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.p(i, z[i][j], eps[j]));
+      for (let j = 0; j < n; j++) z[i - 1][j] = this.pop(stack, this.p(i, z[i][j], eps[j]), 'p');
     }
     const x = new Uint8Array(n);
-    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(z[0][j]));
+    for (let j = 0; j < n; j++) x[j] = this.pop(stack, this.pixel(z[0][j]), 'pixel');
     const f = new Float64Array(n);
     for (let j = 0; j < n; j++) f[j] = centre(x[j], this.K);
     for (let i = 1; i <= T; i++)
-      for (let j = n - 1; j >= 0; j--) this.push(stack, this.q(i, z[i][j], f[j]), z[i - 1][j]);
-    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qTop(f[j]), z[T][j]);
+      for (let j = n - 1; j >= 0; j--) this.push(stack, this.q(i, z[i][j], f[j]), z[i - 1][j], 'q');
+    for (let j = n - 1; j >= 0; j--) this.push(stack, this.qTop(f[j]), z[T][j], 'qTop');
     return x;
   }
+}
+
+function symbolEvent(kind: SymbolKind, op: 'push' | 'pop', cdf: MeasuredCdf, k: number): SymbolEvent {
+  const f = cdf.start(k + 1) - cdf.start(k);
+  return { kind, op, bits: PRECISION_BITS - Math.log2(f), idealBits: -cdf.logMass(k) / Math.LN2 };
 }
 
 /** The batches [start, end) that N images are coded in; encoder and decoder use the same ones. */
@@ -352,7 +384,16 @@ export function decodeBitsBack(
   let done = 0;
   for (let b = all.length - 1; b >= 0; b--) {
     const [s, e] = all[b];
-    out.set(settings.order === 'bitswap' ? chain.decodeBitSwap(stack, e - s) : chain.decode(stack, e - s), s * D);
+    try {
+      out.set(settings.order === 'bitswap' ? chain.decodeBitSwap(stack, e - s) : chain.decode(stack, e - s), s * D);
+    } catch (err) {
+      if (err instanceof GenlabError) throw err;
+      // A latent outside its posterior's window, or a slot outside every interval: not this message.
+      throw new GenlabError(
+        'data',
+        `the message does not decode (${(err as Error).message}): the file is damaged or was made by another model or machine`,
+      );
+    }
     done += e - s;
     onImages?.(done);
   }

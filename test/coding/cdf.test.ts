@@ -83,6 +83,43 @@ test('discretised Gaussians: every bucket codable, masses as Φ differences', ()
   assert.equal(quantisedProb(peak, Math.round(1 / delta) + 3), 1 / M);
 });
 
+test('a windowed Gaussian: support mean ± w·std on the grid, masses as Φ differences, floor n/M', () => {
+  const { delta, lo, hi } = gridBounds(GRID);
+  for (const [mean, std] of [
+    [0.3, 0.02],
+    [-0.4, 0.01],
+    [7.99, 0.05], // clipped by the grid's upper end
+    [2.5, delta / 2],
+  ]) {
+    const cdf = gaussianCdf(mean, std, GRID, 8);
+    checkCdf(cdf, `N(${mean}, ${std}²) on ±8 std`);
+    assert.equal(cdf.lo, Math.max(lo, Math.floor((mean - 8 * std) / delta)));
+    assert.equal(cdf.hi, Math.min(hi, Math.ceil((mean + 8 * std) / delta)));
+    const n = cdf.hi - cdf.lo + 1;
+    assert.ok(n < (16 * std) / delta + 3, `${n} buckets`);
+    // Inside, each mass is the Φ difference renormalised over the window, within the quantisation.
+    const den = normalCdf(((cdf.hi + 0.5) * delta - mean) / std) - normalCdf(((cdf.lo - 0.5) * delta - mean) / std);
+    for (let k = cdf.lo; k <= cdf.hi; k++) {
+      const exact = (normalCdf(((k + 0.5) * delta - mean) / std) - normalCdf(((k - 0.5) * delta - mean) / std)) / den;
+      assert.ok(Math.abs(quantisedProb(cdf, k) - exact * (1 - n / M)) <= 2 / M, `bucket ${k}`);
+    }
+  }
+  // The floor: on the whole grid a pop lands on a frequency-1 bucket with chance about n/M = 2¹⁴/2³²;
+  // on the window, 1 + 16σ/δ buckets' worth.
+  const whole = gaussianCdf(0.3, 0.02, GRID);
+  const narrow = gaussianCdf(0.3, 0.02, GRID, 8);
+  const floorMass = (c: IntegerCdf) => {
+    let m = 0;
+    for (let k = c.lo; k <= c.hi; k++) if (c.start(k + 1) - c.start(k) === 1) m += 1 / M;
+    return m;
+  };
+  assert.ok(floorMass(whole) > (0.9 * (hi - lo + 1 - 400)) / M, `whole grid ${floorMass(whole)}`);
+  assert.ok(floorMass(narrow) < 400 / M, `window ${floorMass(narrow)}`);
+  // A window entirely off the grid falls back to the whole grid.
+  const off = gaussianCdf(40, 0.01, GRID, 8);
+  assert.deepEqual([off.lo, off.hi], [lo, hi]);
+});
+
 test('categoricals from logits: frequency-1 symbols and one symbol with almost all mass', () => {
   const logits = [0, -1000, -1000, -50, Number.NEGATIVE_INFINITY];
   const cdf = categoricalCdf(logits);

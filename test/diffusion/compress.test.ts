@@ -92,8 +92,8 @@ test('bad files: wrong model, truncated, corrupted byte, wrong version, each a o
     refuses(() => decompressBytes(run, bad, 'f'), /checksum mismatch/);
   }
   const v2 = bytes.slice();
-  v2[8] = 2;
-  refuses(() => decompressBytes(run, v2, 'f'), /format version 2, but this genlab reads version 1/);
+  v2[8] = 1;
+  refuses(() => decompressBytes(run, v2, 'f'), /format version 1, but this genlab reads version 2/);
   refuses(() => decompressBytes(run, new TextEncoder().encode('hello, world'), 'f'), /not a genlab compressed file/);
   const longer = new Uint8Array(bytes.length + 3);
   longer.set(bytes);
