@@ -2,6 +2,9 @@
 // negative ELBO and against real codecs on the same images:
 //   npx tsx bench/compression.ts --run <vdm run> [--data digits] [--split all] [--n 1000]
 //        [--ts 5,10,20,50] [--main 20] [--batch 10] [--reps 20] [--out results/compression.md]
+//        [--orders bbans,bitswap] [--initial-batches 1,10] [--latent-bits 10]
+// `--ts none` skips the rate-against-T sweep (the round trips' rates are then set against the
+// negative ELBO at the main T), `--initial-batches none` the initial-bits table.
 // The round trip goes through the CLI (`genlab diffusion compress` / `decompress`) as a user runs it;
 // the rate-against-T sweep calls the family directly. Real codecs get all the images tiled into one
 // mosaic: PNG (zlib level 9, libpng's per-row filter choice), `cwebp -lossless -z 9`,
@@ -32,11 +35,15 @@ if (!runDir) {
 const data = argValue('data', 'digits');
 const split = argValue('split', 'all') as 'train' | 'test' | 'all';
 const n = Number(argValue('n', '1000'));
-const ts = argValue('ts', '5,10,20,50').split(',').map(Number);
+const list = (s: string) => s.split(',').filter((v) => v !== '' && v !== 'none');
+const ts = list(argValue('ts', '5,10,20,50')).map(Number);
 const mainT = Number(argValue('main', '20'));
 const batch = Number(argValue('batch', '10'));
 const reps = Number(argValue('reps', '20'));
 const out = argValue('out', 'results/compression.md');
+const orders = list(argValue('orders', 'bbans,bitswap')) as ('bbans' | 'bitswap')[];
+const initialBatches = list(argValue('initial-batches', '1,10')).map(Number);
+const latentBits = Number(argValue('latent-bits', '10'));
 setNumThreads(1);
 
 const r = loadVdmRun(runDir);
@@ -52,7 +59,16 @@ const f4 = (x: number) => x.toFixed(4);
 function roundTrip(order: string) {
   const file = join(tmp, `${order}.glz`);
   const folder = join(tmp, `${order}-out`);
-  const common = ['--timesteps', String(mainT), '--batch', String(batch), '--threads', '1'];
+  const common = [
+    '--timesteps',
+    String(mainT),
+    '--batch',
+    String(batch),
+    '--latent-bits',
+    String(latentBits),
+    '--threads',
+    '1',
+  ];
   const c = genlabJson([
     'diffusion',
     'compress',
@@ -76,7 +92,7 @@ function roundTrip(order: string) {
   return { order, c, d, exact, bytes: statSync(file).size };
 }
 log(`round trips through the CLI: ${n} ${data} ${split} images, T=${mainT}, batch ${batch}`);
-const trips = ['bbans', 'bitswap'].map(roundTrip);
+const trips = orders.map(roundTrip);
 
 // 2. Rate against T, with the model's discrete-time negative ELBO at each T.
 interface Sweep {
@@ -98,13 +114,15 @@ const sweep: Sweep[] = [];
 
 // 3. Initial bits against the batch size (they depend only on the first batches: 40 images suffice).
 const first = splitImages(data, { split, n: 40, root: r.cfg.root, levels: K });
-const initialByBatch = [1, 10].flatMap((b) =>
-  (['bbans', 'bitswap'] as const).map((order) => ({
+const initialByBatch = initialBatches.flatMap((b) =>
+  orders.map((order) => ({
     batch: b,
     order,
-    bits: compressImages(r, first, { timesteps: mainT, batch: b, order }).header.initialBits,
+    bits: compressImages(r, first, { timesteps: mainT, batch: b, order, latentBits }).header.initialBits,
   })),
 );
+// Without a sweep, the negative ELBO at the main T for the round trips' rates.
+const mainNelbo = ts.includes(mainT) ? null : discreteNelbo(r, images, mainT, { reps, seed: 1 });
 
 // 4. Real codecs on one mosaic of all the images.
 function mosaic(im: CodecImages) {
@@ -170,52 +188,58 @@ function writeReport(): void {
   const lines: string[] = [];
   lines.push('# Lossless compression with a VDM: bits-back rANS coding', '');
   lines.push(
-    `\`npx tsx bench/compression.ts --run ${runDir} --split ${split} --n ${n} --ts ${ts.join(',')} --main ${mainT} --batch ${batch} --reps ${reps}\`, ${date}, 1 thread, on the shared 2-core machine (load average ${loadavg()[0].toFixed(1)} at the end, ${cpus().length} CPUs): throughputs are under that load.`,
+    `\`npx tsx bench/compression.ts --run ${runDir} --data ${data} --split ${split} --n ${n} --ts ${ts.join(',') || 'none'} --main ${mainT} --batch ${batch} --reps ${reps} --orders ${orders.join(',')} --initial-batches ${initialBatches.join(',') || 'none'} --latent-bits ${latentBits}\`, ${date}, 1 thread, on the shared 2-core machine (load average ${loadavg()[0].toFixed(1)} at the end, ${cpus().length} CPUs): throughputs are under that load.`,
     '',
-    `Model: \`genlab diffusion train --timesteps ${cfg.timesteps} --steps ${cfg.steps}\` on ${cfg.data} (${cfg.schedule} schedule, ${cfg.objective} objective, U-Net width ${cfg.width}, depth ${cfg.depth}), EMA weights. Images: the first ${n} of the ${data} split '${split}'${split === 'all' ? ' (the digits test split has only 360 images, so 1,000 images include training images; the rate is compared with the negative ELBO of the same images)' : ''}. Latents on a grid of 2^-10 over |z| < 8, frequencies out of 2^32.`,
+    `Model: \`genlab diffusion train --timesteps ${cfg.timesteps} --steps ${cfg.steps}\` on ${cfg.data} (${cfg.schedule} schedule, ${cfg.objective} objective, U-Net width ${cfg.width}, depth ${cfg.depth}), EMA weights. Images: the first ${n} of the ${data} split '${split}'${split === 'all' ? ' (the digits test split has only 360 images, so 1,000 images include training images; the rate is compared with the negative ELBO of the same images)' : ''}. Latents on a grid of 2^-${latentBits} over |z| < 8 (posteriors on ±8 std of it), frequencies out of 2^32.`,
     '',
   );
+  const name = (o: string) => (o === 'bbans' ? 'paper' : 'Bit-Swap');
   lines.push('## Round trip through the CLI', '');
   lines.push(
-    '| order | file | bits/dim of the file | net bits/dim | initial bits | encode | decode | decoded PNGs equal the data |',
+    `| order | file | bits/dim of the file | net bits/dim | initial bits | encode | decode | decoded PNGs equal the data |${mainNelbo ? ` negative ELBO at T=${mainT} | net rate / negative ELBO − 1 |` : ''}`,
   );
-  lines.push('|---|---|---|---|---|---|---|---|');
+  lines.push(`|---|---|---|---|---|---|---|---|${mainNelbo ? '---|---|' : ''}`);
   for (const t of trips) {
+    const vs = mainNelbo
+      ? ` ${f4(mainNelbo.bpd)} ± ${f4(mainNelbo.stderr)} | ${(100 * (t.c.netBpd / mainNelbo.bpd - 1)).toFixed(2)}% |`
+      : '';
     lines.push(
-      `| ${t.order} | ${t.bytes} bytes | ${f4(t.c.fileBpd)} | ${f4(t.c.netBpd)} | ${t.c.header.initialBits.toFixed(0)} (${f4(t.c.initialBpd)} bits/dim over the set) | ${t.c.imagesPerSecond.toFixed(1)} images/s | ${t.d.imagesPerSecond.toFixed(1)} images/s | ${t.exact ? 'yes, bit for bit' : '**no**'} |`,
+      `| ${name(t.order)} | ${t.bytes} bytes | ${f4(t.c.fileBpd)} | ${f4(t.c.netBpd)} | ${t.c.header.initialBits.toFixed(0)} (${f4(t.c.initialBpd)} bits/dim over the set) | ${t.c.imagesPerSecond.toFixed(1)} images/s | ${t.d.imagesPerSecond.toFixed(1)} images/s | ${t.exact ? 'yes, bit for bit' : '**no**'} |${vs}`,
     );
   }
   lines.push(
     '',
-    `Commands: \`genlab diffusion compress ${runDir} --data ${data} --split ${split} --n ${n} --timesteps ${mainT} --batch ${batch} --order <order> --out f.glz\`, then \`genlab diffusion decompress ${runDir} f.glz --out <folder>\`; the PNG files written are read back and compared with the data set's levels.`,
+    `Commands: \`genlab diffusion compress ${runDir} --data ${data} --split ${split} --n ${n} --timesteps ${mainT} --batch ${batch} --latent-bits ${latentBits} --order <order> --out f.glz\`, then \`genlab diffusion decompress ${runDir} f.glz --out <folder>\`; the PNG files written are read back and compared with the data set's levels.${mainNelbo ? ` Negative ELBO: the model's discrete-time bound at T=${mainT} on the same ${n} images (${reps} draws of (t, ε) per image, ± standard error over images).` : ''}`,
     '',
   );
-  lines.push('## Rate against T', '');
-  lines.push(
-    `Net rate: the file's information minus the initial bits, per dimension. Negative ELBO: the model's discrete-time bound at the same T on the same ${n} images (\`vlbTerms\` at T steps, ${reps} draws of (t, ε) per image, ± standard error over images). Gap: net rate over negative ELBO − 1, ± its standard error from the coded-minus-ELBO bits of the ${Math.ceil(n / batch)} batches (each image is coded with one draw of its latents, so the rate itself is a one-draw estimate of the bound). Coding overhead: the net rate minus the coded chain's own −log₂ p(x, z) + log₂ q(z | x) with unquantised densities, i.e. what the latent grid, the integer frequencies and rANS add, in bits/dim. Batch ${batch} images per network call.`,
-    '',
-  );
-  lines.push(
-    '| T | negative ELBO (bits/dim) | net rate, paper order | gap ± se | net rate, Bit-Swap order | gap ± se | coding overhead (bits/dim): paper / Bit-Swap | initial bits: paper / Bit-Swap (bits/dim over the set) | file bits/dim: paper / Bit-Swap | encode images/s (paper order) |',
-  );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
-  for (const s of sweep) {
-    const [a, b] = s.rows;
-    const gap = (x: (typeof s.rows)[number]) => `${(100 * x.gap).toFixed(2)}% ± ${(100 * x.gapSe).toFixed(2)}%`;
-    const over = (x: (typeof s.rows)[number]) => (x.net - x.sample).toExponential(1);
+  if (sweep.length > 0) {
+    lines.push('## Rate against T', '');
     lines.push(
-      `| ${s.T} | ${f4(s.nelbo.bpd)} ± ${f4(s.nelbo.stderr)} | ${f4(a.net)} | ${gap(a)} | ${f4(b.net)} | ${gap(b)} | ${over(a)} / ${over(b)} | ${f4(a.initial)} / ${f4(b.initial)} | ${f4(a.file)} / ${f4(b.file)} | ${a.ips.toFixed(1)} |`,
+      `Net rate: the file's information minus the initial bits, per dimension. Negative ELBO: the model's discrete-time bound at the same T on the same ${n} images (\`vlbTerms\` at T steps, ${reps} draws of (t, ε) per image, ± standard error over images). Gap: net rate over negative ELBO − 1, ± its standard error from the coded-minus-ELBO bits of the ${Math.ceil(n / batch)} batches (each image is coded with one draw of its latents, so the rate itself is a one-draw estimate of the bound). Coding overhead: the net rate minus the coded chain's own −log₂ p(x, z) + log₂ q(z | x) with unquantised densities (the density at each bucket's centre times its width, for the same latents that were coded), i.e. what the latent grid, the integer frequencies and rANS add, in bits/dim. Batch ${batch} images per network call.`,
+      '',
     );
+    lines.push(
+      '| T | order | negative ELBO (bits/dim) | net rate (bits/dim) | gap ± se | coding overhead (bits/dim) | initial bits (bits/dim over the set) | file bits/dim | encode images/s |',
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|');
+    for (const s of sweep)
+      for (const x of s.rows)
+        lines.push(
+          `| ${s.T} | ${name(x.order)} | ${f4(s.nelbo.bpd)} ± ${f4(s.nelbo.stderr)} | ${f4(x.net)} | ${(100 * x.gap).toFixed(2)}% ± ${(100 * x.gapSe).toFixed(2)}% | ${(x.net - x.sample).toExponential(1)} | ${f4(x.initial)} | ${f4(x.file)} | ${x.ips.toFixed(1)} |`,
+        );
   }
-  lines.push('', '## Initial bits', '');
-  lines.push(
-    `The first batch pops its latents from an empty message; those bits come from a fixed generator, are counted, and are checked when decoding gives them back. They depend on the order and on how many images share the first pops (T=${mainT}):`,
-    '',
-  );
-  lines.push('| batch | paper order (bits) | Bit-Swap order (bits) |', '|---|---|---|');
-  for (const b of [1, 10]) {
-    const get = (o: string) => initialByBatch.find((x) => x.batch === b && x.order === o)?.bits.toFixed(0);
-    lines.push(`| ${b} | ${get('bbans')} | ${get('bitswap')} |`);
+  if (initialBatches.length > 0) {
+    lines.push('', '## Initial bits', '');
+    lines.push(
+      `The first batch pops its latents from an empty message; those bits come from a fixed generator, are counted, and are checked when decoding gives them back. They depend on the order and on how many images share the first pops (T=${mainT}):`,
+      '',
+    );
+    lines.push(`| batch | ${orders.map((o) => `${name(o)} order (bits)`).join(' | ')} |`);
+    lines.push(`|---|${orders.map(() => '---|').join('')}`);
+    for (const b of initialBatches) {
+      const get = (o: string) => initialByBatch.find((x) => x.batch === b && x.order === o)?.bits.toFixed(0);
+      lines.push(`| ${b} | ${orders.map(get).join(' | ')} |`);
+    }
   }
   lines.push('', '## Real codecs on the same images', '');
   lines.push(
@@ -223,16 +247,14 @@ function writeReport(): void {
     '',
   );
   lines.push('| codec | bytes | bits/dim |', '|---|---|---|');
-  const ours = trips[0];
-  lines.push(
-    `| VDM bits-back, T=${mainT}, paper order (whole file) | ${ours.bytes} | ${f3((8 * ours.bytes) / dims)} |`,
-  );
-  lines.push(
-    `| VDM bits-back, T=${mainT}, Bit-Swap order (whole file) | ${trips[1].bytes} | ${f3((8 * trips[1].bytes) / dims)} |`,
-  );
+  for (const t of trips)
+    lines.push(
+      `| VDM bits-back, T=${mainT}, ${name(t.order)} order (whole file) | ${t.bytes} | ${f3((8 * t.bytes) / dims)} |`,
+    );
   for (const c of codecs)
     lines.push(`| ${c.name} | ${c.bytes ?? 'failed'} | ${c.bytes === null ? '–' : f3((8 * c.bytes) / dims)} |`);
-  if (main) lines.push(`| *the model's negative ELBO at T=${mainT}* | | ${f3(main.nelbo.bpd)} |`);
+  const nelboMain = main?.nelbo ?? mainNelbo;
+  if (nelboMain) lines.push(`| *the model's negative ELBO at T=${mainT}* | | ${f3(nelboMain.bpd)} |`);
   lines.push('');
   writeFileSync(out, `${lines.join('\n')}\n`);
   log(`wrote ${out}`);
@@ -240,8 +262,8 @@ function writeReport(): void {
 for (const T of ts) {
   log(`T=${T}: negative ELBO (${reps} draws per image) and encodes`);
   const nelbo = discreteNelbo(r, images, T, { reps, seed: 1 });
-  const rows = (['bbans', 'bitswap'] as const).map((order) => {
-    const res = compressImages(r, images, { timesteps: T, batch, order });
+  const rows = orders.map((order) => {
+    const res = compressImages(r, images, { timesteps: T, batch, order, latentBits });
     // The gap to the negative ELBO, paired by batch: coded bits minus the ELBO of the same images.
     const diffs = res.batchNetBits.map((bits, b) => {
       let e = 0;
@@ -266,4 +288,5 @@ for (const T of ts) {
   sweep.push({ T, nelbo, rows });
   writeReport();
 }
+if (ts.length === 0) writeReport();
 if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
