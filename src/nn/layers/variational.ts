@@ -429,10 +429,8 @@ export interface GaussianDropoutConv2dOptions extends GaussianDropoutOptions {
  */
 export class GaussianDropoutConv2d extends GaussianDropoutLayer {
   protected readonly unitView = [-1, 1, 1];
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly dilation: [number, number];
+  /** Kernel size, stride, padding and dilation, each as [height, width]. */
+  readonly geometry: Record<'kernelSize' | 'stride' | 'padding' | 'dilation', [number, number]>;
 
   constructor(
     readonly inChannels: number,
@@ -442,18 +440,22 @@ export class GaussianDropoutConv2d extends GaussianDropoutLayer {
   ) {
     const k = pair(kernelSize);
     super([outChannels, inChannels, k[0], k[1]], opts);
-    this.kernelSize = k;
-    this.stride = pair(opts.stride ?? 1);
-    this.padding = pair(opts.padding ?? 0);
-    this.dilation = pair(opts.dilation ?? 1);
+    this.geometry = {
+      kernelSize: k,
+      stride: pair(opts.stride ?? 1),
+      padding: pair(opts.padding ?? 0),
+      dilation: pair(opts.dilation ?? 1),
+    };
   }
 
   protected map(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-    return F.conv2d(input, weight, { bias, stride: this.stride, padding: this.padding, dilation: this.dilation });
+    const { stride, padding, dilation } = this.geometry;
+    return F.conv2d(input, weight, { bias, stride, padding, dilation });
   }
 
   override extraRepr(): string {
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}], stride=[${this.stride}], type=${this.type}`;
+    const { kernelSize, stride } = this.geometry;
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=[${kernelSize}], stride=[${stride}], type=${this.type}`;
   }
 }
 
