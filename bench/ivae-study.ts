@@ -140,7 +140,8 @@ for (const draw of order) {
         try {
           run = await genlabRun(cfg, join('runs/ivae-study', k));
         } catch (e) {
-          // Another study process holds this run folder: leave the run to it.
+          // Another study process holds this run folder: leave the run to it. Any other error stops the study.
+          if (!/is in use by another training/.test((e as Error).message)) throw e;
           console.log(`skipped ${k}: ${(e as Error).message}`);
           continue;
         }
