@@ -32,7 +32,7 @@ export const BUDGET = {
   // Searched at 8 × 8 (Fashion-MNIST average-pooled), α's learning rate 1e-2 (DARTS: 3e-4) so that
   // α moves within 160 steps; the networks are trained at 14 × 14.
   search: { steps: 160, c: 4, layers: 3, batchSize: 16, trainSize: 2000, size: 8, archLr: 1e-2 },
-  train: { steps: 120, c: 8, batchSize: 32, trainSize: 20000, size: 14, testSize: 2000 },
+  train: { steps: 300, c: 8, batchSize: 32, trainSize: 20000, size: 14, testSize: 2000 },
 } as const;
 
 const searchDir = (ops: string, seed: number) => join(ROOT, `${DATA}-search-${ops}-${seed}`);
