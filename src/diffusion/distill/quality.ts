@@ -110,7 +110,9 @@ export function sampleQuality(
   const shape = s.space?.shape ?? test.x.shape.slice(1);
   const classes = s.model.net.config.classes;
   const generator = new Generator(opts.seed);
-  const batch = opts.batchSize ?? 250;
+  // The guided teacher evaluates a batch of 2B (conditional and unconditional together), so it draws
+  // 125 at a time: its forward passes hold 250 images, like a student's.
+  const batch = opts.batchSize ?? (s.kind === 'teacher' ? 125 : 250);
   const net = loadFeatureNet(data);
   try {
     return tidy(() => {
