@@ -52,7 +52,8 @@ def main():
     torch.set_num_threads(s["threads"])
     torch.manual_seed(s["seed"])
     layers = [VariationalLinear(a, b) for a, b in zip(s["widths"][:-1], s["widths"][1:])]
-    net = nn.Sequential(layers[0], nn.ReLU(), layers[1], nn.ReLU(), layers[2])
+    # As genlab's sparseLeNet, which starts with a Flatten.
+    net = nn.Sequential(nn.Flatten(), layers[0], nn.ReLU(), layers[1], nn.ReLU(), layers[2])
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     x = torch.rand(s["batch"], s["widths"][0])
     y = torch.randint(0, s["widths"][-1], (s["batch"],))
