@@ -22,6 +22,9 @@ export { MeanOnlyBatchNorm } from './layers/mean-only-bn.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions, GroupNorm, LayerNorm } from './layers/norm.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample } from './layers/pooling.js';
 export {
+  GaussianDropoutConv2d,
+  type GaussianDropoutConv2dOptions,
+  GaussianDropoutLayer,
   GaussianDropoutLinear,
   type GaussianDropoutOptions,
   KINGMA2015_C,
