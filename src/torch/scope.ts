@@ -382,12 +382,38 @@ export interface MemoryInfo {
    * gcBytes by under 1 MiB, and equals it (returns exactly to its start) when gcBytes is 0.
    */
   v8ExternalBytes: number;
+  /**
+   * Bytes of freed blocks the caching CPU allocator keeps for reuse (0 when it is turned off with
+   * GENLAB_CACHING_ALLOCATOR=0). They are not counted in `bytes`; {@link emptyCache} releases them.
+   */
+  cachedBytes: number;
+  /** Number of those cached blocks. */
+  cachedBlocks: number;
 }
 
 /** Counts the live tensors, their storages and bytes, the peak and the scope depth now. */
 export function memory(): MemoryInfo {
-  return { ...N.memory(), scopeDepth: scopes.length };
+  const a = N.allocatorStats();
+  return {
+    ...N.memory(),
+    scopeDepth: scopes.length,
+    cachedBytes: a === null ? 0 : a.cachedBytes,
+    cachedBlocks: a === null ? 0 : a.cachedBlocks,
+  };
 }
+
+/**
+ * Returns every block the caching CPU allocator keeps for reuse to the system, and the bytes that
+ * were. The cache also shrinks by itself: a block unused for a few seconds is released (after a large
+ * evaluation, say), and it never holds more than a fixed limit (GENLAB_ALLOC_CACHE_MB, 2048 by default).
+ */
+export function emptyCache(): number {
+  return N.allocatorTrim(true);
+}
+
+// The allocator releases blocks unused for a few seconds whenever it is called; this timer does it
+// also while the program idles after a peak. Unref'd, so it never keeps the process alive.
+if (N.allocatorStats() !== null) setInterval(() => N.allocatorTrim(false), 1000).unref();
 
 /** Restarts the peak byte count of {@link memory} from the current value. */
 export function resetPeakMemory(): void {
