@@ -102,6 +102,22 @@ export function disposeTracked(t: Tensor): void {
   markFreed(t);
 }
 
+/**
+ * Frees a temporary now instead of at the end of its scope: only a tensor a scope owns (not returned
+ * from an inner scope to the garbage collector, not kept), so memory the caller's scope would hold
+ * to its end goes back to the allocator while it is still in cache, as Python's reference counting
+ * does. Autograd is unaffected: the graph holds its own references to what backward needs. For
+ * containers that know an intermediate is dead (nn.Sequential); anything else still holding the
+ * tensor object sees it disposed.
+ */
+export function disposeTemporary(t: Tensor): void {
+  if (tensorState(t) !== 'scope') return;
+  const h = handle(t);
+  if (h < 0) return;
+  N.free(h);
+  markFreed(t);
+}
+
 /** Keeps a tensor alive past every enclosing scope; it is then freed by dispose() or the backstop. */
 export function keepTracked(t: Tensor): void {
   if (tensorState(t) === 'scope' && handle(t) >= 0) handToGc(t);
