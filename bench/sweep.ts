@@ -20,26 +20,10 @@ import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
 import { Glow } from '../src/flows/glow.js';
 import { nn, torch } from '../src/index.js';
 import { savePlotSvg } from '../src/train/plot.js';
-import { argValue, median, pairedRatio, pinToOneCore, runPython } from './common.js';
+import { argValue, median, medianWallCpu, pairedRatio, pinToOneCore, runPython } from './common.js';
+import { smallConvNet } from './models.js';
 
 const SECTION = '## Batch sweep';
-
-/** The conv net of bench/engine.ts (c): 3 × (conv 3×3 + GroupNorm + SiLU), pooled, linear. */
-function convNet(): nn.Module {
-  const block = (cin: number, cout: number, groups: number) => [
-    new nn.Conv2d(cin, cout, 3, { padding: 1 }),
-    new nn.GroupNorm(groups, cout),
-    new nn.SiLU(),
-  ];
-  return new nn.Sequential(
-    ...block(1, 16, 4),
-    ...block(16, 32, 8),
-    ...block(32, 32, 8),
-    new nn.AdaptiveAvgPool2d(1),
-    new nn.Flatten(),
-    new nn.Linear(32, 10),
-  );
-}
 
 /** Repetitions per batch size: about the same number of examples at each. */
 const reps = (batch: number) => Math.max(3, Math.min(12, Math.round(2048 / batch)));
@@ -50,36 +34,21 @@ interface Sweep {
   cpu: number[];
 }
 
-/** Median wall-clock and CPU seconds of `step` after one warm-up call. */
-function stepTimes(step: () => void, n: number): { wall: number; cpu: number } {
-  step();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    step();
-    wall.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
-
 /** Forward + cross-entropy + backward of the conv net at each batch size. */
 function genlabSweep(batches: number[]): Sweep {
   torch.manualSeed(0);
-  const model = convNet();
+  const model = smallConvNet();
   const out: Sweep = { wall: [], cpu: [] };
   for (const b of batches) {
     const x = torch.randn([b, 1, 28, 28]).keep();
     const y = torch.randint(0, 10, [b]).keep();
-    const t = stepTimes(
+    const t = medianWallCpu(
       () =>
         torch.tidy(() => {
           model.zeroGrad();
           nn.F.crossEntropy(model.forward(x), y).backward();
         }),
+      1,
       reps(b),
     );
     out.wall.push(t.wall / b);
