@@ -13,9 +13,10 @@
 //   cache. Blocks of 4 MiB and more are aligned to 2 MiB and advised as transparent huge pages, so a
 //   miss faults 2 MiB at a time instead of 4 KiB.
 // - Smaller blocks go to glibc (posix_memalign), which already reuses them from its heap.
-// - The cache is bounded: at most kCap bytes, and a block left unused for kMaxAge seconds is unmapped
-//   (checked on allocator calls and by a timer in src/torch/native.ts), so memory returns to the
-//   system after a peak. emptyCache() unmaps every cached block at once.
+// - The cache is bounded: at most `cap` bytes (2 GiB), and a cached block whose size class nobody has
+//   asked for in `maxAge` seconds (10) is unmapped (checked on allocator calls and by a timer in
+//   src/torch/scope.ts), so memory returns to the system after a peak while the sizes a training
+//   step keeps asking for stay cached. emptyCache() unmaps every cached block at once.
 // - Every allocation carries a 64-byte header in front of the data with its block (or none, for
 //   glibc's), so the deleter needs only the data pointer: DataPtr's context is the data pointer
 //   itself and raw_allocate/raw_deallocate work, as libtorch's default allocator allows.
@@ -81,7 +82,7 @@ class CachingAllocator final : public c10::Allocator {
  public:
   size_t minCached = static_cast<size_t>(envNumber("GENLAB_ALLOC_MIN_KB", 256) * 1024);
   size_t cap = static_cast<size_t>(envNumber("GENLAB_ALLOC_CACHE_MB", 2048) * (1 << 20));
-  double maxAge = envNumber("GENLAB_ALLOC_CACHE_SECONDS", 5);
+  double maxAge = envNumber("GENLAB_ALLOC_CACHE_SECONDS", 10);
 
   c10::DataPtr allocate(size_t n) const override {
     void* data = const_cast<CachingAllocator*>(this)->alloc(n);
@@ -105,6 +106,7 @@ class CachingAllocator final : public c10::Allocator {
     std::vector<Block*> drop;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      lastRequest_[cls] = nowSeconds();
       auto it = free_.find(cls);
       if (it != free_.end() && !it->second.empty()) {
         b = it->second.back();
@@ -213,9 +215,13 @@ class CachingAllocator final : public c10::Allocator {
     collectOlderThan(now - maxAge, drop);
   }
 
-  // Takes out of the cache every block that entered it before `cutoff`. Lists hold newest last.
+  // Takes out of the cache every block that entered it before `cutoff`, of a size class not asked for
+  // since `cutoff` either: a class in use (a training step asks for it every step, however long the
+  // step) keeps its blocks. Lists hold newest last.
   void collectOlderThan(double cutoff, std::vector<Block*>* drop) {
     for (auto& [cls, list] : free_) {
+      auto used = lastRequest_.find(cls);
+      if (used != lastRequest_.end() && used->second >= cutoff) continue;
       size_t k = 0;
       while (k < list.size() && list[k]->freedAt < cutoff) k++;
       for (size_t i = 0; i < k; i++) take(list[i], drop);
@@ -254,6 +260,7 @@ class CachingAllocator final : public c10::Allocator {
 
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<Block*>> free_;
+  std::unordered_map<size_t, double> lastRequest_;  // per size class: when it was last asked for
   size_t cachedBytes_ = 0, cachedBlocks_ = 0, liveBytes_ = 0, liveBlocks_ = 0;
   size_t hits_ = 0, misses_ = 0, released_ = 0;
   double lastTrim_ = 0;
