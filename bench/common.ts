@@ -30,6 +30,22 @@ export function bestTime(step: () => void, warmup: number, reps: number): number
   return sampleTimes(step, warmup, reps)[0];
 }
 
+/** Median wall-clock and process CPU seconds per call (CPU time is immune to being descheduled). */
+export function medianWallCpu(step: () => void, warmup: number, reps: number): { wall: number; cpu: number } {
+  for (let i = 0; i < warmup; i++) step();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    step();
+    wall.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
 /** Runs a Python benchmark script with Debian's torch and returns its JSON line. */
 export function runPython(script: string, args: string[]): Record<string, number | string> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run bash scripts/setup.sh --test (python3-torch)`);

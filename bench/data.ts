@@ -1,30 +1,34 @@
 // DataLoader throughput on Fashion-MNIST (batch 128, shuffled), next to the same gather written in
-// PyTorch (/usr/bin/python3) when it is installed. Prints one line.
+// PyTorch (/usr/bin/python3) when it is installed. Rounds alternate the two sides (each PyTorch round
+// a fresh process, timing after its warm-up), and the ratio is the median of the per-round ratios,
+// so both sides of a round ran under about the same load. Prints one line.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, FASHION_MNIST_ROOT, loadFashionMnist } from '../src/data/index.js';
 import { torch } from '../src/index.js';
-import { pinToOneCore } from './common.js';
+import { median, pairedRatio, pinToOneCore } from './common.js';
 
 pinToOneCore(import.meta.url);
 
 const BATCH = 128;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
-// Best of several timed rounds: the machine is shared, and the fastest round is the least disturbed.
+// Alternating rounds; within a round each side reports the best of SUBROUNDS timed passes.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SUBROUNDS = 3;
+
+const ds = loadFashionMnist();
+const loader = new DataLoader(ds, { batchSize: BATCH, shuffle: true, seed: 0 });
+for (let i = 0; i < 20; i++) {
+  torch.tidy(() => {
+    loader.next();
+  });
+}
 
 function genlabRate(): number {
-  const ds = loadFashionMnist();
-  const loader = new DataLoader(ds, { batchSize: BATCH, shuffle: true, seed: 0 });
-  for (let i = 0; i < 20; i++) {
-    torch.tidy(() => {
-      loader.next();
-    });
-  }
   const batches = EPOCHS * loader.length;
   let best = 0;
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < SUBROUNDS; r++) {
     const t0 = performance.now();
     // A block body: returning the batch from tidy() would let it escape to the GC backstop.
     for (let i = 0; i < batches; i++) {
@@ -34,7 +38,6 @@ function genlabRate(): number {
     }
     best = Math.max(best, batches / ((performance.now() - t0) / 1000));
   }
-  ds.dispose();
   return best;
 }
 
@@ -80,7 +83,7 @@ function torchRate(): number | null {
     String(BATCH),
     String(EPOCHS),
     String(torch.getNumThreads()),
-    String(ROUNDS),
+    String(SUBROUNDS),
   ];
   const r = spawnSync(py, args, { encoding: 'utf8' });
   if (r.status !== 0) return null;
@@ -88,13 +91,24 @@ function torchRate(): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-const ours = genlabRate();
-const peer = torchRate();
+const oursAll: number[] = [];
+const peerAll: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  oursAll.push(genlabRate());
+  const p = torchRate();
+  if (p !== null) peerAll.push(p);
+}
+ds.dispose();
+const ours = median(oursAll);
 const parts = [
-  `data: fashion-mnist DataLoader batch ${BATCH} shuffled, ${torch.getNumThreads()} thread(s):`,
+  `data: fashion-mnist DataLoader batch ${BATCH} shuffled, ${torch.getNumThreads()} thread(s), ${ROUNDS} alternating rounds:`,
   `genlab ${ours.toFixed(0)} batches/s (${((ours * BATCH) / 1000).toFixed(0)}k images/s)`,
 ];
-if (peer !== null)
-  parts.push(`| PyTorch same gather ${peer.toFixed(0)} batches/s | genlab/PyTorch ${(ours / peer).toFixed(2)}`);
-else parts.push('| PyTorch peer not available');
+if (peerAll.length === oursAll.length) {
+  // Throughputs: genlab time / PyTorch time is PyTorch's rate / genlab's rate, per round.
+  const timeRatio = pairedRatio(peerAll, oursAll);
+  parts.push(
+    `| PyTorch same gather ${median(peerAll).toFixed(0)} batches/s | time ratio genlab/PyTorch ${timeRatio.toFixed(2)} (median of per-round ratios; ≤ 1 is genlab faster)`,
+  );
+} else parts.push('| PyTorch peer not available');
 console.log(parts.join(' '));

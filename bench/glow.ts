@@ -13,7 +13,17 @@ import { fileURLToPath } from 'node:url';
 import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
 import { Glow } from '../src/flows/glow.js';
 import { optim, torch } from '../src/index.js';
-import { argValue, genlabJson, median, pairedRatio, pinToOneCore, type Row, ratioTable, runPython } from './common.js';
+import {
+  argValue,
+  genlabJson,
+  median,
+  medianWallCpu,
+  pairedRatio,
+  pinToOneCore,
+  type Row,
+  ratioTable,
+  runPython,
+} from './common.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -73,22 +83,6 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-/** Median wall-clock and process CPU seconds per call (CPU time is immune to being descheduled). */
-function medianTimes(step: () => void, warmup: number, reps: number): { wall: number; cpu: number } {
-  for (let i = 0; i < warmup; i++) step();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    step();
-    wall.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
-
 /** The CLI's training step, minus the data loader and the (pure-JS) LR schedule. */
 function stepTimes(w: Workload): { wall: number; cpu: number } {
   torch.manualSeed(0);
@@ -102,7 +96,7 @@ function stepTimes(w: Workload): { wall: number; cpu: number } {
   torch.tidy(() => glow.initialize(dequantize(x01, q)));
   const optimizer = new optim.Adam(glow.parameters(), { lr: 1e-3 });
   const params = glow.parameters();
-  const t = medianTimes(
+  const t = medianWallCpu(
     () =>
       torch.tidy(() => {
         optimizer.zeroGrad();

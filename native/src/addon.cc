@@ -19,8 +19,11 @@ void tuneAllocator() {
 #endif
 }
 
+void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);  // allocator.cc
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();
+  registerAllocatorFunctions(env, exports);  // first: installs the caching allocator before any tensor is made
   registerSlotFunctions(env, exports);
   registerOpFunctions(env, exports);
   registerAutogradFunctions(env, exports);

@@ -147,6 +147,13 @@ export class DataLoader implements Iterable<Batch> {
       this._epoch++;
       this._batch = 0;
     }
+    if (this.transforms.length === 0 && isBatched(this.dataset)) {
+      // The common case without a scope of its own: the index view is the only temporary.
+      const sel = this.epochIndices(epoch).narrow(0, start, idx.length);
+      const batch = this.dataset.batch(sel);
+      if (batch.x !== sel && batch.y !== sel && !batch.rest?.includes(sel)) sel.dispose();
+      return batch;
+    }
     return tidy(() => {
       let batch: Batch;
       if (isBatched(this.dataset)) {

@@ -5,7 +5,7 @@ import { extractBatched } from '../metrics/extractor.js';
 import { classifierExtractor, featureNetPath, loadFeatureNet } from '../metrics/featureNet.js';
 import { fidFromFeatures } from '../metrics/fid.js';
 import { inceptionScore } from '../metrics/inception.js';
-import { noGrad } from '../torch/autograd.js';
+import { inferenceMode } from '../torch/autograd.js';
 import { arange } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
 import type { Generator } from '../torch/random.js';
@@ -47,7 +47,7 @@ export function testBitsPerDim(
   let sumSq = 0;
   let sumVar = 0;
   let dims = 1;
-  noGrad(() => {
+  inferenceMode(() => {
     for (let start = 0; start < n; start += batchSize) {
       tidy(() => {
         const x = data.batch(arange(start, Math.min(n, start + batchSize), 1, { dtype: 'int64' })).x;

@@ -1,7 +1,7 @@
 // Samplers: from z₁ ~ N(0, I) down a grid t = 1, (N−1)/N, …, 0 of any number N of steps.
 //   ancestral (VDM):  z_s = (α_s/α_t)(z_t − σ_t c ε̂) + √((1 − α_s²) c) ε,  c = −expm1(γ_s − γ_t)
 //   DDIM (η = 0):     z_s = α_s x̂ + σ_s ε̂,  x̂ = (z_t − σ_t ε̂)/α_t
-import { noGrad } from '../torch/autograd.js';
+import { inferenceMode } from '../torch/autograd.js';
 import { full, linspace, randn } from '../torch/creation.js';
 import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
@@ -25,7 +25,9 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** γ on the sampling grid, as numbers: γ[i] = γ(i / steps). */
 export function gammaGrid(schedule: NoiseSchedule, steps: number): number[] {
-  return noGrad(() => tidy(() => Array.from(schedule.gamma(linspace(0, 1, steps + 1)).toTypedArray() as Float32Array)));
+  return inferenceMode(() =>
+    tidy(() => Array.from(schedule.gamma(linspace(0, 1, steps + 1)).toTypedArray() as Float32Array)),
+  );
 }
 
 /** Runs the reverse process; returns z₀ (kept out of the caller's scopes only if it returns it). */
@@ -36,7 +38,7 @@ export function sampleLatent(eps: EpsFn, schedule: NoiseSchedule, shape: number[
   if (kind !== 'ancestral' && kind !== 'ddim') throw new Error(`unknown sampler '${kind}' (ancestral or ddim)`);
   const g = gammaGrid(schedule, steps);
   const batch = shape[0];
-  return noGrad(() => {
+  return inferenceMode(() => {
     let z = opts.z1 ? opts.z1.clone() : randn(shape, { generator: opts.generator });
     for (let i = steps; i >= 1; i--) {
       const gt = g[i];

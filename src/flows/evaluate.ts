@@ -1,7 +1,7 @@
 // Test-set bits/dim of a Glow, with a seeded dequantisation so that repeated evaluations agree.
 import type { TensorDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
-import { noGrad } from '../torch/autograd.js';
+import { inferenceMode } from '../torch/autograd.js';
 import { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import { bitsPerDim, dequantize, type Quantization } from './dequant.js';
@@ -38,7 +38,7 @@ export function evaluateBitsPerDim(
   const loader = new DataLoader(data, { batchSize: opts.batchSize ?? 100 });
   let total = 0;
   let n = 0;
-  noGrad(() => {
+  inferenceMode(() => {
     while (n < limit) {
       total += tidy(() => {
         const batch = loader.next(); // in order: no shuffle, and the first epoch

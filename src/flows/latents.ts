@@ -1,5 +1,5 @@
 // Working in latent space: temperature grids, interpolation, and class-mean attribute directions.
-import { noGrad } from '../torch/autograd.js';
+import { inferenceMode } from '../torch/autograd.js';
 import { full } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
 import { Generator } from '../torch/random.js';
@@ -17,7 +17,7 @@ export function temperatureGrid(
   opts: { seed?: number; classes?: number[] } = {},
 ): Tensor {
   return tidy(() =>
-    noGrad(() => {
+    inferenceMode(() => {
       const y = labels(glow, perRow, opts.classes);
       const rows = temperatures.map((t) => {
         const generator = new Generator(opts.seed ?? 0);
@@ -67,7 +67,7 @@ export function interpolate(
   opts: { ya?: Tensor; yb?: Tensor } = {},
 ): Tensor {
   return tidy(() =>
-    noGrad(() => {
+    inferenceMode(() => {
       const ea = glow.encode(xa, opts.ya).eps;
       const eb = glow.encode(xb, opts.yb ?? opts.ya).eps;
       const rows: Tensor[] = [];
@@ -88,7 +88,7 @@ export function interpolate(
 /** The mean latents of a batch (one [1, …] tensor per level). */
 export function meanLatents(glow: Glow, x: Tensor, y?: Tensor, batchSize = 100): Tensor[] {
   return tidy(() =>
-    noGrad(() => {
+    inferenceMode(() => {
       const n = x.shape[0];
       let sums: Tensor[] | null = null;
       for (let i = 0; i < n; i += batchSize) {
@@ -124,7 +124,7 @@ export function manipulate(
   opts: { y?: Tensor } = {},
 ): Tensor {
   return tidy(() =>
-    noGrad(() => {
+    inferenceMode(() => {
       const eps = glow.encode(x, opts.y).eps;
       const rows: Tensor[] = [];
       for (let i = 0; i < x.shape[0]; i++) {

@@ -1,5 +1,5 @@
 // The network behind FID and IS is pluggable: any object with these two methods will do.
-import { noGrad } from '../torch/autograd.js';
+import { inferenceMode } from '../torch/autograd.js';
 import { cat } from '../torch/functions.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
@@ -12,7 +12,10 @@ export interface FeatureExtractor {
   probs(x: Tensor): Tensor;
 }
 
-/** Runs `extractor[kind]` over x in batches without autograd and joins the rows. */
+/**
+ * Runs `extractor[kind]` over x in batches under inference mode (no autograd records at all) and
+ * joins the rows outside it, so the caller gets an ordinary tensor.
+ */
 export function extractBatched(
   extractor: FeatureExtractor,
   x: Tensor,
@@ -20,14 +23,14 @@ export function extractBatched(
   opts: { batchSize?: number } = {},
 ): Tensor {
   const batchSize = opts.batchSize ?? 256;
-  return noGrad(() =>
-    tidy(() => {
-      const parts: Tensor[] = [];
+  return tidy(() => {
+    const parts: Tensor[] = [];
+    inferenceMode(() => {
       for (let start = 0; start < x.size(0); start += batchSize) {
         const rows = x.narrow(0, start, Math.min(batchSize, x.size(0) - start));
         parts.push(tidy(() => extractor[kind](rows).detach()));
       }
-      return cat(parts);
-    }),
-  );
+    });
+    return cat(parts);
+  });
 }

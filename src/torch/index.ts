@@ -31,7 +31,17 @@ export {
   serialize,
   type TensorMap,
 } from './safetensors.js';
-export { dispose, type MemoryInfo, memory, resetPeakMemory, Scope, scope, tidy, tidyAsync } from './scope.js';
+export {
+  dispose,
+  emptyCache,
+  type MemoryInfo,
+  memory,
+  resetPeakMemory,
+  Scope,
+  scope,
+  tidy,
+  tidyAsync,
+} from './scope.js';
 export { load, save, type TensorDict } from './serialization.js';
 export { type NestedArray, type Scalar, Tensor } from './tensor.js';
 

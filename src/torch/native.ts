@@ -25,6 +25,10 @@ export interface NativeAddon {
     v8ExternalBytes: number;
   };
   resetPeak(): void;
+  /** The caching CPU allocator's counters (native/src/allocator.cc), or null when it is turned off. */
+  allocatorStats(): AllocatorStats | null;
+  /** Unmaps cached blocks unused for a while, or all of them; returns the bytes released. */
+  allocatorTrim(all: boolean): number;
   sameStorage(a: number, b: number): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
   toBuffer(h: number): ArrayBuffer;
@@ -85,6 +89,19 @@ export interface NativeAddon {
     /** OpenBLAS's thread count, kept equal to libtorch's; 0 when libtorch uses another BLAS. */
     blasThreads: number;
   };
+}
+
+export interface AllocatorStats {
+  cachedBytes: number;
+  cachedBlocks: number;
+  largeBytes: number;
+  largeBlocks: number;
+  hits: number;
+  misses: number;
+  released: number;
+  limitBytes: number;
+  maxAgeSeconds: number;
+  minBlockBytes: number;
 }
 
 export interface NativeArg {

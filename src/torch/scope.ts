@@ -102,6 +102,22 @@ export function disposeTracked(t: Tensor): void {
   markFreed(t);
 }
 
+/**
+ * Frees a temporary now instead of at the end of its scope: only a tensor a scope owns (not returned
+ * from an inner scope to the garbage collector, not kept), so memory the caller's scope would hold
+ * to its end goes back to the allocator while it is still in cache, as Python's reference counting
+ * does. Autograd is unaffected: the graph holds its own references to what backward needs. For
+ * containers that know an intermediate is dead (nn.Sequential); anything else still holding the
+ * tensor object sees it disposed.
+ */
+export function disposeTemporary(t: Tensor): void {
+  if (tensorState(t) !== 'scope') return;
+  const h = handle(t);
+  if (h < 0) return;
+  N.free(h);
+  markFreed(t);
+}
+
 /** Keeps a tensor alive past every enclosing scope; it is then freed by dispose() or the backstop. */
 export function keepTracked(t: Tensor): void {
   if (tensorState(t) === 'scope' && handle(t) >= 0) handToGc(t);
@@ -382,12 +398,38 @@ export interface MemoryInfo {
    * gcBytes by under 1 MiB, and equals it (returns exactly to its start) when gcBytes is 0.
    */
   v8ExternalBytes: number;
+  /**
+   * Bytes of freed blocks the caching CPU allocator keeps for reuse (0 when it is turned off with
+   * GENLAB_CACHING_ALLOCATOR=0). They are not counted in `bytes`; {@link emptyCache} releases them.
+   */
+  cachedBytes: number;
+  /** Number of those cached blocks. */
+  cachedBlocks: number;
 }
 
 /** Counts the live tensors, their storages and bytes, the peak and the scope depth now. */
 export function memory(): MemoryInfo {
-  return { ...N.memory(), scopeDepth: scopes.length };
+  const a = N.allocatorStats();
+  return {
+    ...N.memory(),
+    scopeDepth: scopes.length,
+    cachedBytes: a === null ? 0 : a.cachedBytes,
+    cachedBlocks: a === null ? 0 : a.cachedBlocks,
+  };
 }
+
+/**
+ * Returns every block the caching CPU allocator keeps for reuse to the system, and the bytes that
+ * were. The cache also shrinks by itself: a block unused for a few seconds is released (after a large
+ * evaluation, say), and it never holds more than a fixed limit (GENLAB_ALLOC_CACHE_MB, 2048 by default).
+ */
+export function emptyCache(): number {
+  return N.allocatorTrim(true);
+}
+
+// The allocator releases blocks unused for a few seconds whenever it is called; this timer does it
+// also while the program idles after a peak. Unref'd, so it never keeps the process alive.
+if (N.allocatorStats() !== null) setInterval(() => N.allocatorTrim(false), 1000).unref();
 
 /** Restarts the peak byte count of {@link memory} from the current value. */
 export function resetPeakMemory(): void {

@@ -1,6 +1,12 @@
 // Containers: Sequential chains modules; ModuleList only holds and registers them.
+import { disposeTemporary } from '../../torch/scope.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { Module } from '../module.js';
+
+const EARLY_FREE = process.env.GENLAB_SEQ_EARLY_FREE !== '0';
+
+/** A module whose forward is wrapped on the instance (by a watcher that may keep its input or output). */
+const watched = (m: object) => Object.hasOwn(m, 'forward');
 
 function index(i: number, length: number, who: string): number {
   const k = i < 0 ? i + length : i;
@@ -40,10 +46,22 @@ export class Sequential extends Module<[Tensor], Tensor> {
     return this.items[Symbol.iterator]();
   }
 
-  /** Feeds x through every module in turn and returns the last output. */
+  /**
+   * Feeds x through every module in turn and returns the last output. Each intermediate output is
+   * freed as soon as the next module has consumed it (autograd keeps its own references), so its
+   * memory is reused within the same pass instead of at the end of the caller's scope. Outputs of a
+   * module whose forward is wrapped on the instance (watched, e.g. by Grad-CAM), and inputs of one,
+   * are left alone. GENLAB_SEQ_EARLY_FREE=0 turns this off.
+   */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.items) y = m.forward(y);
+    let prev: Module<[Tensor], Tensor> | null = null;
+    for (const m of this.items) {
+      const next = m.forward(y);
+      if (EARLY_FREE && prev !== null && next !== y && y !== x && !watched(prev) && !watched(m)) disposeTemporary(y);
+      y = next;
+      prev = m;
+    }
     return y;
   }
 }
