@@ -1,6 +1,10 @@
 // Variational diffusion models (Kingma, Salimans, Poole, Ho 2021): schedules, the VLB, networks,
 // samplers and evaluation.
+
+export * from './bits-back.js';
+export * from './compress.js';
 export { buildModel, type DataInfo, dataInfo, defaultConfig, gammaMinFor, type VdmConfig } from './config.js';
+export * as distill from './distill/index.js';
 export { type BitsPerDim, hasFeatureNet, type SampleQuality, sampleQuality, testBitsPerDim } from './evaluate.js';
 export * from './experiment.js';
 export { type ScheduleObjective, type StepStats, VDM, type VDMOptions } from './model.js';
