@@ -107,8 +107,10 @@ std::string failure(const Group& g, const std::string& what, const std::exceptio
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> settle)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)),
-        settle_(std::move(settle)) {}
+      : PromiseWorker(env, Napi::Promise::Deferred::New(env), std::move(work), std::move(settle)) {}
+  PromiseWorker(Napi::Env env, Napi::Promise::Deferred deferred, std::function<void()> work,
+                std::function<Napi::Value(Napi::Env)> settle)
+      : Napi::AsyncWorker(env), deferred_(deferred), work_(std::move(work)), settle_(std::move(settle)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     try {
@@ -190,21 +192,71 @@ c10d::ReduceOp reduceOp(const std::string& name) {
   throw std::runtime_error("unknown reduce op '" + name + "' (sum, avg, min, max, product)");
 }
 
-// Waits off the JS thread for a collective that was enqueued on it (so every rank issues its
-// collectives in program order), then runs `after` (e.g. the division of avg) on the result.
+// A collective is enqueued on the JS thread, so that every rank issues its collectives in program
+// order. Its completion comes back through one thread-safe function: Gloo's worker thread completes
+// the Work's future and queues the call, with no thread-pool thread waiting in between (one thread
+// hop, as when Python waits). `after` (e.g. the division of avg) and `settle` then run on the JS
+// thread. A failure goes on to the thread pool, where diagnose() looks for the dead or hung rank.
+struct Completion {
+  Napi::Promise::Deferred deferred;
+  std::shared_ptr<Group> g;
+  std::string what;
+  c10::intrusive_ptr<c10d::Work> work;
+  std::function<void()> after;
+  std::function<Napi::Value(Napi::Env)> settle;
+};
+
+napi_threadsafe_function completions = nullptr;
+size_t pendingCompletions = 0;  // the function keeps the event loop alive only while some are pending
+
+void deliver(napi_env env, napi_value, void*, void* data) {
+  std::unique_ptr<Completion> c(static_cast<Completion*>(data));
+  if (env == nullptr) return;  // the environment is shutting down
+  if (--pendingCompletions == 0) napi_unref_threadsafe_function(env, completions);
+  Napi::Env e(env);
+  Napi::HandleScope scope(e);
+  if (c->work->getFuture()->hasError()) {
+    auto g = c->g;
+    auto what = c->what;
+    auto work = c->work;
+    auto* w = new PromiseWorker(
+        e, c->deferred,
+        [g, what, work] {
+          try {
+            work->wait();
+          } catch (const std::exception& ex) {
+            throw std::runtime_error(failure(*g, what, ex));
+          }
+        },
+        {});
+    w->Queue();
+    return;
+  }
+  try {
+    if (c->after) c->after();
+    c->deferred.Resolve(c->settle ? c->settle(e) : e.Undefined());
+  } catch (const std::exception& ex) {
+    c->deferred.Reject(Napi::Error::New(e, errorText(ex)).Value());
+  }
+}
+
 Napi::Value completeAsync(Napi::Env env, std::shared_ptr<Group> g, std::string what, c10::intrusive_ptr<c10d::Work> work,
                           std::function<void()> after = {}, std::function<Napi::Value(Napi::Env)> settle = {}) {
-  return runAsync(
-      env,
-      [g, what, work, after] {
-        try {
-          work->wait();
-        } catch (const std::exception& e) {
-          throw std::runtime_error(failure(*g, what, e));
-        }
-        if (after) after();
-      },
-      std::move(settle));
+  if (completions == nullptr) {
+    napi_value name;
+    napi_create_string_utf8(env, "genlab c10d completions", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, deliver,
+                                        &completions) != napi_ok) {
+      throw std::runtime_error("cannot create the completion queue of collectives");
+    }
+    napi_unref_threadsafe_function(env, completions);
+  }
+  auto* c = new Completion{Napi::Promise::Deferred::New(env), std::move(g), std::move(what), work, std::move(after), std::move(settle)};
+  Napi::Promise promise = c->deferred.Promise();
+  if (pendingCompletions++ == 0) napi_ref_threadsafe_function(env, completions);
+  work->getFuture()->addCallback(
+      [c](c10::ivalue::Future&) { napi_call_threadsafe_function(completions, c, napi_tsfn_nonblocking); });
+  return promise;
 }
 
 // ---- DistributedDataParallel's reducer ----
