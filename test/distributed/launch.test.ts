@@ -20,17 +20,38 @@ test('genlab launch --nproc 2 diffusion train: rank 0 alone writes and prints; r
   const scratch = mkdtempSync(join(tmpdir(), 'genlab-launch-tmp-'));
   try {
     const out = join(dir, 'vdm');
-    const two = genlab(['launch', '--nproc', '2', '--timeout', '60', 'diffusion', 'train', ...TINY, ...FINISH, '--steps', '4', '--out', out], {
-      TMPDIR: scratch,
-    });
+    const two = genlab(
+      [
+        'launch',
+        '--nproc',
+        '2',
+        '--timeout',
+        '60',
+        'diffusion',
+        'train',
+        ...TINY,
+        ...FINISH,
+        '--steps',
+        '4',
+        '--out',
+        out,
+      ],
+      {
+        TMPDIR: scratch,
+      },
+    );
     assert.equal(two.status, 0, two.stderr);
     // One result line (rank 0's), and no note of rank 1.
     assert.equal(two.stdout.match(/test bits\/dim/g)?.length, 1, two.stdout);
     assert.doesNotMatch(two.stderr, /\[rank 1\]/);
-    for (const f of ['config.json', 'checkpoint.safetensors', 'state.json', 'results.json']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['config.json', 'checkpoint.safetensors', 'state.json', 'results.json'])
+      assert.ok(existsSync(join(out, f)), f);
     assert.deepEqual(readdirSync(dir), ['vdm']);
     // Rank 1's scratch folder is gone.
-    assert.deepEqual(readdirSync(scratch).filter((f) => f.startsWith('genlab-rank')), []);
+    assert.deepEqual(
+      readdirSync(scratch).filter((f) => f.startsWith('genlab-rank')),
+      [],
+    );
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
     assert.equal(state.step, 4);
     assert.equal(state.loaders.train.worldSize, 2);
@@ -50,7 +71,7 @@ test('genlab launch --nproc 2 diffusion train: rank 0 alone writes and prints; r
 test('genlab launch: a bad option or a missing command is a one-line usage error', () => {
   const r = genlab(['launch', '--nproc', '0', 'diffusion', 'train']);
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'genlab: --nproc must be an integer in [1, 1024], not \'0\'\n');
+  assert.equal(r.stderr, "genlab: --nproc must be an integer in [1, 1024], not '0'\n");
   const m = genlab(['launch', '--nproc', '2']);
   assert.equal(m.status, 2);
   assert.match(m.stderr, /^genlab: missing the command to launch/);

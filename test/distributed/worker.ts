@@ -131,19 +131,33 @@ async function mlp() {
   return result;
 }
 
-/** `kill <victim> <at>`: a training-like loop of all-reduces; rank `victim` dies at step `at`. */
+/**
+ * `kill <victim> <at> [plain]`: DDP training of a small MLP; rank `victim` dies (SIGKILL) at step
+ * `at`. With `plain`, a loop of awaited allReduces instead.
+ */
 async function kill() {
   const [victim, at] = args.map(Number);
   const g = await dist.initProcessGroup({ timeout });
-  const t0 = Date.now();
-  for (let step = 1; step < 10_000; step++) {
-    if (g.rank === victim && step === at) process.kill(process.pid, 'SIGKILL');
-    const t = torch.ones([1000]);
-    await dist.allReduce(t, 'sum');
-    t.dispose();
-    await new Promise((r) => setTimeout(r, 5));
+  if (args[2] === 'plain') {
+    for (let step = 1; step < 100_000; step++) {
+      if (g.rank === victim && step === at) process.kill(process.pid, 'SIGKILL');
+      await dist.allReduce(torch.ones([1000]), 'sum');
+    }
   }
-  return { rank: g.rank, elapsed: Date.now() - t0 };
+  torch.manualSeed(0);
+  const model = new Sequential(new Linear(8, 64), new Tanh(), new Linear(64, 1));
+  await DistributedDataParallel.create(model, { bucketCapMb: 0.01 });
+  const opt = new SGD(model.parameters(), { lr: 0.01 });
+  for (let step = 1; step < 100_000; step++) {
+    if (g.rank === victim && step === at) process.kill(process.pid, 'SIGKILL');
+    torch.tidy(() => {
+      opt.zeroGrad();
+      F.mseLoss(model.forward(torch.randn([32, 8])), torch.zeros([32, 1])).backward();
+      opt.step();
+    });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { rank: g.rank };
 }
 
 /** `shape`: rank 1 builds a wider hidden layer than the others; DDP must refuse at start. */
