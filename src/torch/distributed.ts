@@ -85,8 +85,11 @@ export function rendezvous(initMethod: string): { kind: 'tcp' | 'file'; where: s
 
 /** A group of ranks with Gloo collectives. Collectives are in place, like torch.distributed's. */
 export class ProcessGroup {
+  /** This process's rank in the group. */
   readonly rank: number;
+  /** The number of ranks. */
   readonly worldSize: number;
+  /** Milliseconds after which a collective or the rendezvous fails. */
   readonly timeout: number;
   private destroyed = false;
 

@@ -36,8 +36,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module<
   Parameters<M['forward']>,
   ReturnType<M['forward']>
 > {
+  /** The wrapped module (its names gain the prefix `module.` in this wrapper's stateDict, as in PyTorch). */
   readonly module: M;
+  /** The group gradients are averaged over. */
   readonly processGroup: ProcessGroup;
+  /** Whether syncBuffers() copies rank 0's buffers. */
   readonly broadcastBuffers: boolean;
   private readonly reducer: ReturnType<ProcessGroup['reducer']>;
   private syncing = true;
