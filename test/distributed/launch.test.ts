@@ -1,12 +1,12 @@
 // `genlab launch`: 2 ranks of `diffusion train` on loopback. Only rank 0 writes the run folder and
 // prints; the checkpoint then resumes with one process (another world size).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN } from './helpers.js';
+import { BIN, finish } from './helpers.js';
 
 const genlab = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, ...env } });
@@ -75,4 +75,67 @@ test('genlab launch: a bad option or a missing command is a one-line usage error
   const m = genlab(['launch', '--nproc', '2']);
   assert.equal(m.status, 2);
   assert.match(m.stderr, /^genlab: missing the command to launch/);
+});
+
+/** The pid of the launched rank `rank` among the children of `parent`. */
+function rankPid(parent: number, rank: number): number | undefined {
+  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(parent)], { encoding: 'utf8' });
+  for (const pid of ps.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0)) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return pid;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}
+
+test('genlab launch: killing rank 1 makes rank 0 and the launch exit non-zero with one-line messages', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genlab-launch-kill-'));
+  try {
+    const out = join(dir, 'vdm');
+    const args = [
+      'launch',
+      '--nproc',
+      '2',
+      '--timeout',
+      '20',
+      'diffusion',
+      'train',
+      ...TINY,
+      ...FINISH,
+      '--steps',
+      '100000',
+      '--out',
+      out,
+    ];
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exit = finish(child, 170_000);
+    // Once rank 0 has opened the run folder, rank 1 is killed (during start-up checks or training).
+    let victim: number | undefined;
+    while (victim === undefined) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (existsSync(join(out, 'config.json'))) victim = rankPid(child.pid as number, 1);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const killedAt = Date.now();
+    process.kill(victim, 'SIGKILL');
+    const e = await exit;
+    assert.notEqual(e.code, 0);
+    const lines = e.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => /^genlab/.test(l));
+    assert.ok(lines.includes('genlab launch: rank 1 exited with signal SIGKILL'), e.stderr);
+    assert.ok(
+      lines.some((l) => /^genlab: .*failed on rank 0 of 2: rank 1 is gone or hung \(.+\)$/.test(l)),
+      e.stderr,
+    );
+    assert.ok(Date.now() - killedAt < 20_000, `the launch ended ${Date.now() - killedAt} ms after the kill`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
