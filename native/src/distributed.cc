@@ -280,6 +280,7 @@ struct Reducer {
   bool sync = true;
   bool alive = true;
   uint64_t reductions = 0;
+  uint64_t launchedInBackward = 0;  // buckets launched by a hook, overlapping the rest of backward
 
   void reset() {
     next = 0;
@@ -309,7 +310,10 @@ struct Reducer {
     }
     size_t b = bucketOf[i];
     if (pending[b] > 0) pending[b]--;
-    while (next < buckets.size() && pending[next] == 0) launch(next++);
+    while (next < buckets.size() && pending[next] == 0) {
+      launch(next++);
+      launchedInBackward++;
+    }
   }
 
   void finish() {
@@ -561,6 +565,7 @@ void registerDistributedFunctions(Napi::Env env, Napi::Object exports) {
     }
     o.Set("buckets", bs);
     o.Set("reductions", static_cast<double>(r.reductions));
+    o.Set("launchedInBackward", static_cast<double>(r.launchedInBackward));
     return o;
   });
   // ddpRelease(id): the hooks stay on the accumulators but do nothing from now on.

@@ -24,7 +24,7 @@ interface DistributedAddon {
   distDestroy(group: number): Promise<void>;
   ddpCreate(group: number, params: number[], bucketBytes: number): number;
   ddpSetSync(reducer: number, sync: boolean): void;
-  ddpInfo(reducer: number): { buckets: number[][]; reductions: number };
+  ddpInfo(reducer: number): { buckets: number[][]; reductions: number; launchedInBackward: number };
   ddpRelease(reducer: number): void;
 }
 

@@ -42,6 +42,8 @@ for (const accum of [1, 2]) {
     const [r0, r1] = exits.map(json);
     assert.ok(r0.buckets > 1, `${r0.buckets} bucket(s): the test wants several in flight`);
     assert.equal(r0.reductions, STEPS); // one averaged backward per step; noSync passes are not reduced
+    // Every bucket was launched by a gradient hook during backward (overlapping the layers below), none at its end.
+    assert.equal(r0.launchedInBackward, r0.buckets * STEPS);
     const two = JSON.parse(readFileSync(file, 'utf8'));
     const ref = await one;
     const diff = maxDiff(two.params, ref.params);

@@ -125,6 +125,7 @@ async function mlp() {
     losses,
     buckets: ddp?.reducerInfo().buckets.length ?? 0,
     reductions: ddp?.reducerInfo().reductions ?? 0,
+    launchedInBackward: ddp?.reducerInfo().launchedInBackward ?? 0,
   };
   if (dist.getRank() === 0) writeFileSync(outFile, JSON.stringify({ params, ...result }));
   await dist.destroyProcessGroup();

@@ -110,8 +110,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module<
     this.reducer.setSync(sync);
   }
 
-  /** The buckets (indices into the module's trainable parameters) and the number of averaged backward passes. */
-  reducerInfo(): { buckets: number[][]; reductions: number } {
+  /**
+   * The buckets (indices into the module's trainable parameters), the number of averaged backward
+   * passes, and how many bucket all-reduces a gradient hook launched while backward was still running.
+   */
+  reducerInfo(): { buckets: number[][]; reductions: number; launchedInBackward: number } {
     return this.reducer.info();
   }
 
