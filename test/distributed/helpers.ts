@@ -9,6 +9,13 @@ export const PEER = fileURLToPath(new URL('./peer.py', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/genlab.js', import.meta.url));
 export const PYTHON = process.env.GENLAB_PYTHON ?? '/usr/bin/python3';
 
+/** `n` distinct ports nobody listens on right now. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}
+
 /** A port nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,9 +79,9 @@ export function genlabRank(scenario: string, args: string[], env: NodeJS.Process
   });
 }
 
-/** A PyTorch rank running peer.py. */
-export function pythonRank(env: NodeJS.ProcessEnv, timeoutS: number): ChildProcess {
-  return spawn(PYTHON, [PEER, String(timeoutS)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A PyTorch rank running peer.py (`rounds`: its init method, rank, world size triples). */
+export function pythonRank(env: NodeJS.ProcessEnv, timeoutS: number, rounds: string[] = []): ChildProcess {
+  return spawn(PYTHON, [PEER, String(timeoutS), ...rounds], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs the ranks of one scenario together; resolves with their exits in rank order. */

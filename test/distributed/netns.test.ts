@@ -46,7 +46,7 @@ test('two ranks in two network namespaces over a veth pair run the collectives',
         }),
       );
     const [a, b] = await Promise.all([rank(0, nsA, ifA), rank(1, nsB, ifB)]);
-    const outs = [json(a), json(b)];
+    const outs = [json(a)[0], json(b)[0]];
     for (const [r, o] of outs.entries()) {
       assert.equal(o.rank, r);
       assert.deepEqual(o.sum, [3, 30]);

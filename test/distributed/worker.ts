@@ -1,25 +1,26 @@
 // One rank of a distributed test, started by the tests with PyTorch's environment (MASTER_ADDR,
 // MASTER_PORT, RANK, WORLD_SIZE). `node --import tsx test/distributed/worker.ts <scenario> …`;
-// prints its result as one JSON line, or its error on stderr with exit code 1.
-import { writeFileSync } from 'node:fs';
-import { TensorDataset } from '../../src/data/dataset.js';
-import { DistributedLoader } from '../../src/data/distributed.js';
-import { torch } from '../../src/index.js';
+// prints its result as one JSON line (`three` prints it before the part that fails), and its error on
+// stderr with exit code 1. It imports only the layers it needs, so that a rank starts quickly.
 import { F, Linear, Sequential, Tanh } from '../../src/nn/index.js';
 import { DistributedDataParallel } from '../../src/nn/parallel/distributed.js';
 import { SGD } from '../../src/optim/sgd.js';
-import * as dist from '../../src/torch/distributed.js';
+import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/tensor.js';
+import { trainMlp } from './mlp.js';
 
+const dist = torch.distributed;
 const [scenario, ...args] = process.argv.slice(2);
 const timeout = Number(process.env.TEST_TIMEOUT_MS ?? 20_000);
 torch.setNumThreads(1);
 
 const list = (t: Tensor) => t.toArray();
 
-/** The collectives of peer.py, in the same order, so genlab and PyTorch ranks can mix. */
-async function collectives() {
-  const g = await dist.initProcessGroup({ backend: 'gloo', timeout, initMethod: process.env.INIT_METHOD });
+/** The collectives of peer.py in group `g`, in the same order, so genlab and PyTorch ranks can mix; then `more`. */
+async function collectivesIn(
+  g: torch.distributed.ProcessGroup,
+  more?: (g: torch.distributed.ProcessGroup) => Promise<Record<string, unknown>>,
+) {
   const { rank, worldSize } = g;
   const out: Record<string, unknown> = { rank, worldSize };
   const t = torch.tensor([rank + 1, 10 * (rank + 1)], { dtype: 'float32' });
@@ -36,13 +37,32 @@ async function collectives() {
   const gathered = await dist.allGather(torch.tensor([rank, rank * rank], { dtype: 'float32' }));
   out.gather = gathered.map(list);
   await dist.barrier();
+  Object.assign(out, await more?.(g));
+  return out;
+}
+
+/** One group from `init`, the collectives, and the group destroyed. */
+async function round(init: { initMethod?: string; rank?: number; worldSize?: number }) {
+  const out = await collectivesIn(await dist.initProcessGroup({ backend: 'gloo', timeout, ...init }));
   await dist.destroyProcessGroup();
   return out;
 }
 
-/** avg and min, and that the event loop keeps turning while a collective waits for a slow rank. */
-async function slowPeer() {
-  const g = await dist.initProcessGroup({ timeout });
+/**
+ * `collectives [<initMethod> <rank> <worldSize>]…`: one round of the collectives per triple, each in
+ * a new group (so a genlab rank can meet a PyTorch rank once as the store's host and once as its
+ * client); without triples one round over env:// (or INIT_METHOD).
+ */
+async function collectives() {
+  if (args.length === 0) return [await round({ initMethod: process.env.INIT_METHOD })];
+  const rounds = [];
+  for (let i = 0; i < args.length; i += 3)
+    rounds.push(await round({ initMethod: args[i], rank: Number(args[i + 1]), worldSize: Number(args[i + 2]) }));
+  return rounds;
+}
+
+/** avg and min, and that the event loop keeps turning while a collective waits for a slow rank (rank 1). */
+async function slowPeer(g: torch.distributed.ProcessGroup) {
   if (g.rank === 1) await new Promise((r) => setTimeout(r, 800));
   let ticks = 0;
   const timer = setInterval(() => ticks++, 20);
@@ -53,98 +73,52 @@ async function slowPeer() {
   await dist.allReduce(mn, 'min');
   let reduceScatter = 'ok';
   try {
-    await dist.reduceScatter(torch.zeros([1]), [torch.ones([1]), torch.ones([1])]);
+    await dist.reduceScatter(
+      torch.zeros([1]),
+      Array.from({ length: g.worldSize }, () => torch.ones([1])),
+    );
   } catch (e) {
     reduceScatter = (e as Error).message;
   }
-  await dist.destroyProcessGroup();
-  return { rank: g.rank, avg: list(t), min: list(mn), ticks, reduceScatter };
-}
-
-/** The regression data of the MLP scenario: the same on every rank. */
-function regression(n: number) {
-  torch.manualSeed(1234);
-  const x = torch.randn([n, 8]);
-  const y = x
-    .narrow(1, 0, 1)
-    .mul(x.narrow(1, 1, 1))
-    .add(x.narrow(1, 2, 1).sin())
-    .keep();
-  return new TensorDataset(x.keep(), y);
+  return { avg: list(t), min: list(mn), ticks, reduceScatter };
 }
 
 /**
- * `mlp <steps> <batch> <accum> <out.json>`: SGD with momentum on an MLP, each rank on its shard with
- * `batch` examples per step (in `accum` micro-batches, all but the last under noSync). Without a
- * process group (one process) it is the reference run.
+ * `mlp <steps> <batch>`: the DDP runs of mlp.ts with 1 and with 2 micro-batches (noSync), then a
+ * model whose hidden width differs on rank 1, which DistributedDataParallel must refuse at start.
+ * Rank 0 reports the parameters.
  */
 async function mlp() {
-  const [steps, batch, accum] = args.slice(0, 3).map(Number);
-  const outFile = args[3];
-  const distributed = process.env.WORLD_SIZE !== undefined;
-  if (distributed) await dist.initProcessGroup({ timeout });
-  const data = regression(512);
-  torch.manualSeed(7 + dist.getRank()); // different initial weights per rank: DDP must broadcast rank 0's
-  const model = new Sequential(new Linear(8, 32), new Tanh(), new Linear(32, 32), new Tanh(), new Linear(32, 1));
-  // Tiny buckets, so that several all-reduces are in flight during one backward.
-  const ddp = distributed ? await DistributedDataParallel.create(model, { bucketCapMb: 0.002 }) : null;
-  const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
-  const loader = new DistributedLoader(data, {
-    batchSize: batch,
-    shuffle: true,
-    dropLast: true,
-    seed: 3,
-    numReplicas: dist.getWorldSize(),
-    rank: dist.getRank(),
-  });
-  const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    torch.tidy(() => {
-      opt.zeroGrad();
-      const { x, y } = loader.next();
-      const micro = batch / accum;
-      let total = 0;
-      for (let k = 0; k < accum; k++) {
-        const pass = () => {
-          const loss = F.mseLoss(model.forward(x.narrow(0, k * micro, micro)), y.narrow(0, k * micro, micro)).div(
-            accum,
-          );
-          loss.backward();
-          total += loss.item();
-        };
-        if (ddp && k < accum - 1) ddp.noSync(pass);
-        else pass();
-      }
-      losses.push(total);
-      opt.step();
-    });
+  const [steps, batch] = args.map(Number);
+  await dist.initProcessGroup({ timeout });
+  const runs = [];
+  for (const accum of [1, 2]) {
+    const r = await trainMlp(steps, batch, accum);
+    runs.push({ ...r, params: r.rank === 0 ? r.params : [] });
   }
-  const params = model.parameters().map((p) => Array.from(p.toTypedArray() as Float32Array));
-  const result = {
-    rank: dist.getRank(),
-    losses,
-    buckets: ddp?.reducerInfo().buckets.length ?? 0,
-    reductions: ddp?.reducerInfo().reductions ?? 0,
-    launchedInBackward: ddp?.reducerInfo().launchedInBackward ?? 0,
-  };
-  if (dist.getRank() === 0) writeFileSync(outFile, JSON.stringify({ params, ...result }));
+  const hidden = dist.getRank() === 1 ? 5 : 4;
+  let shapeError = 'accepted';
+  try {
+    await DistributedDataParallel.create(new Sequential(new Linear(3, hidden), new Tanh(), new Linear(hidden, 1)));
+  } catch (e) {
+    shapeError = (e as Error).message;
+  }
   await dist.destroyProcessGroup();
-  return result;
+  return { runs, shapeError };
 }
 
 /**
- * `kill <victim> <at> [plain]`: DDP training of a small MLP; rank `victim` dies (SIGKILL) at step
- * `at`. With `plain`, a loop of awaited allReduces instead.
+ * `three <store file> <victim> <at>`, for 3 ranks: the collectives in a group met through
+ * file://<store file> (a FileStore); then, in a group over env://, the collectives again and
+ * slowPeer, whose results are printed (one JSON line); then DDP training of a small MLP in which
+ * rank `victim` dies (SIGKILL) at step `at`, so the others fail in backward's all-reduce.
  */
-async function kill() {
-  const [victim, at] = args.map(Number);
-  const g = await dist.initProcessGroup({ timeout });
-  if (args[2] === 'plain') {
-    for (let step = 1; step < 100_000; step++) {
-      if (g.rank === victim && step === at) process.kill(process.pid, 'SIGKILL');
-      await dist.allReduce(torch.ones([1000]), 'sum');
-    }
-  }
+async function three() {
+  const [store, victim, at] = [args[0], Number(args[1]), Number(args[2])];
+  const file = await round({ initMethod: `file://${store}` });
+  const g = await dist.initProcessGroup({ backend: 'gloo', timeout });
+  const env = await collectivesIn(g, slowPeer);
+  process.stdout.write(`${JSON.stringify({ file, env })}\n`);
   torch.manualSeed(0);
   const model = new Sequential(new Linear(8, 64), new Tanh(), new Linear(64, 1));
   await DistributedDataParallel.create(model, { bucketCapMb: 0.01 });
@@ -158,19 +132,10 @@ async function kill() {
     });
     await new Promise((r) => setTimeout(r, 2));
   }
-  return { rank: g.rank };
+  throw new Error(`rank ${victim} did not die`);
 }
 
-/** `shape`: rank 1 builds a wider hidden layer than the others; DDP must refuse at start. */
-async function shape() {
-  const g = await dist.initProcessGroup({ timeout });
-  const hidden = g.rank === 1 ? 5 : 4;
-  const model = new Sequential(new Linear(3, hidden), new Tanh(), new Linear(hidden, 1));
-  await DistributedDataParallel.create(model);
-  return { rank: g.rank };
-}
-
-const scenarios: Record<string, () => Promise<unknown>> = { collectives, slowPeer, mlp, kill, shape };
+const scenarios: Record<string, () => Promise<unknown>> = { collectives, mlp, three };
 
 try {
   const run = scenarios[scenario];
