@@ -42,7 +42,7 @@ async function collectivesIn(
 }
 
 /** One group from `init`, the collectives, and the group destroyed. */
-async function round(init: { initMethod?: string; rank?: number; worldSize?: number }) {
+async function round(init: { initMethod?: string; rank?: number; worldSize?: number; timeout?: number }) {
   const out = await collectivesIn(await dist.initProcessGroup({ backend: 'gloo', timeout, ...init }));
   await dist.destroyProcessGroup();
   return out;
@@ -115,7 +115,8 @@ async function mlp() {
  */
 async function three() {
   const [store, victim, at] = [args[0], Number(args[1]), Number(args[2])];
-  const file = await round({ initMethod: `file://${store}` });
+  // The rendezvous waits for the slowest start (a loaded machine); the kill's timeout applies after it.
+  const file = await round({ initMethod: `file://${store}`, timeout: Math.max(timeout, 20_000) });
   const g = await dist.initProcessGroup({ backend: 'gloo', timeout });
   const env = await collectivesIn(g, slowPeer);
   process.stdout.write(`${JSON.stringify({ file, env })}\n`);
