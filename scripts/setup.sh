@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-pthread dataset-fashion-mnist)
+packages=(libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-torch python3-numpy python3-scipy python3-statsmodels python3-ase r-cran-matchit lammps chromium
     webp libjxl-tools strace)

@@ -5,6 +5,8 @@
 
 namespace genlab {
 
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);  // distributed.cc
+
 // Keeps freed tensor memory in the heap instead of handing it back to the kernel. With glibc's
 // defaults a Node process unmaps every large buffer on free, so each training step page-faults its
 // activations in again: a small conv net step took 250 ms instead of 45 ms (bench/engine.ts).
@@ -29,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerAutogradFunctions(env, exports);
   registerIoFunctions(env, exports);
   registerRuntimeFunctions(env, exports);
+  registerDistributedFunctions(env, exports);
   return exports;
 }
 

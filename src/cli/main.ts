@@ -32,10 +32,11 @@ async function families(): Promise<Record<string, Family>> {
 /** Commands without verbs. `build-native` is run by bin/genlab.js itself, before the addon loads. */
 async function commands(): Promise<Record<string, Verb>> {
   const { doctor } = await import('./doctor.js');
+  const { launchVerb } = await import('./launch.js');
   const buildNative = {
     summary: 'compile the native addon from source (for LIBTORCH, or where the prebuild does not load)',
   } as Verb;
-  return { doctor, 'build-native': buildNative };
+  return { doctor, 'build-native': buildNative, launch: launchVerb };
 }
 
 function topHelp(all: Record<string, Family>, single: Record<string, Verb> = {}): string {
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(topHelp(await families(), single));
       return 0;
     }
+    if (family === 'launch') return await (await import('./launch.js')).launchMain(argv.slice(1));
     if (single[family]) return await runVerb(family, single[family], argv.slice(1));
     if (!Object.hasOwn(FAMILIES, family)) {
       const known = [...Object.keys(FAMILIES), ...Object.keys(single)].join(', ');
@@ -112,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const v = f.verbs[verbName];
     if (!v) throw new UsageError(`unknown verb '${family} ${verbName}'; one of: ${Object.keys(f.verbs).join(', ')}`);
+    const launch = await import('./launch.js');
+    if (launch.isLaunchedRank()) return await launch.asLaunchedRank(() => runVerb(`${family} ${verbName}`, v, rest));
     return await runVerb(`${family} ${verbName}`, v, rest);
   } catch (e) {
     if (debug) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

@@ -23,6 +23,12 @@ export {
   digitsSplit,
   loadDigits,
 } from './digits.js';
+export {
+  DistributedLoader,
+  type DistributedLoaderState,
+  DistributedSampler,
+  type DistributedSamplerOptions,
+} from './distributed.js';
 export { DataError } from './errors.js';
 export { type IcaActivation, type IcaData, type IcaOptions, type IcaSource, makeNonlinearIca } from './ica.js';
 export {

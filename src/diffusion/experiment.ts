@@ -25,7 +25,8 @@ import {
   trainLoader,
   trainParts,
 } from '../train/session.js';
-import { trainStep } from '../train/step.js';
+import { batchShard } from '../train/shard.js';
+import { trainStep, trainStepAsync } from '../train/step.js';
 import { buildModel, type DataInfo, dataInfo, defaultConfig, isToy, type VdmConfig } from './config.js';
 import { type BitsPerDim, hasFeatureNet, sampleQuality, testBitsPerDim } from './evaluate.js';
 import type { VDM } from './model.js';
@@ -168,6 +169,7 @@ export async function trainVdmRun(
   const loader = trainLoader(trainSet, cfg);
   const parts = { model, stateful: { optimizer, lrSchedule, ema }, loaders: { train: loader } };
   const learned = model.schedule.learned;
+  const shard = batchShard();
   const testBpd = (timeSamples: number) =>
     ema.withAverage(() => testBitsPerDim(model, testSet, { timeSamples, generator: evalGenerator(cfg, 1) }));
   const plotLoss = () =>
@@ -195,11 +197,18 @@ export async function trainVdmRun(
       label: 'vdm',
       evalEvery: Math.max(1, Math.floor(cfg.steps / 5)),
       step: () =>
-        trainStep(plan, () => {
-          // The VDM runs its own backward: the variance objective needs a surrogate loss.
-          const { loss, ...metrics } = model.lossAndBackward(loader.next().x, { objective: cfg.objective });
-          return { loss, metrics };
-        }),
+        shard.worldSize === 1
+          ? trainStep(plan, () => {
+              // The VDM runs its own backward: the variance objective needs a surrogate loss.
+              const { loss, ...metrics } = model.lossAndBackward(loader.next().x, { objective: cfg.objective });
+              return { loss, metrics };
+            })
+          : // Several ranks: draws and batch means of the global batch (awaits an all-reduce).
+            trainStepAsync(plan, async () => {
+              const x = loader.next().x;
+              const { loss, ...metrics } = await model.lossAndBackwardShard(x, { objective: cfg.objective, shard });
+              return { loss, metrics };
+            }),
       evaluate: () => ({ testBpd: testBpd(1).bpd }),
       afterCheckpoint: plotLoss,
     },

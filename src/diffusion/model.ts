@@ -2,9 +2,11 @@
 import { Module } from '../nn/module.js';
 import { noGrad } from '../torch/autograd.js';
 import { zeros } from '../torch/creation.js';
+import { stack } from '../torch/functions.js';
 import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
+import { type BatchShard, globalMeans, shardRows } from '../train/shard.js';
 import { type SampleOptions, sampleLatent } from './sampling.js';
 import type { NoiseSchedule } from './schedules.js';
 import type { EpsNet } from './unet.js';
@@ -20,6 +22,13 @@ import {
 } from './vlb.js';
 
 export type ScheduleObjective = 'vlb' | 'variance';
+
+/** How lossAndBackward draws: its generator (the global one by default), and this rank's shard. */
+export interface LossOptions {
+  objective?: ScheduleObjective;
+  generator?: Generator;
+  shard?: BatchShard;
+}
 
 export interface VDMOptions {
   /** Grey levels K of discrete data (17 for digits, 256 for 8-bit images); null for continuous data. */
@@ -75,16 +84,20 @@ export class VDM extends Module<[Tensor], VLBTerms> {
     return x.shape.slice(1).reduce((a, b) => a * b, 1);
   }
 
-  /** The VLB terms [B] of a batch, with fresh times and noise. */
-  forward(x: Tensor, opts: { generator?: Generator; values?: ScheduleValues } = {}): VLBTerms {
+  /**
+   * The VLB terms [B] of a batch, with fresh times and noise (under `shard`, this rank's rows of
+   * those drawn for the global batch).
+   */
+  forward(x: Tensor, opts: { generator?: Generator; values?: ScheduleValues; shard?: BatchShard } = {}): VLBTerms {
     const { k, f } = this.encode(x);
-    const values = opts.values ?? this.sampleValues(x.shape[0], opts.generator);
-    return vlbTerms({ f, k, levels: this.levels, values, eps: this.eps, generator: opts.generator });
+    const { generator, shard } = opts;
+    const values = opts.values ?? this.sampleValues(x.shape[0], generator, shard);
+    return vlbTerms({ f, k, levels: this.levels, values, eps: this.eps, generator, shard });
   }
 
   /** Fresh times for a batch and the schedule's values there. */
-  sampleValues(batch: number, generator?: Generator): ScheduleValues {
-    const t = sampleTimes(batch, { antithetic: this.antithetic, generator });
+  sampleValues(batch: number, generator?: Generator, shard?: BatchShard): ScheduleValues {
+    const t = shardRows(shard, batch, (n) => sampleTimes(n, { antithetic: this.antithetic, generator }));
     return scheduleValues(this.schedule, t, this.timesteps);
   }
 
@@ -103,32 +116,62 @@ export class VDM extends Module<[Tensor], VLBTerms> {
    * is then a backward through the tiny schedule graph alone. It is divided by 2·mean(L) so its
    * scale matches the VLB gradient (Adam would undo the scale anyway).
    */
-  lossAndBackward(x: Tensor, opts: { objective?: ScheduleObjective; generator?: Generator } = {}): StepStats {
+  lossAndBackward(x: Tensor, opts: LossOptions = {}): StepStats {
+    const pass = this.backwardOfMean(x, opts);
+    pass.scheduleBackward?.(pass.terms.total.detach().mean());
+    return stats(pass.terms, this.dims(x));
+  }
+
+  /**
+   * lossAndBackward on one of several ranks (genlab launch): times and noise are this rank's rows
+   * of the global batch's draws, and the batch means (the schedule gradient's scale 2·mean(L), the
+   * logged terms) are the global batch's, all-reduced; so W ranks of batch B, their gradients
+   * averaged, take the step of one process with batch W·B.
+   */
+  async lossAndBackwardShard(x: Tensor, opts: LossOptions & { shard: BatchShard }): Promise<StepStats> {
+    const pass = this.backwardOfMean(x, opts);
+    const { total, recon, prior, diff } = pass.terms;
+    const means = await globalMeans(opts.shard, stack([total, recon, prior, diff].map((t) => t.detach().mean())));
+    pass.scheduleBackward?.(means.select(0, 0));
+    const [loss, r, p, d] = (means.toArray() as number[]).map((v) => v / (this.dims(x) * Math.LN2));
+    return { loss, recon: r, prior: p, diff: d };
+  }
+
+  /**
+   * The backward of the batch's mean VLB; under the variance objective also the schedule's
+   * backward, which needs the batch mean of L (per rank or global) and so is returned to be called.
+   */
+  private backwardOfMean(
+    x: Tensor,
+    opts: LossOptions,
+  ): { terms: VLBTerms; scheduleBackward?: (meanL: Tensor) => void } {
     const objective = opts.objective ?? 'vlb';
-    const dims = this.dims(x);
+    const { generator, shard } = opts;
     if (objective === 'vlb' || !this.schedule.learned) {
-      const terms = this.forward(x, opts);
+      const terms = this.forward(x, { generator, shard });
       const loss = terms.total.mean();
       loss.backward();
-      return stats(terms, dims);
+      return { terms };
     }
-    const values = this.sampleValues(x.shape[0], opts.generator);
+    const values = this.sampleValues(x.shape[0], generator, shard);
     const keys = ['g0', 'g1', 'gammaT', 'weight'] as const;
     const leaves = {} as Record<(typeof keys)[number], Tensor>;
     for (const key of keys) leaves[key] = values[key].detach().clone().requiresGrad_();
-    const terms = this.forward(x, { generator: opts.generator, values: leaves });
+    const terms = this.forward(x, { generator, values: leaves, shard });
     terms.total.mean().backward();
-    const L = terms.total.detach();
-    const scale = L.div(L.mean());
-    let surrogate: Tensor | null = null;
-    for (const key of keys) {
-      const g = leaves[key].grad;
-      if (g === null) continue;
-      const part = values[key].mul(g.mul(scale)).sum();
-      surrogate = surrogate === null ? part : surrogate.add(part);
-    }
-    surrogate?.backward();
-    return stats(terms, dims);
+    const scheduleBackward = (meanL: Tensor) => {
+      const L = terms.total.detach();
+      const scale = L.div(meanL);
+      let surrogate: Tensor | null = null;
+      for (const key of keys) {
+        const g = leaves[key].grad;
+        if (g === null) continue;
+        const part = values[key].mul(g.mul(scale)).sum();
+        surrogate = surrogate === null ? part : surrogate.add(part);
+      }
+      surrogate?.backward();
+    };
+    return { terms, scheduleBackward };
   }
 
   /** Images in [0, 1] (or points) from z₀: the decoder's most likely level, or z₀/α₀ for continuous data. */

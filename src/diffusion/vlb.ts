@@ -2,10 +2,11 @@
 //   −log p(x) ≤ L_recon + L_prior + L_diff,
 // with L_diff in continuous time ½ γ′(t) ‖ε − ε̂‖², or for T steps ½ T expm1(γ_t − γ_s) ‖ε − ε̂‖².
 // Everything here is a plain function of tensors, so the tests can feed an exact denoiser.
-import { arange, rand, randnLike, tensor } from '../torch/creation.js';
+import { arange, rand, randn, randnLike, tensor } from '../torch/creation.js';
 import * as ops from '../torch/generated/ops.js';
 import type { Generator } from '../torch/random.js';
 import type { Tensor } from '../torch/tensor.js';
+import { type BatchShard, shardRows } from '../train/shard.js';
 import type { NoiseSchedule } from './schedules.js';
 
 /** ε̂(z_t; γ_t): the noise predicted from a latent z [B, ...] and its γ [B]. */
@@ -125,16 +126,25 @@ export interface VLBInputs {
   /** Optional fixed noise (tests use common random numbers). */
   noise?: { eps0?: Tensor; eps?: Tensor };
   generator?: Generator;
+  /** Under genlab launch: the noise is this rank's rows of the global batch's (src/train/shard.ts). */
+  shard?: BatchShard;
+}
+
+/** Standard normal noise shaped like f: drawn for the global batch and cut to this rank's rows under a shard. */
+function noiseLike(f: Tensor, inp: VLBInputs): Tensor {
+  const generator = inp.generator;
+  if (inp.shard === undefined) return randnLike(f, { generator });
+  const [rows, ...rest] = f.shape;
+  return shardRows(inp.shard, rows, (n) => randn([n, ...rest], { dtype: f.dtype, device: f.device, generator }));
 }
 
 /** The three VLB terms of each example of a batch. */
 export function vlbTerms(inp: VLBInputs): VLBTerms {
   const { f, k, levels, values } = inp;
   const { g0, g1, gammaT, weight } = values;
-  const gen = { generator: inp.generator };
 
   // 1. Reconstruction: z₀/α₀ = f + e^{γ₀/2} ε₀.
-  const eps0 = inp.noise?.eps0 ?? randnLike(f, gen);
+  const eps0 = inp.noise?.eps0 ?? noiseLike(f, inp);
   const zRescaled = f.add(eps0.mul(perExample(g0.mul(0.5).exp(), f)));
   let recon: Tensor;
   if (k !== null && levels !== null) recon = discreteReconstruction(k, zRescaled, g0, levels);
@@ -154,7 +164,7 @@ export function vlbTerms(inp: VLBInputs): VLBTerms {
   const prior = sumPerExample(s1.rsub(1).mul(f.square()).add(s1).sub(logS1).sub(1).mul(0.5));
 
   // 3. Diffusion: z_t = α_t f + σ_t ε, weighted squared error of ε̂.
-  const eps = inp.noise?.eps ?? randnLike(f, gen);
+  const eps = inp.noise?.eps ?? noiseLike(f, inp);
   const alphaT = perExample(gammaT.neg().sigmoid().sqrt(), f);
   const sigmaT = perExample(gammaT.sigmoid().sqrt(), f);
   const zt = f.mul(alphaT).add(eps.mul(sigmaT));

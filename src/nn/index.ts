@@ -44,6 +44,8 @@ export {
   type WeightSampling,
 } from './layers/variational.js';
 export { type LoadResult, Module, type StateDict, type ToTarget } from './module.js';
+/** Data parallelism: DistributedDataParallel, as torch.nn.parallel. */
+export * as parallel from './parallel/index.js';
 export { Parameter } from './parameter.js';
 /** Weight normalisation and its data-dependent initialisation. */
 export * as utils from './utils/index.js';

@@ -9,6 +9,8 @@ export {
   noGrad,
 } from './autograd.js';
 export * from './creation.js';
+/** Process groups and collectives over libtorch's c10d (Gloo), as torch.distributed. */
+export * as distributed from './distributed.js';
 export { type Device, type DType, isFloating, type MemoryFormat, type TypedArray } from './dtype.js';
 export { formatTensor, getPrintOptions, type PrintOptions, resetPrintOptions, setPrintOptions } from './format.js';
 export * from './functions.js';

@@ -31,5 +31,6 @@ export {
   trainingConfig,
   trainParts,
 } from './session.js';
+export { type BatchShard, batchShard, globalMeans, shardRows } from './shard.js';
 export { drawDataset, numericKeys, plotRun } from './show.js';
-export { type StepOutput, type StepPlan, trainStep } from './step.js';
+export { type StepOutput, type StepPlan, trainStep, trainStepAsync } from './step.js';

@@ -11,7 +11,7 @@ export interface LoopSpec {
   /** Steps already done (from a resumed checkpoint). */
   startStep?: number;
   /** One optimisation step; returns scalar metrics, at least `loss`. Step numbers start at 1. */
-  step(step: number): Record<string, number>;
+  step(step: number): Record<string, number> | Promise<Record<string, number>>;
   /** The state after `step` steps, for a checkpoint. */
   checkpoint(step: number): Checkpoint;
   /** Optional periodic evaluation; its metrics are logged. */
@@ -96,7 +96,7 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
     let step = start;
     while (step < steps) {
       step++;
-      metrics = spec.step(step);
+      metrics = await spec.step(step);
       for (const [k, v] of Object.entries(metrics)) {
         if (!Number.isFinite(v)) {
           throw new NonFiniteLossError(

@@ -1,8 +1,13 @@
 // Training inside a run folder, as every family does it: a fresh run or one resumed from its
 // checkpoint, the shared loop with checkpoints of the training parts, and Ctrl-C handled.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
-import { DataLoader } from '../data/loader.js';
+import { DistributedLoader } from '../data/distributed.js';
+import type { DataLoader } from '../data/loader.js';
+import { DistributedDataParallel } from '../nn/parallel/distributed.js';
+import { getRank, getWorldSize } from '../torch/distributed.js';
 import { manualSeed } from '../torch/random.js';
 import { getNumThreads } from '../torch/runtime.js';
 import { tidy } from '../torch/scope.js';
@@ -61,14 +66,38 @@ export function openTrainingRun<C>(
   opts: TrainOptions,
   note: { label: string; extra?: Record<string, unknown> },
 ): Run<C> {
+  if (getRank() !== 0) return scratchRun(dir, cfg, parse);
   const run = Run.open(dir, cfg, { resume: opts.resume, parse, notify: opts.log });
   opts.log?.(`${note.label}: ${JSON.stringify({ ...cfg, ...note.extra, threads: getNumThreads() })} -> ${dir}`);
   return run;
 }
 
-/** The loader a training run draws its batches from: shuffled by the run's seed, whole batches only. */
+// Under `genlab launch`, only rank 0 writes the run folder; another rank writes into a scratch
+// folder (removed at exit) and reads the real folder's checkpoint when resuming.
+const realDirs = new WeakMap<Run<unknown>, string>();
+
+function scratchRun<C>(dir: string, cfg: C, parse: ConfigParser<C>): Run<C> {
+  const scratch = mkdtempSync(join(tmpdir(), `genlab-rank${getRank()}-`));
+  process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  const run = Run.open(scratch, cfg, { parse });
+  realDirs.set(run, dir);
+  return run;
+}
+
+/**
+ * The loader a training run draws its batches from: shuffled by the run's seed, whole batches only.
+ * Under `genlab launch` each rank reads its shard (DistributedSampler); with one process the order
+ * is the same as a plain shuffled DataLoader's.
+ */
 export function trainLoader(dataset: Dataset, cfg: { batchSize: number; seed: number }): DataLoader {
-  return new DataLoader(dataset, { batchSize: cfg.batchSize, shuffle: true, dropLast: true, seed: cfg.seed });
+  return new DistributedLoader(dataset, {
+    batchSize: cfg.batchSize,
+    shuffle: true,
+    dropLast: true,
+    seed: cfg.seed,
+    numReplicas: getWorldSize(),
+    rank: getRank(),
+  });
 }
 
 /** What a train function returns when the loop ended: results.json is written, or the run was interrupted. */
@@ -90,21 +119,29 @@ export async function trainParts<C>(
   opts: TrainOptions & { init?: () => void },
 ): Promise<LoopResult> {
   let start: number | undefined;
-  if (opts.resume && run.hasCheckpoint()) {
-    start = tidy(() => restoreCheckpoint(run.loadCheckpoint(), parts));
-    run.truncateLog(start);
+  const real = realDirs.get(run);
+  const source = opts.resume && real ? Run.load(real) : run;
+  if (opts.resume && source.hasCheckpoint()) {
+    start = tidy(() => restoreCheckpoint(source.loadCheckpoint(), parts));
+    if (!real) run.truncateLog(start);
     opts.log?.(`resuming from step ${start}`);
   } else {
     opts.init?.();
   }
-  return trainLoop({
-    ...spec,
-    // The loop reads the folder, not the config: any run will do.
-    run: run as unknown as Run,
-    startStep: start,
-    quiet: opts.quiet,
-    spell: opts.spell,
-    evalEvery: opts.evalEvery ?? spec.evalEvery,
-    checkpoint: (step) => captureCheckpoint(step, parts),
-  });
+  // Several ranks: rank 0's parameters are broadcast and gradients averaged during backward.
+  const ddp = getWorldSize() > 1 ? await DistributedDataParallel.create(parts.model) : null;
+  try {
+    return await trainLoop({
+      ...spec,
+      // The loop reads the folder, not the config: any run will do.
+      run: run as unknown as Run,
+      startStep: start,
+      quiet: opts.quiet || getRank() !== 0,
+      spell: opts.spell,
+      evalEvery: opts.evalEvery ?? spec.evalEvery,
+      checkpoint: (step) => captureCheckpoint(step, parts),
+    });
+  } finally {
+    ddp?.release();
+  }
 }

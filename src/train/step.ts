@@ -3,7 +3,7 @@
 
 import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { tidy } from '../torch/scope.js';
+import { tidy, tidyAsync } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
 export interface StepPlan {
@@ -35,19 +35,34 @@ const value = (v: Tensor | number): number => (typeof v === 'number' ? v : v.ite
 export function trainStep(plan: StepPlan, forward: () => StepOutput): Record<string, number> {
   return tidy(() => {
     plan.optimizer.zeroGrad();
-    const out = forward();
-    if (typeof out.loss !== 'number') out.loss.backward();
-    const metrics: Record<string, number> = { loss: value(out.loss) };
-    for (const [k, v] of Object.entries(out.metrics ?? {})) metrics[k] = value(v);
-    if (plan.clip && plan.clip.maxNorm > 0) {
-      const norm = clipGradNorm(plan.clip.params, plan.clip.maxNorm) as Tensor | number;
-      metrics.gradNorm = value(norm);
-    }
-    if (plan.logLr) metrics.lr = plan.optimizer.paramGroups[0].lr;
-    plan.optimizer.step();
-    plan.schedule?.step();
-    plan.ema?.update();
-    Object.assign(metrics, plan.after?.());
-    return metrics;
+    return finishStep(plan, forward());
   });
+}
+
+/**
+ * trainStep for a forward that awaits, e.g. a collective for a term over the global batch when
+ * several ranks train (src/train/shard.ts).
+ */
+export function trainStepAsync(plan: StepPlan, forward: () => Promise<StepOutput>): Promise<Record<string, number>> {
+  return tidyAsync(async () => {
+    plan.optimizer.zeroGrad();
+    return finishStep(plan, await forward());
+  });
+}
+
+/** The rest of a step once the forward ran: backward, clip, optimizer, schedule, EMA, `after`. */
+function finishStep(plan: StepPlan, out: StepOutput): Record<string, number> {
+  if (typeof out.loss !== 'number') out.loss.backward();
+  const metrics: Record<string, number> = { loss: value(out.loss) };
+  for (const [k, v] of Object.entries(out.metrics ?? {})) metrics[k] = value(v);
+  if (plan.clip && plan.clip.maxNorm > 0) {
+    const norm = clipGradNorm(plan.clip.params, plan.clip.maxNorm) as Tensor | number;
+    metrics.gradNorm = value(norm);
+  }
+  if (plan.logLr) metrics.lr = plan.optimizer.paramGroups[0].lr;
+  plan.optimizer.step();
+  plan.schedule?.step();
+  plan.ema?.update();
+  Object.assign(metrics, plan.after?.());
+  return metrics;
 }
