@@ -15,11 +15,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TensorDataset } from '../src/data/dataset.js';
-import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
+import { quantization } from '../src/flows/dequant.js';
 import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
 import { Glow } from '../src/flows/glow.js';
-import { optim, torch } from '../src/index.js';
+import { torch } from '../src/index.js';
 import { argValue, PYTHON } from './common.js';
+import { glowTrainStep } from './glow-step.js';
 
 const SECTION = '## Memory';
 const RESULTS = 'results/engine.md';
@@ -50,29 +51,9 @@ function statusMiB(field: 'VmRSS' | 'VmHWM'): number {
 function trainChild(steps: number, threads: number): void {
   torch.setNumThreads(threads);
   const loaded = statusMiB('VmRSS') * 1024;
-  torch.manualSeed(0);
-  const w = DIGITS;
-  const glow = new Glow({ shape: w.shape, levels: w.levels, depth: w.depth, hidden: w.hidden });
-  const q = quantization(w.levels_in_data);
-  const x01 = torch
-    .randint(0, w.levels_in_data, [w.batch, ...w.shape])
-    .float()
-    .div(w.levels_in_data - 1)
-    .keep();
-  torch.tidy(() => glow.initialize(dequantize(x01, q)));
-  const optimizer = new optim.Adam(glow.parameters(), { lr: 1e-3 });
-  const params = glow.parameters();
+  const { step } = glowTrainStep(DIGITS);
   let loss = Number.NaN;
-  for (let i = 0; i < steps; i++) {
-    loss = torch.tidy(() => {
-      optimizer.zeroGrad();
-      const l = bitsPerDim(glow.forward(dequantize(x01, q)), glow.dims, q).mean();
-      l.backward();
-      optim.clipGradNorm(params, 50);
-      optimizer.step();
-      return l.item();
-    });
-  }
+  for (let i = 0; i < steps; i++) loss = step();
   console.log(JSON.stringify({ steps, loss, loadedKiB: loaded, vmHwmKiB: statusMiB('VmHWM') * 1024 }));
 }
 
