@@ -22,7 +22,7 @@ import {
   ratioTable,
   runPython,
 } from './common.js';
-import { glowTrainStep } from './glow-step.js';
+import { type GlowWorkload, glowTrainStep } from './glow-step.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -41,15 +41,9 @@ function writeSection(heading: string, body: string): void {
   writeFileSync(RESULTS, `${text.trimEnd()}\n`);
 }
 
-interface Workload {
+interface Workload extends GlowWorkload {
   name: string;
   label: string;
-  shape: [number, number, number];
-  levels: number;
-  depth: number;
-  hidden: number;
-  batch: number;
-  levels_in_data: number;
   warmup: number;
   reps: number;
 }
