@@ -3,6 +3,8 @@
 Usage: glow.py THREADS JSON_WORKLOADS. Each workload is {name, shape, levels, depth, hidden, batch,
 levels_in_data, warmup, reps}. Prints one JSON object of median seconds per step, wall-clock and CPU.
 Run by bench/glow.ts with Debian's /usr/bin/python3.
+       glow.py train THREADS JSON_WORKLOAD STEPS: trains STEPS steps of one workload and prints its
+peak resident set (VmHWM) in KiB, for bench/memory.ts.
 """
 import json
 import math
@@ -186,7 +188,8 @@ def median_times(step, warmup, reps):
     return sorted(wall)[reps // 2], sorted(cpu)[reps // 2]
 
 
-def train_step_time(w, foreach=None):
+def make_step(w, foreach=None):
+    """The training step of workload w on a fixed random batch: model, data and Adam made here."""
     torch.manual_seed(0)
     shape = w["shape"]
     model = Glow(shape, w["levels"], w["depth"], w["hidden"])
@@ -215,7 +218,30 @@ def train_step_time(w, foreach=None):
         opt.step()
         return loss.item()
 
-    return median_times(step, w["warmup"], w["reps"])
+    return step
+
+
+def train_step_time(w, foreach=None):
+    return median_times(make_step(w, foreach), w["warmup"], w["reps"])
+
+
+def status_kib(field):
+    """A line of /proc/self/status in KiB: VmHWM is the peak resident set so far, VmRSS the current."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def train(threads, w, steps):
+    torch.set_num_threads(threads)
+    loaded = status_kib("VmRSS")
+    step = make_step(w)
+    loss = float("nan")
+    for _ in range(steps):
+        loss = step()
+    print(json.dumps({"torch": torch.__version__, "steps": steps, "loss": loss, "loadedKiB": loaded, "vmHwmKiB": status_kib("VmHWM")}))
 
 
 def main():
@@ -231,4 +257,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "train":
+        train(int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()

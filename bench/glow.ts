@@ -10,9 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
-import { Glow } from '../src/flows/glow.js';
-import { optim, torch } from '../src/index.js';
+import { torch } from '../src/index.js';
 import {
   argValue,
   genlabJson,
@@ -24,6 +22,7 @@ import {
   ratioTable,
   runPython,
 } from './common.js';
+import { type GlowWorkload, glowTrainStep } from './glow-step.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -42,15 +41,9 @@ function writeSection(heading: string, body: string): void {
   writeFileSync(RESULTS, `${text.trimEnd()}\n`);
 }
 
-interface Workload {
+interface Workload extends GlowWorkload {
   name: string;
   label: string;
-  shape: [number, number, number];
-  levels: number;
-  depth: number;
-  hidden: number;
-  batch: number;
-  levels_in_data: number;
   warmup: number;
   reps: number;
 }
@@ -83,35 +76,11 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-/** The CLI's training step, minus the data loader and the (pure-JS) LR schedule. */
+/** The CLI's training step (bench/glow-step.ts), median wall-clock and CPU seconds. */
 function stepTimes(w: Workload): { wall: number; cpu: number } {
-  torch.manualSeed(0);
-  const glow = new Glow({ shape: w.shape, levels: w.levels, depth: w.depth, hidden: w.hidden });
-  const q = quantization(w.levels_in_data);
-  const x01 = torch
-    .randint(0, w.levels_in_data, [w.batch, ...w.shape])
-    .float()
-    .div(w.levels_in_data - 1)
-    .keep();
-  torch.tidy(() => glow.initialize(dequantize(x01, q)));
-  const optimizer = new optim.Adam(glow.parameters(), { lr: 1e-3 });
-  const params = glow.parameters();
-  const t = medianWallCpu(
-    () =>
-      torch.tidy(() => {
-        optimizer.zeroGrad();
-        const loss = bitsPerDim(glow.forward(dequantize(x01, q)), glow.dims, q).mean();
-        loss.backward();
-        optim.clipGradNorm(params, 50);
-        optimizer.step();
-        return loss.item();
-      }),
-    w.warmup,
-    w.reps,
-  );
-  x01.dispose();
-  glow.dispose();
-  for (const s of optimizer.state.values()) torch.dispose(s);
+  const { step, dispose } = glowTrainStep(w);
+  const t = medianWallCpu(step, w.warmup, w.reps);
+  dispose();
   return t;
 }
 

@@ -140,7 +140,7 @@ export class DataLoader implements Iterable<Batch> {
     const epoch = this._epoch;
     const b = this._batch;
     const start = b * this.batchSize;
-    const idx = this.order(epoch).subarray(start, Math.min(start + this.batchSize, this.dataset.length));
+    const count = Math.min(this.batchSize, this.dataset.length - start);
     // Advance first so a throwing transform does not replay the same batch forever.
     this._batch++;
     if (this._batch >= this.batchesPerEpoch) {
@@ -149,7 +149,7 @@ export class DataLoader implements Iterable<Batch> {
     }
     if (this.transforms.length === 0 && isBatched(this.dataset)) {
       // The common case without a scope of its own: the index view is the only temporary.
-      const sel = this.epochIndices(epoch).narrow(0, start, idx.length);
+      const sel = this.epochIndices(epoch).narrow(0, start, count);
       const batch = this.dataset.batch(sel);
       if (batch.x !== sel && batch.y !== sel && !batch.rest?.includes(sel)) sel.dispose();
       return batch;
@@ -157,8 +157,8 @@ export class DataLoader implements Iterable<Batch> {
     return tidy(() => {
       let batch: Batch;
       if (isBatched(this.dataset)) {
-        batch = this.dataset.batch(this.epochIndices(epoch).narrow(0, start, idx.length));
-      } else batch = collate(this.dataset, idx);
+        batch = this.dataset.batch(this.epochIndices(epoch).narrow(0, start, count));
+      } else batch = collate(this.dataset, this.order(epoch).subarray(start, start + count));
       const rest = batch.rest;
       if (this.transforms.length > 0) {
         this.generator ??= new Generator(0);
