@@ -3,7 +3,11 @@
 // always matches the code; in an installed package, runs the compiled JavaScript of dist/.
 import { existsSync } from 'node:fs';
 
-const checkout = existsSync(new URL('../tsconfig.json', import.meta.url));
+// GENLAB_CLI_DIST=1 runs dist/ in a checkout too: the test script sets it after set-up has rebuilt dist/
+// from the sources, so the suite's hundreds of command-line runs skip compiling TypeScript each time.
+const checkout =
+  existsSync(new URL('../tsconfig.json', import.meta.url)) &&
+  !(process.env.GENLAB_CLI_DIST === '1' && existsSync(new URL('../dist/cli/main.js', import.meta.url)));
 if (checkout) (await import('tsx/esm/api')).register();
 const entry = (name) => new URL(checkout ? `../src/cli/${name}.ts` : `../dist/cli/${name}.js`, import.meta.url).href;
 

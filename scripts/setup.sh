@@ -45,7 +45,8 @@ if [[ ! -f "$addon" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]] || [[ -n "$(f
 fi
 
 # dist/: the compiled package. In a checkout, imports of 'genlab' (the README's examples, say)
-# resolves to it, as it would from node_modules; the genlab command itself runs the sources.
+# resolves to it, as it would from node_modules; the genlab command itself runs the sources, except
+# under the test script (GENLAB_CLI_DIST=1).
 if [[ ! -f dist/index.js || -n "$(find src tsconfig.json tsconfig.build.json -newer dist/index.js -print -quit)" ]]; then
   echo "setup: compiling dist/"
   bash scripts/build.sh
