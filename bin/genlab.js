@@ -3,6 +3,14 @@
 // always matches the code; in an installed package, runs the compiled JavaScript of dist/.
 import { existsSync } from 'node:fs';
 
+// bin/genlab preloaded a malloc for this process alone: the programs it runs get the LD_PRELOAD the
+// user had (genlab launch hands the preload on to its ranks itself).
+if (process.env.GENLAB_LD_PRELOAD_BEFORE !== undefined) {
+  if (process.env.GENLAB_LD_PRELOAD_BEFORE === '') delete process.env.LD_PRELOAD;
+  else process.env.LD_PRELOAD = process.env.GENLAB_LD_PRELOAD_BEFORE;
+  delete process.env.GENLAB_LD_PRELOAD_BEFORE;
+}
+
 // GENLAB_CLI_DIST=1 runs dist/ in a checkout too: the test script sets it after set-up has rebuilt dist/
 // from the sources, so the suite's hundreds of command-line runs skip compiling TypeScript each time.
 const checkout =

@@ -7,9 +7,9 @@ bash scripts/setup.sh
 out="${1:-runs/quickstart}"
 if [[ -f "$out/checkpoint.safetensors" ]]; then
   echo "quickstart: $out already holds a run; continuing it if unfinished (delete the folder to start over)"
-  ./bin/genlab.js diffusion train --out "$out" --resume
+  ./bin/genlab diffusion train --out "$out" --resume
 else
-  ./bin/genlab.js diffusion train --out "$out"
+  ./bin/genlab diffusion train --out "$out"
 fi
 echo
 echo "Look at: $out/samples.png (samples), $out/loss.svg (training curve), $out/results.json (test bits/dim)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what genlab needs and builds the native addon. Idempotent; quiet when all is in place.
-#   bash scripts/setup.sh          libtorch, OpenBLAS, Fashion-MNIST, npm packages, the addon
+#   bash scripts/setup.sh          libtorch, OpenBLAS, tcmalloc, Fashion-MNIST, npm packages, the addon
 #   bash scripts/setup.sh --test   also the peers that tests and benchmarks compare against: Debian's
 #                                  python3-torch (with numpy, scipy, statsmodels and ase), R's MatchIt,
 #                                  LAMMPS, headless chromium for the dashboard, cwebp/cjxl for the codec
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist)
+packages=(libtorch-dev libgloo-dev libopenblas0-pthread libtcmalloc-minimal4 dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-torch python3-numpy python3-scipy python3-statsmodels python3-ase r-cran-matchit lammps chromium
     webp libjxl-tools strace)

@@ -5,6 +5,7 @@ import { DIGITS_FILE } from '../data/digits.js';
 import { FASHION_MNIST_ROOT } from '../data/idx.js';
 import { addonOrigin, N } from '../torch/native.js';
 import { getNumThreads } from '../torch/runtime.js';
+import { mallocLibrary } from './malloc.js';
 import { verb } from './verb.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -16,6 +17,8 @@ export interface Diagnosis {
   addon: { path: string; loadedAs: string };
   blas: { library?: string; threads: number };
   threads: number;
+  /** The malloc library preloaded into this process (bin/genlab), or glibc's. */
+  malloc: string;
   ompWaitPolicy: string;
   dataSets: Record<string, string>;
   pythonPeer: { python: string; torch?: string; error?: string };
@@ -47,6 +50,7 @@ export function diagnose(): Diagnosis {
     addon: { path: addonOrigin.path, loadedAs: addonOrigin.kind },
     blas: { library: blasLibrary(), threads: info.blasThreads },
     threads: getNumThreads(),
+    malloc: mallocLibrary() ?? 'glibc (GENLAB_MALLOC=system, or no tcmalloc found; see README)',
     // The addon sets PASSIVE while libgomp loads unless the user chose a policy.
     ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE (genlab default)',
     dataSets: {
@@ -60,7 +64,7 @@ export function diagnose(): Diagnosis {
 }
 
 export const doctor = verb({
-  summary: 'print versions: Node, libtorch, the addon, BLAS, threads, data sets, the Python peer',
+  summary: 'print versions: Node, libtorch, the addon, BLAS, threads, malloc, data sets, the Python peer',
   usage: '[--json]',
   description: 'Reports what this installation of genlab runs on. Attach its --json output to bug reports.',
   options: {},
@@ -71,6 +75,7 @@ export const doctor = verb({
     `addon         ${d.addon.loadedAs}: ${d.addon.path}`,
     `blas          ${d.blas.library ?? 'built into libtorch'}, ${d.blas.threads} threads`,
     `threads       ${d.threads} (intra-op)`,
+    `malloc        ${d.malloc}`,
     `omp policy    ${d.ompWaitPolicy}`,
     ...Object.entries(d.dataSets).map(([name, where]) => `data          ${name}: ${where}`),
     `python peer   ${d.pythonPeer.torch ? `${d.pythonPeer.python}, torch ${d.pythonPeer.torch}` : `absent (${d.pythonPeer.error})`}`,

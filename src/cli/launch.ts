@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { DEFAULT_TIMEOUT_MS, destroyProcessGroup, initProcessGroup } from '../torch/distributed.js';
 import { UsageError } from './args.js';
+import { mallocPreloadEnv } from './malloc.js';
 import type { Verb } from './verb.js';
 
 export const launchHelp = `Usage: genlab launch [options] <family> <verb> [verb options]
@@ -126,6 +127,7 @@ export async function launchMain(argv: string[]): Promise<number> {
         // torchrun's default: one thread per rank unless the user says otherwise.
         OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? (opts.nproc > 1 ? '1' : undefined),
         GENLAB_LAUNCH_TIMEOUT_MS: String(opts.timeoutS * 1000),
+        ...mallocPreloadEnv(),
       },
     });
     if (child.stderr) {

@@ -100,7 +100,7 @@ describe('the npm package, installed into an empty project', () => {
     assert.match(errors[0], /^bad\.ts\(3,7\): error TS2322/);
   });
 
-  test('npx genlab --help and npx genlab doctor --json run from the installed package, on the prebuild', () => {
+  test('npx genlab --help and npx genlab doctor --json run from the installed package, on the prebuild and tcmalloc', () => {
     const help = run('npx', ['genlab', '--help']);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /^genlab: probabilistic deep learning on libtorch/);
@@ -111,6 +111,8 @@ describe('the npm package, installed into an empty project', () => {
     assert.match(d.addon.path, /node_modules\/genlab\/native\/prebuilds\/linux-x64\//);
     assert.match(d.libtorch.version, /^1\.13\./);
     assert.match(d.dataSets.digits, /^embedded/);
+    // The installed command is the shell launcher, which preloads tcmalloc (bin/genlab).
+    assert.match(d.malloc, /libtcmalloc_minimal\.so/);
   });
 
   test('LIBTORCH naming a folder without libtorch: one line that names the cause, from the command and from an import', () => {
