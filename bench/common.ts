@@ -5,6 +5,36 @@ import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
 
+/**
+ * The malloc that bin/genlab preloads, found the same way (GENLAB_MALLOC: system or a path; else
+ * the first tcmalloc of its list), or null for glibc's. genlab's side of every benchmark runs under
+ * it, as the command line does; PyTorch's runs as `python3` does, and again under the same library
+ * where a benchmark says so.
+ */
+export function cliMalloc(): string | null {
+  const chosen = process.env.GENLAB_MALLOC;
+  if (chosen === 'system') return null;
+  if (chosen) return chosen;
+  const candidates = ['x86_64-linux-gnu/', 'aarch64-linux-gnu/', '../lib64/', ''].map(
+    (d) => `/usr/lib/${d}libtcmalloc_minimal.so.4`,
+  );
+  return candidates.find((f) => existsSync(f)) ?? null;
+}
+
+/** The environment of a PyTorch peer: glibc's thresholds as the addon sets them, and malloc as asked. */
+export function pythonEnv(preload: string | null = null): NodeJS.ProcessEnv {
+  // The same glibc allocator settings as the addon applies to itself (native/src/addon.cc), so the
+  // comparison measures the frameworks, not the page faults of glibc's default thresholds.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+    MALLOC_TRIM_THRESHOLD_: String(256 << 20),
+  };
+  if (preload) env.LD_PRELOAD = preload;
+  else delete env.LD_PRELOAD;
+  return env;
+}
+
 /** The section of results/engine.md that test/parity/report.ts writes and bench/engine.ts keeps. */
 export const PARITY_HEADING = '## PyTorch parity';
 
@@ -47,11 +77,13 @@ export function medianWallCpu(step: () => void, warmup: number, reps: number): {
 }
 
 /** Runs a Python benchmark script with Debian's torch and returns its JSON line. */
-export function runPython(script: string, args: string[]): Record<string, number | string> {
+export function runPython(
+  script: string,
+  args: string[],
+  preload: string | null = null,
+): Record<string, number | string> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run bash scripts/setup.sh --test (python3-torch)`);
-  // The same glibc allocator settings as the addon applies to itself (native/src/addon.cc), so the
-  // comparison measures the frameworks, not the page faults of glibc's default thresholds.
-  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
+  const env = pythonEnv(preload);
   const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr.trim().split('\n').pop()}`);
   const lines = r.stdout.trim().split('\n');
@@ -122,16 +154,25 @@ export function argValue(name: string, fallback: string): string {
  * Re-runs this benchmark pinned to one core with single-threaded BLAS, unless --no-pin. On this
  * shared machine an unpinned process lands in a fast or a slow state for its whole life (seen as
  * 1.1 µs versus 1.6 µs per tiny op in either framework), which swamps the differences measured.
- * The Python peer inherits the pinning and the environment. Returns true when it re-ran.
+ * The Python peer inherits the pinning and the environment (but not the malloc: see pythonEnv).
+ * Returns true when it re-ran.
  */
 export function pinToOneCore(scriptUrl: string): boolean {
   if (process.env.GENLAB_BENCH_PINNED || process.argv.includes('--no-pin')) return false;
+  const malloc = cliMalloc();
   const r = spawnSync(
     'taskset',
     ['-c', '0', process.execPath, ...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
     {
       stdio: 'inherit',
-      env: { ...process.env, GENLAB_BENCH_PINNED: '1', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+      env: {
+        ...process.env,
+        GENLAB_BENCH_PINNED: '1',
+        OPENBLAS_NUM_THREADS: '1',
+        OMP_NUM_THREADS: '1',
+        // genlab's side runs in this process: under the command line's malloc (see cliMalloc).
+        ...(malloc ? { LD_PRELOAD: malloc } : {}),
+      },
     },
   );
   if (r.error) {

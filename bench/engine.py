@@ -1,6 +1,7 @@
-"""PyTorch side of bench/engine.ts: the same three workloads, timed the same way.
+"""PyTorch side of bench/engine.ts: the same three workloads.
 
-Prints one JSON object of median seconds per step. Run by bench/engine.ts with Debian's /usr/bin/python3.
+`engine.py <threads> add` prints the tiny add's best time per op as JSON; `engine.py serve <threads>
+mlp|conv` serves training steps to bench/interleave.ts. Run with Debian's /usr/bin/python3.
 """
 import json
 import sys
@@ -23,11 +24,6 @@ def sample_times(step, warmup, reps):
     return sorted(times)
 
 
-def median_time(step, warmup, reps):
-    times = sample_times(step, warmup, reps)
-    return times[len(times) // 2]
-
-
 def best_time(step, warmup, reps):
     return sample_times(step, warmup, reps)[0]
 
@@ -43,7 +39,7 @@ def tiny_add(n):
     return best_time(step, 2, 15) / n
 
 
-def adam_step_time(model, x, y, warmup, reps):
+def adam_step(model, x, y):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
@@ -52,16 +48,16 @@ def adam_step_time(model, x, y, warmup, reps):
         loss.backward()
         opt.step()
 
-    return median_time(step, warmup, reps)
+    return step
 
 
-def mlp_adam():
+def mlp_step():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
-    return adam_step_time(model, torch.randn(128, 784), torch.randint(0, 10, (128,)), 5, 40)
+    return adam_step(model, torch.randn(128, 784), torch.randint(0, 10, (128,)))
 
 
-def conv_net():
+def conv_step():
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.GroupNorm(4, 16), nn.SiLU(),
@@ -69,7 +65,7 @@ def conv_net():
         nn.Conv2d(32, 32, 3, padding=1), nn.GroupNorm(8, 32), nn.SiLU(),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
     )
-    return adam_step_time(model, torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,)), 3, 15)
+    return adam_step(model, torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,)))
 
 
 def main():
@@ -79,12 +75,14 @@ def main():
     out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
     if "add" in which:
         out["add"] = tiny_add(20000)
-    if "mlp" in which:
-        out["mlp"] = mlp_adam()
-    if "conv" in which:
-        out["conv"] = conv_net()
     print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["serve"]:  # bench/interleave.ts: serve <threads> mlp|conv
+        from stepserver import serve
+
+        torch.set_num_threads(int(sys.argv[2]))
+        serve({"mlp": mlp_step, "conv": conv_step}[sys.argv[3]]())
+    else:
+        main()

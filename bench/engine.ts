@@ -1,8 +1,9 @@
 // npm run bench:engine — genlab against PyTorch (same libtorch) on three workloads, in one run:
 //   (a) per-operator overhead of a tiny add, (b) an Adam step of an MLP 784-512-512-10 at batch 128,
 //   (c) an Adam step of a small conv net (3 × conv + GroupNorm + SiLU) on 28×28 at batch 64.
-// Rounds alternate genlab and PyTorch so drift on the machine hits both. The table shows medians over
-// rounds of: the best repetition for (a), where noise only adds, and the median step for (b) and (c).
+// (a) alternates rounds of genlab (this process) and PyTorch and takes each side's best repetition,
+// where noise only adds; (b) and (c) time interleaved blocks of steps from warm worker processes
+// (bench/interleave.ts). --rounds N --blocks N --only add,mlp,conv.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nn, optim, torch } from '../src/index.js';
@@ -10,8 +11,8 @@ import type { Tensor } from '../src/torch/index.js';
 import {
   argValue,
   bestTime,
+  cliMalloc,
   median,
-  medianTime,
   PARITY_HEADING,
   pairedRatio,
   pinToOneCore,
@@ -19,13 +20,16 @@ import {
   ratioTable,
   runPython,
 } from './common.js';
+import {
+  type Interleaved,
+  interleave,
+  interleaveMethod,
+  nodeSide,
+  pythonSide,
+  serveSteps,
+  spreadNote,
+} from './interleave.js';
 import { smallConvNet } from './models.js';
-
-pinToOneCore(import.meta.url);
-const threads = Number(argValue('threads', '1'));
-const rounds = Number(argValue('rounds', '5'));
-const only = argValue('only', 'add,mlp,conv').split(',');
-torch.setNumThreads(threads);
 
 function tinyAdd(n: number): number {
   const a = torch.randn([2, 3]).keep();
@@ -56,7 +60,8 @@ function trainStep(model: nn.Module, x: Tensor, y: Tensor, opt: optim.Adam): () 
     });
 }
 
-function mlpAdam(): number {
+/** The MLP's Adam step (b), on a fixed batch. */
+function mlpStep(): () => void {
   torch.manualSeed(0);
   const model = new nn.Sequential(
     new nn.Linear(784, 512),
@@ -66,78 +71,110 @@ function mlpAdam(): number {
     new nn.Linear(512, 10),
   );
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  const x = torch.randn([128, 784]).keep();
-  const y = torch.randint(0, 10, [128]).keep();
-  const t = medianTime(trainStep(model, x, y, opt), 5, 40);
-  torch.dispose([x, y]);
-  model.dispose();
-  return t;
+  return trainStep(model, torch.randn([128, 784]).keep(), torch.randint(0, 10, [128]).keep(), opt);
 }
 
-function convNet(): number {
+/** The conv net's Adam step (c), on a fixed batch. */
+function convStep(): () => void {
   torch.manualSeed(0);
   const model = smallConvNet();
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  const x = torch.randn([64, 1, 28, 28]).keep();
-  const y = torch.randint(0, 10, [64]).keep();
-  const t = medianTime(trainStep(model, x, y, opt), 3, 15);
-  torch.dispose([x, y]);
-  model.dispose();
-  return t;
+  return trainStep(model, torch.randn([64, 1, 28, 28]).keep(), torch.randint(0, 10, [64]).keep(), opt);
 }
 
-const script = fileURLToPath(new URL('./engine.py', import.meta.url));
-const ours: Record<string, number[]> = { add: [], mlp: [], conv: [] };
-const theirs: Record<string, number[]> = { add: [], mlp: [], conv: [] };
-let torchVersion = '';
-for (let r = 0; r < rounds; r++) {
-  if (only.includes('add')) ours.add.push(tinyAdd(20000));
-  if (only.includes('mlp')) ours.mlp.push(mlpAdam());
-  if (only.includes('conv')) ours.conv.push(convNet());
-  const py = runPython(script, [String(threads), only.join(',')]);
-  torchVersion = String(py.torch);
-  for (const k of only) theirs[k].push(Number(py[k]));
-  process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+if (process.argv[2] === 'serve') {
+  torch.setNumThreads(Number(process.argv[4]));
+  serveSteps(process.argv[3] === 'mlp' ? mlpStep() : convStep());
+} else {
+  await main();
 }
 
-const allRows: Row[] = [
-  {
-    key: 'add',
-    name: '(a) tiny add, per op',
-    genlab: median(ours.add),
-    pytorch: median(theirs.add),
-    ratio: pairedRatio(ours.add, theirs.add),
-    target: 0.9,
-    unit: 'µs',
-  },
-  {
-    key: 'mlp',
-    name: '(b) MLP 784-512-512-10, Adam step, batch 128',
-    genlab: median(ours.mlp),
-    pytorch: median(theirs.mlp),
-    ratio: pairedRatio(ours.mlp, theirs.mlp),
-    target: 1.05,
-    unit: 'ms',
-  },
-  {
-    key: 'conv',
-    name: '(c) conv net 3×(conv+GroupNorm+SiLU), 28×28, batch 64',
-    genlab: median(ours.conv),
-    pytorch: median(theirs.conv),
-    ratio: pairedRatio(ours.conv, theirs.conv),
-    target: 0.95,
-    unit: 'ms',
-  },
-];
-const rows = allRows.filter((r) => ours[r.key].length > 0);
-const when = new Date().toISOString().slice(0, 10);
-const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-console.log(
-  `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds; ratio: median of the per-round ratios\n`,
-);
-console.log(ratioTable(rows));
-if (rows.length === allRows.length) {
-  const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, median of ${rounds} alternating rounds; the ratio is the median of the per-round ratios.\n\n${ratioTable(rows)}\n`;
+async function main(): Promise<void> {
+  pinToOneCore(import.meta.url);
+  const threads = argValue('threads', '1');
+  const rounds = Number(argValue('rounds', '3'));
+  const blocks = Number(argValue('blocks', '8'));
+  const only = argValue('only', 'add,mlp,conv').split(',');
+  torch.setNumThreads(Number(threads));
+  const script = fileURLToPath(new URL('./engine.py', import.meta.url));
+  // PyTorch again under the malloc genlab's command line preloads (cliMalloc), to show what of the
+  // lead is the allocator's.
+  const malloc = cliMalloc();
+  const ours: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+  const theirs: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+  const theirsMalloc: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+  const notes: string[] = [];
+
+  // (a): best of 15 repetitions per round, rounds alternating; this process is genlab's side.
+  if (only.includes('add')) {
+    for (let r = 0; r < rounds; r++) {
+      ours.add.push(tinyAdd(20000));
+      theirs.add.push(Number(runPython(script, [threads, 'add']).add));
+      if (malloc) theirsMalloc.add.push(Number(runPython(script, [threads, 'add'], malloc).add));
+    }
+  }
+  // (b), (c): interleaved blocks of steps from warm worker processes.
+  const me = fileURLToPath(import.meta.url);
+  for (const key of ['mlp', 'conv'].filter((k) => only.includes(k))) {
+    const sides = [
+      nodeSide('genlab', me, ['serve', key, threads]),
+      pythonSide('pytorch', script, ['serve', threads, key]),
+    ];
+    if (malloc) sides.push(pythonSide('tcmalloc', script, ['serve', threads, key], malloc));
+    const steps = key === 'mlp' ? 20 : 5;
+    const all: Interleaved[] = [];
+    for (let r = 0; r < rounds; r++) all.push(await interleave(sides, { blocks, steps, warmupBlocks: 4 }));
+    const series = (k: string) => all.flatMap((t) => t.wall[k]);
+    ours[key] = series('genlab');
+    theirs[key] = series('pytorch');
+    if (malloc) theirsMalloc[key] = series('tcmalloc');
+    notes.push(spreadNote(key === 'mlp' ? '(b)' : '(c)', ours[key], theirs[key], all));
+  }
+
+  const base: Row[] = [
+    { key: 'add', name: '(a) tiny add, per op', target: 0.9, unit: 'µs', genlab: 0, pytorch: 0 },
+    {
+      key: 'mlp',
+      name: '(b) MLP 784-512-512-10, Adam step, batch 128',
+      target: 1.05,
+      unit: 'ms',
+      genlab: 0,
+      pytorch: 0,
+    },
+    {
+      key: 'conv',
+      name: '(c) conv net 3×(conv+GroupNorm+SiLU), 28×28, batch 64',
+      target: 0.95,
+      unit: 'ms',
+      genlab: 0,
+      pytorch: 0,
+    },
+  ];
+  const allRows: Row[] = base.flatMap((r) => {
+    const stock = {
+      ...r,
+      genlab: median(ours[r.key]),
+      pytorch: median(theirs[r.key]),
+      ratio: pairedRatio(ours[r.key], theirs[r.key]),
+    };
+    if (!malloc) return [stock];
+    const same = {
+      ...r,
+      key: `${r.key}Malloc`,
+      name: `${r.name}, PyTorch with the same malloc preloaded`,
+      genlab: stock.genlab,
+      pytorch: median(theirsMalloc[r.key]),
+      ratio: pairedRatio(ours[r.key], theirsMalloc[r.key]),
+    };
+    return [stock, same];
+  });
+  const rows = allRows.filter((r) => only.includes(r.key.replace(/Malloc$/, '')));
+  const when = new Date().toISOString().slice(0, 10);
+  const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
+  const head = `genlab vs PyTorch 1.13, ${threads} thread(s)${pinned}. (a): ${rounds} alternating rounds, each side's best of 15 repetitions of 20,000 adds; the ratio is the median of the per-round ratios. (b), (c): ${interleaveMethod(rounds, blocks, 4)} genlab runs as its command line does, with ${malloc ?? "glibc's malloc"} preloaded (bin/genlab; \`GENLAB_MALLOC=system\` turns it off); PyTorch runs as \`python3\` does, on glibc's malloc, and in the rows marked "same malloc" under the library genlab preloads.`;
+  console.log(`${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}`);
+  if (rows.length !== allRows.length) return;
+  const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: ${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}\n`;
   mkdirSync('results', { recursive: true });
   // The parity section is written by test/parity/report.ts; a benchmark run keeps it.
   const old = existsSync('results/engine.md') ? readFileSync('results/engine.md', 'utf8') : '';

@@ -257,7 +257,13 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "train":
+    if sys.argv[1] == "serve":
+        # bench/interleave.ts: serve <threads> <workload> [foreach]
+        from stepserver import serve
+
+        torch.set_num_threads(int(sys.argv[2]))
+        serve(make_step(json.loads(sys.argv[3]), foreach=True if sys.argv[4:] == ["foreach"] else None))
+    elif sys.argv[1] == "train":
         train(int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]))
     else:
         main()

@@ -1,28 +1,27 @@
 // npm run bench:glow — Glow training steps, genlab against the same model in PyTorch (bench/glow.py).
-//   npx tsx bench/glow.ts            speed: median Adam step (dequantise, log p, bits/dim, backward,
-//                                    clip, update) on two Glows, alternating rounds, pinned to one core
-//                                    (--rounds N; --only digits|fashion times one and writes nothing)
+//   npx tsx bench/glow.ts            speed: the Adam step (dequantise, log p, bits/dim, backward, clip,
+//                                    update) of two Glows, interleaved blocks against PyTorch, pinned
+//                                    to one core (--rounds N --blocks N; --only digits|fashion times
+//                                    one and writes nothing)
 //   npx tsx bench/glow.ts results    trains Glow on digits and fashion-mnist through `genlab flows`,
 //                                    then writes results/glow.md and results/glow-*.png
 //                                    (--reuse: keep finished runs, redo evaluation and pictures)
 // Each mode rewrites its own section of results/glow.md.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../src/index.js';
-import {
-  argValue,
-  genlabJson,
-  median,
-  medianWallCpu,
-  pairedRatio,
-  pinToOneCore,
-  type Row,
-  ratioTable,
-  runPython,
-} from './common.js';
+import { argValue, cliMalloc, genlabJson, median, pairedRatio, pinToOneCore, type Row, ratioTable } from './common.js';
 import { type GlowWorkload, glowTrainStep } from './glow-step.js';
+import {
+  type Interleaved,
+  interleave,
+  interleaveMethod,
+  nodeSide,
+  pythonSide,
+  serveSteps,
+  spreadNote,
+} from './interleave.js';
 
 const RESULTS = 'results/glow.md';
 
@@ -44,8 +43,9 @@ function writeSection(heading: string, body: string): void {
 interface Workload extends GlowWorkload {
   name: string;
   label: string;
-  warmup: number;
-  reps: number;
+  /** Steps per timed block, and untimed blocks before the first. */
+  steps: number;
+  warmupBlocks: number;
 }
 
 // The CLI's default models for the two data sets.
@@ -59,8 +59,8 @@ const WORKLOADS: Workload[] = [
     hidden: 64,
     batch: 64,
     levels_in_data: 17,
-    warmup: 5,
-    reps: 30,
+    steps: 10,
+    warmupBlocks: 6,
   },
   {
     name: 'fashion',
@@ -71,91 +71,74 @@ const WORKLOADS: Workload[] = [
     hidden: 96,
     batch: 64,
     levels_in_data: 256,
-    warmup: 2,
-    reps: 10,
+    steps: 3,
+    warmupBlocks: 6,
   },
 ];
 
-/** The CLI's training step (bench/glow-step.ts), median wall-clock and CPU seconds. */
-function stepTimes(w: Workload): { wall: number; cpu: number } {
-  const { step, dispose } = glowTrainStep(w);
-  const t = medianWallCpu(step, w.warmup, w.reps);
-  dispose();
-  return t;
-}
-
 /**
- * One round of genlab's side in a fresh process, as each of PyTorch's rounds is: a process that
- * has already trained the other models carries their heap and allocator state into the timing.
+ * Times each workload in rounds: per round, a fresh genlab worker and two PyTorch workers (per-tensor
+ * and multi-tensor Adam) run interleaved blocks of steps (bench/interleave.ts). Each side's figure
+ * is the median block over every round; the ratio is the median over all block pairs.
  */
-function genlabRound(workloads: Workload[], threads: number): Record<string, { wall: number; cpu: number }> {
-  const r = spawnSync(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), 'round', String(threads), JSON.stringify(workloads)],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
-  if (r.status !== 0) throw new Error(`genlab round failed: ${r.stderr.trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+/** The worker side of speed(): the CLI's training step (bench/glow-step.ts), timed on request. */
+function serveGlow(threads: string, w: Workload): void {
+  torch.setNumThreads(Number(threads));
+  serveSteps(glowTrainStep(w).step);
 }
 
-/** The child side of genlabRound: times each workload and prints one JSON object. */
-function round(threads: number, workloads: Workload[]): void {
-  torch.setNumThreads(threads);
-  console.log(JSON.stringify(Object.fromEntries(workloads.map((w) => [w.name, stepTimes(w)]))));
-}
-
-function speed(): void {
+async function speed(): Promise<void> {
   pinToOneCore(import.meta.url);
-  const threads = Number(argValue('threads', '1'));
-  const rounds = Number(argValue('rounds', '5'));
+  const threads = argValue('threads', '1');
+  const rounds = Number(argValue('rounds', '3'));
+  const blocks = Number(argValue('blocks', '8'));
   // --only digits (or fashion) times one model; the results file is then left alone.
   const only = argValue('only', '');
   const workloads = WORKLOADS.filter((w) => only === '' || w.name === only);
   if (workloads.length === 0) throw new Error(`--only: no workload named '${only}'`);
   const script = fileURLToPath(new URL('./glow.py', import.meta.url));
-  const series = (keys: string[]) =>
-    Object.fromEntries(workloads.flatMap((w) => keys.map((k) => [`${w.name}${k}`, []]))) as Record<string, number[]>;
-  const ours = series(['', 'Cpu']);
-  const theirs = series(['', 'Cpu', 'Foreach', 'ForeachCpu']);
-  let version = '';
-  for (let r = 0; r < rounds; r++) {
-    const t = genlabRound(workloads, threads);
-    for (const w of workloads) {
-      ours[w.name].push(t[w.name].wall);
-      ours[`${w.name}Cpu`].push(t[w.name].cpu);
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const w of workloads) {
+    const json = JSON.stringify(w);
+    const sides = [
+      nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', threads, json]),
+      pythonSide('pytorch', script, ['serve', threads, json]),
+      pythonSide('foreach', script, ['serve', threads, json, 'foreach']),
+    ];
+    const malloc = cliMalloc();
+    if (malloc) sides.push(pythonSide('tcmalloc', script, ['serve', threads, json], malloc));
+    const all: Interleaved[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = await interleave(sides, { blocks, steps: w.steps, warmupBlocks: w.warmupBlocks });
+      all.push(t);
+      const m = (k: string) => (median(t.wall[k]) * 1e3).toFixed(1);
+      process.stderr.write(
+        `${w.name} round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms\n`,
+      );
     }
-    const py = runPython(script, [String(threads), JSON.stringify(workloads)]);
-    version = String(py.torch);
-    for (const k of Object.keys(theirs)) theirs[k].push(Number(py[k]));
-    const line = workloads.map(
-      (w) => `${w.name} ${(ours[w.name][r] * 1e3).toFixed(1)} vs ${(theirs[w.name][r] * 1e3).toFixed(1)} ms`,
+    const series = (k: string, which: 'wall' | 'cpu') => all.flatMap((t) => t[which][k]);
+    const row = (theirs: string, which: 'wall' | 'cpu', what: string): Row => ({
+      key: theirs,
+      name: `Glow training step, ${what}: ${w.label}`,
+      genlab: median(series('genlab', which)),
+      pytorch: median(series(theirs, which)),
+      ratio: pairedRatio(series('genlab', which), series(theirs, which)),
+      target: 0.95,
+      unit: 'ms',
+    });
+    rows.push(
+      row('pytorch', 'wall', 'wall-clock'),
+      row('pytorch', 'cpu', 'process CPU time'),
+      row('foreach', 'wall', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
     );
-    process.stderr.write(`round ${r + 1}/${rounds}: ${line.join(', ')}\n`);
+    if (malloc) rows.push(row('tcmalloc', 'wall', `wall-clock, PyTorch with the same malloc preloaded (${malloc})`));
+    notes.push(spreadNote(w.name, series('genlab', 'wall'), series('pytorch', 'wall'), all));
   }
-  const row = (w: Workload, ourKey: string, theirKey: string, what: string): Row => ({
-    key: theirKey,
-    name: `Glow training step, ${what}: ${w.label}`,
-    genlab: median(ours[`${w.name}${ourKey}`]),
-    pytorch: median(theirs[`${w.name}${theirKey}`]),
-    ratio: pairedRatio(ours[`${w.name}${ourKey}`], theirs[`${w.name}${theirKey}`]),
-    target: 1.05,
-    unit: 'ms',
-  });
-  const rows: Row[] = workloads.flatMap((w) => [
-    row(w, '', '', 'wall-clock'),
-    row(w, 'Cpu', 'Cpu', 'process CPU time'),
-    row(w, '', 'Foreach', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
-  ]);
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch ${version} (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}, ${rounds} alternating rounds, each a fresh process on both sides; times are the median over rounds of each side's median step, and the ratio is the median over rounds of that round's genlab/PyTorch ratio. A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. CPU time counts every thread of the process (V8's garbage collector included) but not time spent descheduled, so it is the steadier number on a shared machine.`;
-  // The spread of the per-round ratios shows how far the machine's drift reaches into the medians.
-  const spread = workloads
-    .map((w) => {
-      const ratios = ours[w.name].map((g, r) => g / theirs[w.name][r]).sort((a, b) => a - b);
-      return `${w.name} ${ratios[0].toFixed(3)}–${ratios[ratios.length - 1].toFixed(3)}`;
-    })
-    .join(', ');
-  const body = `${head}\n\n${ratioTable(rows)}\n\nRatio of each round's wall-clock medians, lowest to highest: ${spread}.`;
+  const w0 = workloads[0];
+  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch 1.13 (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}. ${interleaveMethod(rounds, blocks, w0.warmupBlocks)} A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab); PyTorch runs as \`python3\` does, on glibc's malloc, and in the last row of each model under the same tcmalloc.`;
+  const body = `${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}`;
   console.log(body);
   if (only === '') writeSection('Speed against PyTorch', body);
 }
@@ -232,5 +215,5 @@ async function results(): Promise<void> {
 }
 
 if (process.argv[2] === 'results') await results();
-else if (process.argv[2] === 'round') round(Number(process.argv[3]), JSON.parse(process.argv[4]));
-else speed();
+else if (process.argv[2] === 'serve') serveGlow(process.argv[3], JSON.parse(process.argv[4]));
+else await speed();

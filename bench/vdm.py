@@ -140,6 +140,10 @@ def main():
         opt.step()
         return loss.item()
 
+    if cfg["mode"] == "serve":  # bench/interleave.ts
+        from stepserver import serve
+
+        return serve(step)
     out = {"torch": torch.__version__, "params": sum(p.numel() for p in net.parameters())}
     if cfg["mode"] == "time":
         for _ in range(cfg["warmup"]):
