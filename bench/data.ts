@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, FASHION_MNIST_ROOT, loadFashionMnist } from '../src/data/index.js';
 import { torch } from '../src/index.js';
-import { median, pairedRatio, pinToOneCore } from './common.js';
+import { median, pairedRatio, pinToOneCore, pythonEnv } from './common.js';
 
 pinToOneCore(import.meta.url);
 
@@ -85,7 +85,7 @@ function torchRate(): number | null {
     String(torch.getNumThreads()),
     String(SUBROUNDS),
   ];
-  const r = spawnSync(py, args, { encoding: 'utf8' });
+  const r = spawnSync(py, args, { encoding: 'utf8', env: pythonEnv() });
   if (r.status !== 0) return null;
   const v = Number(r.stdout.trim());
   return Number.isFinite(v) ? v : null;

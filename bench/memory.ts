@@ -19,7 +19,7 @@ import { quantization } from '../src/flows/dequant.js';
 import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
 import { Glow } from '../src/flows/glow.js';
 import { torch } from '../src/index.js';
-import { argValue, PYTHON } from './common.js';
+import { argValue, cliMalloc, PYTHON, pythonEnv } from './common.js';
 import { glowTrainStep } from './glow-step.js';
 
 const SECTION = '## Memory';
@@ -120,11 +120,14 @@ function main(): void {
   const batch = argValue('eval-batch', '500');
   const mib = (kib: number) => (kib / 1024).toFixed(0);
   const load0 = loadavg()[0];
-  const glibc = { GENLAB_CACHING_ALLOCATOR: '0' };
-  const pyEnv = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20) };
+  // genlab's children run as the command does, on the malloc bin/genlab preloads; PyTorch's as python3 does.
+  const malloc = cliMalloc();
+  const cli: Record<string, string> = malloc ? { LD_PRELOAD: malloc } : {};
+  const glibc = { ...cli, GENLAB_CACHING_ALLOCATOR: '0' };
+  const systemMalloc = { LD_PRELOAD: '' };
 
   const train = [
-    { name: 'genlab, caching allocator (default)', r: measured(process.execPath, self('train', steps, threads)) },
+    { name: 'genlab, caching allocator (default)', r: measured(process.execPath, self('train', steps, threads), cli) },
     {
       name: 'genlab, glibc (`GENLAB_CACHING_ALLOCATOR=0`)',
       r: measured(process.execPath, self('train', steps, threads), glibc),
@@ -134,13 +137,22 @@ function main(): void {
       r: measured(
         PYTHON,
         [fileURLToPath(new URL('./glow.py', import.meta.url)), 'train', threads, JSON.stringify(DIGITS), steps],
-        pyEnv,
+        { ...(pythonEnv() as Record<string, string>), LD_PRELOAD: '' },
       ),
     },
   ];
+  if (malloc) {
+    train.push({
+      name: "genlab on glibc's malloc (`GENLAB_MALLOC=system`), caching allocator on",
+      r: measured(process.execPath, self('train', steps, threads), systemMalloc),
+    });
+  }
   for (const t of train) process.stderr.write(`train ${t.name}: peak ${mib(t.r.peakKiB)} MiB, loss ${t.r.out.loss}\n`);
   const ev = [
-    { name: 'caching allocator (default)', r: measured(process.execPath, self('eval', images, batch, threads)).out },
+    {
+      name: 'caching allocator (default)',
+      r: measured(process.execPath, self('eval', images, batch, threads), cli).out,
+    },
     {
       name: 'glibc (`GENLAB_CACHING_ALLOCATOR=0`)',
       r: measured(process.execPath, self('eval', images, batch, threads), glibc).out,
@@ -156,7 +168,7 @@ function main(): void {
   const body = [
     `\`npm run bench:memory -- --steps ${steps} --images ${images} --eval-batch ${batch}\`, ${new Date().toISOString().slice(0, 10)}: each row a fresh process, ${threads} thread(s); load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
     '',
-    `Peak resident set of a ${steps}-step Glow digits training run: the training step of \`bench:glow\` (L=2 K=8 hidden 64, batch 64 of 8×8 images with 17 grey levels, the same random batch every step, so no data loader and no test evaluations), read by ${peakBy}. PyTorch ${train[2].r.out.torch} runs the same model op for op, with the glibc thresholds genlab's addon sets. "Loaded" is the resident set after the runtime and libtorch are loaded, before the model is made. The two sides draw their initial weights from different random streams, so their losses differ.`,
+    `Peak resident set of a ${steps}-step Glow digits training run: the training step of \`bench:glow\` (L=2 K=8 hidden 64, batch 64 of 8×8 images with 17 grey levels, the same random batch every step, so no data loader and no test evaluations), read by ${peakBy}. genlab's processes run as its command does, on ${malloc ?? "glibc's malloc"} (bin/genlab), but the last row; "glibc" in the second row means the caching allocator is off (\`GENLAB_CACHING_ALLOCATOR=0\`), not the malloc. PyTorch ${train[2].r.out.torch} runs the same model op for op, with the glibc thresholds genlab's addon sets. "Loaded" is the resident set after the runtime and libtorch are loaded, before the model is made. The two sides draw their initial weights from different random streams, so their losses differ.`,
     '',
     '| process | RSS once loaded (before the model) | peak RSS | peak − loaded | final loss (bits/dim) |',
     '|---|---|---|---|---|',
