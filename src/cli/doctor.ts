@@ -5,6 +5,7 @@ import { DIGITS_FILE } from '../data/digits.js';
 import { FASHION_MNIST_ROOT } from '../data/idx.js';
 import { addonOrigin, N } from '../torch/native.js';
 import { getNumThreads } from '../torch/runtime.js';
+import { flag } from './args.js';
 import { mallocLibrary } from './malloc.js';
 import { verb } from './verb.js';
 
@@ -21,7 +22,7 @@ export interface Diagnosis {
   malloc: string;
   ompWaitPolicy: string;
   dataSets: Record<string, string>;
-  pythonPeer: { python: string; torch?: string; error?: string };
+  pythonPeer: { python: string; torch?: string; error?: string; skipped?: boolean };
 }
 
 /** The shared libraries of this process whose names mention BLAS: the one libtorch's GEMMs run on. */
@@ -38,7 +39,7 @@ function pythonPeer(): Diagnosis['pythonPeer'] {
   return { python: PYTHON, error: why };
 }
 
-export function diagnose(): Diagnosis {
+export function diagnose(opts: { peer?: boolean } = {}): Diagnosis {
   const info = N.runtimeInfo();
   const fashion = ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) =>
     existsSync(`${FASHION_MNIST_ROOT}/${f}`),
@@ -59,16 +60,17 @@ export function diagnose(): Diagnosis {
       mnist: 'given by --root',
       cifar10: 'given by --root',
     },
-    pythonPeer: pythonPeer(),
+    // Importing torch in Python takes seconds; --no-peer leaves it out.
+    pythonPeer: opts.peer === false ? { python: PYTHON, skipped: true } : pythonPeer(),
   };
 }
 
 export const doctor = verb({
   summary: 'print versions: Node, libtorch, the addon, BLAS, threads, malloc, data sets, the Python peer',
-  usage: '[--json]',
+  usage: '[--no-peer] [--json]',
   description: 'Reports what this installation of genlab runs on. Attach its --json output to bug reports.',
-  options: {},
-  run: () => diagnose(),
+  options: { noPeer: flag('skip the Python peer check (it imports torch, which takes seconds)') },
+  run: (o) => diagnose({ peer: !o.noPeer }),
   show: (d: Diagnosis) => [
     `node          ${d.node} (${d.platform})`,
     `libtorch      ${d.libtorch.version}${d.libtorch.library ? ` from ${d.libtorch.library}` : ''}${d.libtorch.libtorchEnv ? ` (LIBTORCH=${d.libtorch.libtorchEnv})` : ''}`,
@@ -78,6 +80,6 @@ export const doctor = verb({
     `malloc        ${d.malloc}`,
     `omp policy    ${d.ompWaitPolicy}`,
     ...Object.entries(d.dataSets).map(([name, where]) => `data          ${name}: ${where}`),
-    `python peer   ${d.pythonPeer.torch ? `${d.pythonPeer.python}, torch ${d.pythonPeer.torch}` : `absent (${d.pythonPeer.error})`}`,
+    `python peer   ${d.pythonPeer.skipped ? 'not checked (--no-peer)' : d.pythonPeer.torch ? `${d.pythonPeer.python}, torch ${d.pythonPeer.torch}` : `absent (${d.pythonPeer.error})`}`,
   ],
 });

@@ -17,9 +17,11 @@ function genlab(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 function doctorMalloc(env: NodeJS.ProcessEnv = {}): string {
-  const r = genlab(['doctor', '--json'], { GENLAB_MALLOC: undefined, ...env });
+  const r = genlab(['doctor', '--no-peer', '--json'], { GENLAB_MALLOC: undefined, ...env });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout).malloc;
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.pythonPeer.skipped, true, '--no-peer leaves the Python check out');
+  return d.malloc;
 }
 
 test('GENLAB_MALLOC=system keeps glibc; a bad path is a one-line error', () => {
@@ -40,7 +42,7 @@ test('genlab runs on tcmalloc (set-up installs it); programs it starts do not in
     probe,
     "process.on('exit', () => process.stderr.write('LD_PRELOAD=' + (process.env.LD_PRELOAD ?? '(unset)') + '\\n'));\n",
   );
-  const unset = genlab(['doctor', '--json'], {
+  const unset = genlab(['doctor', '--no-peer', '--json'], {
     NODE_OPTIONS: `--import ${probe}`,
     LD_PRELOAD: undefined,
     GENLAB_MALLOC: undefined,
@@ -50,7 +52,7 @@ test('genlab runs on tcmalloc (set-up installs it); programs it starts do not in
   assert.match(malloc, /libtcmalloc_minimal\.so/, 'is libtcmalloc-minimal4 installed? bash scripts/setup.sh');
   assert.match(unset.stderr, /^LD_PRELOAD=\(unset\)$/m);
   // An empty library path is skipped by the loader, so it stands for "the user's own preload" here.
-  const own = genlab(['doctor', '--json'], {
+  const own = genlab(['doctor', '--no-peer', '--json'], {
     NODE_OPTIONS: `--import ${probe}`,
     LD_PRELOAD: ' ',
     GENLAB_MALLOC: undefined,
@@ -61,7 +63,7 @@ test('genlab runs on tcmalloc (set-up installs it); programs it starts do not in
 });
 
 test('genlab launch hands the malloc on to its ranks', () => {
-  const r = genlab(['launch', '--nproc', '1', 'doctor', '--json'], { GENLAB_MALLOC: undefined });
+  const r = genlab(['launch', '--nproc', '1', 'doctor', '--no-peer', '--json'], { GENLAB_MALLOC: undefined });
   assert.equal(r.status, 0, r.stderr);
   assert.match(JSON.parse(r.stdout.trim().split('\n').pop() as string).malloc, /tcmalloc/);
 });
