@@ -60,9 +60,8 @@ export function bestTime(step: () => void, warmup: number, reps: number): number
   return sampleTimes(step, warmup, reps)[0];
 }
 
-/** Median wall-clock and process CPU seconds per call (CPU time is immune to being descheduled). */
-export function medianWallCpu(step: () => void, warmup: number, reps: number): { wall: number; cpu: number } {
-  for (let i = 0; i < warmup; i++) step();
+/** Wall-clock and process CPU seconds of each of `reps` calls (CPU time is immune to being descheduled). */
+export function timeEach(step: () => unknown, reps: number): { wall: number[]; cpu: number[] } {
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -73,6 +72,13 @@ export function medianWallCpu(step: () => void, warmup: number, reps: number): {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1e6);
   }
+  return { wall, cpu };
+}
+
+/** Median wall-clock and process CPU seconds per call, after warm-up. */
+export function medianWallCpu(step: () => void, warmup: number, reps: number): { wall: number; cpu: number } {
+  for (let i = 0; i < warmup; i++) step();
+  const { wall, cpu } = timeEach(step, reps);
   return { wall: median(wall), cpu: median(cpu) };
 }
 

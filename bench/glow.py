@@ -1,15 +1,13 @@
 """PyTorch side of bench/glow.ts: the same Glow as src/flows/, op for op, and the same training step.
 
-Usage: glow.py THREADS JSON_WORKLOADS. Each workload is {name, shape, levels, depth, hidden, batch,
-levels_in_data, warmup, reps}. Prints one JSON object of median seconds per step, wall-clock and CPU.
-Run by bench/glow.ts with Debian's /usr/bin/python3.
+Run with Debian's /usr/bin/python3. A workload is {name, shape, levels, depth, hidden, batch, levels_in_data}.
+       glow.py serve THREADS JSON_WORKLOAD [foreach]: serves training steps to bench/interleave.ts.
        glow.py train THREADS JSON_WORKLOAD STEPS: trains STEPS steps of one workload and prints its
 peak resident set (VmHWM) in KiB, for bench/memory.ts.
 """
 import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -174,20 +172,6 @@ class Glow(nn.Module):
         return logp + logdet
 
 
-def median_times(step, warmup, reps):
-    """Median wall-clock and process CPU seconds per call (CPU time is immune to being descheduled)."""
-    for _ in range(warmup):
-        step()
-    wall, cpu = [], []
-    for _ in range(reps):
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        step()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return sorted(wall)[reps // 2], sorted(cpu)[reps // 2]
-
-
 def make_step(w, foreach=None):
     """The training step of workload w on a fixed random batch: model, data and Adam made here."""
     torch.manual_seed(0)
@@ -221,10 +205,6 @@ def make_step(w, foreach=None):
     return step
 
 
-def train_step_time(w, foreach=None):
-    return median_times(make_step(w, foreach), w["warmup"], w["reps"])
-
-
 def status_kib(field):
     """A line of /proc/self/status in KiB: VmHWM is the peak resident set so far, VmRSS the current."""
     with open("/proc/self/status") as f:
@@ -244,18 +224,6 @@ def train(threads, w, steps):
     print(json.dumps({"torch": torch.__version__, "steps": steps, "loss": loss, "loadedKiB": loaded, "vmHwmKiB": status_kib("VmHWM")}))
 
 
-def main():
-    threads = int(sys.argv[1])
-    workloads = json.loads(sys.argv[2])
-    torch.set_num_threads(threads)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-    for w in workloads:
-        out[w["name"]], out[w["name"] + "Cpu"] = train_step_time(w)
-        # PyTorch's multi-tensor Adam, the form genlab's Adam takes (its CPU default is the per-tensor loop).
-        out[w["name"] + "Foreach"], out[w["name"] + "ForeachCpu"] = train_step_time(w, foreach=True)
-    print(json.dumps(out))
-
-
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         # bench/interleave.ts: serve <threads> <workload> [foreach]
@@ -263,7 +231,5 @@ if __name__ == "__main__":
 
         torch.set_num_threads(int(sys.argv[2]))
         serve(make_step(json.loads(sys.argv[3]), foreach=True if sys.argv[4:] == ["foreach"] else None))
-    elif sys.argv[1] == "train":
+    elif sys.argv[1] == "train":  # bench/memory.ts: train <threads> <workload> <steps>
         train(int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]))
-    else:
-        main()

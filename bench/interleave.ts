@@ -14,25 +14,14 @@
 // it exits at end of input. serveSteps() below is the genlab side; bench/stepserver.py the Python one.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
-import { cliMalloc, median, PYTHON, pythonEnv } from './common.js';
+import { cliMalloc, median, PYTHON, pythonEnv, timeEach } from './common.js';
 
 /** Worker side (genlab): answers the parent's requests with `step`, timed per call. */
 export function serveSteps(step: () => unknown): void {
   const lines = createInterface({ input: process.stdin });
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   lines.on('line', (line) => {
-    const n = Number(line.trim());
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      step();
-      wall.push((performance.now() - t0) / 1000);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1e6);
-    }
-    process.stdout.write(`${JSON.stringify({ wall, cpu })}\n`);
+    process.stdout.write(`${JSON.stringify(timeEach(step, Number(line.trim())))}\n`);
   });
 }
 

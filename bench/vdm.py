@@ -1,13 +1,13 @@
 """PyTorch side of bench/vdm.ts: the same VDM (U-Net, fixed schedule, continuous-time VLB) in PyTorch.
 
-Reads the training images (uint8 levels) and settings from a JSON file, then either times training
-steps or trains for a number of steps and reports the loss curve. Prints one JSON object.
+Reads the training images (uint8 levels) and settings from a JSON file, then either serves training
+steps to bench/interleave.ts (mode "serve") or trains for a number of steps and prints the loss curve
+as one JSON object.
 Run by bench/vdm.ts with Debian's /usr/bin/python3.
 """
 import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -145,18 +145,7 @@ def main():
 
         return serve(step)
     out = {"torch": torch.__version__, "params": sum(p.numel() for p in net.parameters())}
-    if cfg["mode"] == "time":
-        for _ in range(cfg["warmup"]):
-            step()
-        times = []
-        for _ in range(cfg["reps"]):
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        out["step"] = times[len(times) // 2]
-    else:
-        out["losses"] = [step() for _ in range(cfg["steps"])]
+    out["losses"] = [step() for _ in range(cfg["steps"])]
     print(json.dumps(out))
 
 
