@@ -27,6 +27,8 @@ export interface TrainOptions {
   evalEvery?: number;
   /** How messages spell a setting: the CLI as a flag (`--resume`); `'resume'` by default. */
   spell?: (setting: string) => string;
+  /** Called after each finished training step (progress, or a test that stops a run at a chosen step). */
+  onStep?: (step: number) => void;
 }
 
 /** A training run that a signal stopped after its checkpoint was saved: `resume` continues it. */
@@ -108,6 +110,21 @@ export function finishRun<R extends object>(run: Run<unknown>, loop: LoopResult,
   return r;
 }
 
+/** `step`, then `onStep` with its number, keeping a synchronous step synchronous. */
+function afterEachStep(step: LoopSpec['step'], onStep: (step: number) => void): LoopSpec['step'] {
+  return (n) => {
+    const metrics = step(n);
+    if (metrics instanceof Promise) {
+      return metrics.then((m) => {
+        onStep(n);
+        return m;
+      });
+    }
+    onStep(n);
+    return metrics;
+  };
+}
+
 /**
  * Runs the loop over `parts`: under `resume` they are restored from the run's checkpoint first
  * (and the log cut back to it); otherwise `init` runs (e.g. a data-dependent initialisation).
@@ -131,8 +148,10 @@ export async function trainParts<C>(
   // Several ranks: rank 0's parameters are broadcast and gradients averaged during backward.
   const ddp = getWorldSize() > 1 ? await DistributedDataParallel.create(parts.model) : null;
   try {
+    const { onStep } = opts;
     return await trainLoop({
       ...spec,
+      step: onStep ? afterEachStep(spec.step, onStep) : spec.step,
       // The loop reads the folder, not the config: any run will do.
       run: run as unknown as Run,
       startStep: start,

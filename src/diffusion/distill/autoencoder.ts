@@ -180,7 +180,7 @@ export interface AutoencoderTrainResult {
 export async function trainAutoencoderRun(
   config: AutoencoderConfig,
   dir: string,
-  opts: TrainOptions & { onStep?: (step: number) => void } = {},
+  opts: TrainOptions = {},
 ): Promise<AutoencoderTrainResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseAutoencoderConfig, opts);
   const train = loadDataset(cfg.data, { root: cfg.root || undefined, split: 'train', seed: cfg.seed });
@@ -197,14 +197,11 @@ export async function trainAutoencoderRun(
     {
       steps: cfg.steps,
       label: 'autoencoder',
-      step: (step) => {
-        const m = trainStep(plan, () => {
+      step: () =>
+        trainStep(plan, () => {
           const { loss, bce } = autoencoderLoss(ae, loader.next().x, cfg.latentPenalty);
           return { loss, bce: bce.item() };
-        });
-        opts.onStep?.(step);
-        return m;
-      },
+        }),
     },
     opts,
   );

@@ -286,7 +286,7 @@ export interface StudentTrainResult {
 export async function trainStudentRun(
   config: StudentConfig,
   dir: string,
-  opts: TrainOptions & { onStep?: (step: number) => void } = {},
+  opts: TrainOptions = {},
 ): Promise<StudentTrainResult | Interrupted> {
   const cfg = trainingConfig(dir, config, parseStudentConfig, opts);
   if (!existsSync(cfg.teacher)) throw new GenlabError('usage', `teacher run ${cfg.teacher} does not exist`);
@@ -326,7 +326,6 @@ export async function trainStudentRun(
           const meta = { round: String(phase.round), step: String(step), loss: String(m.loss) };
           tidy(() => saveSafetensors(run.path(studentFile(phase.n)), nets.student.stateDict(), meta));
         }
-        opts.onStep?.(step);
         return { ...m, round: phase.round, n: phase.n };
       },
     },

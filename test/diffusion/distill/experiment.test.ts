@@ -43,7 +43,7 @@ test('the x-parameterised teacher trains to a finite loss', async () => {
 
 /** Trains the tiny student into `dir`, stopped by a signal after step `stopAt` (if given). */
 function student(dir: string, stopAt?: number, resume = false) {
-  const opts: TrainOptions & { onStep?: (s: number) => void } = { quiet: true, resume };
+  const opts: TrainOptions = { quiet: true, resume };
   if (stopAt !== undefined) opts.onStep = (s) => s === stopAt && void process.emit('SIGINT');
   return trainStudentRun(tinyStudent(), dir, opts);
 }
