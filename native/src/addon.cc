@@ -22,6 +22,7 @@ void tuneAllocator() {
 }
 
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);  // allocator.cc
+void registerDataFunctions(Napi::Env env, Napi::Object exports);       // data_kernels.cc
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerIoFunctions(env, exports);
   registerRuntimeFunctions(env, exports);
   registerDistributedFunctions(env, exports);
+  registerDataFunctions(env, exports);
   return exports;
 }
 

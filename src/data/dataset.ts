@@ -1,7 +1,7 @@
 // Datasets: the item-by-item protocol, and in-memory tensor datasets that gather whole batches at once.
 import { tensor } from '../torch/creation.js';
 import { isFloating } from '../torch/dtype.js';
-import { stack } from '../torch/functions.js';
+import { indexSelectDivide, stack } from '../torch/functions.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 
@@ -147,10 +147,15 @@ export class TensorDataset implements BatchedDataset {
 
   batch(indices: Tensor): Batch {
     // No tidy() of its own (this runs every step, and a scope costs more than the gather itself):
-    // the one temporary, the gathered unconverted rows, is freed here.
-    const raw = this.x.indexSelect(0, indices);
-    const x = this.convert(raw);
-    if (x !== raw) raw.dispose();
+    // the one temporary, the gathered unconverted rows, is freed here. Integer levels with a divisor
+    // take the fused gather-and-divide, which makes no temporary at all.
+    let x: Tensor;
+    if (this.divisor !== undefined && !isFloating(this.x.dtype)) x = indexSelectDivide(this.x, indices, this.divisor);
+    else {
+      const raw = this.x.indexSelect(0, indices);
+      x = this.convert(raw);
+      if (x !== raw) raw.dispose();
+    }
     const b: Batch = { x, y: this.y.indexSelect(0, indices) };
     if (this.tensors.length > 2) b.rest = this.tensors.slice(2).map((t) => t.indexSelect(0, indices));
     return b;

@@ -1,6 +1,7 @@
 // Torch-level functions that take several tensors, plus linear algebra.
 import * as ops from './generated/ops.js';
-import type { Tensor } from './tensor.js';
+import { N } from './native.js';
+import { handle, type Tensor, wrap } from './tensor.js';
 
 /** Joins tensors along an existing dimension dim (default 0); the other sizes must match. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
@@ -9,6 +10,20 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
 /** Joins tensors of one shape along a new dimension dim (default 0). */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
   return ops.stack(tensors, { dim });
+}
+/**
+ * x.indexSelect(0, index).div(divisor), bit for bit: the data loader's gather and its conversion of
+ * stored integer levels to float32. For a contiguous uint8 x on the CPU and int64 indices it is one
+ * native pass with no uint8 intermediate; otherwise the two operations.
+ */
+export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Tensor {
+  if (x.dtype === 'uint8' && x.device === 'cpu' && x.isContiguous() && index.dtype === 'int64' && index.ndim === 1) {
+    return wrap(N.gatherDivided(handle(x), handle(index), divisor));
+  }
+  const raw = x.indexSelect(0, index);
+  const out = raw.div(divisor);
+  raw.dispose();
+  return out;
 }
 /** Elementwise choice: x where condition holds, else y. */
 export function where(condition: Tensor, x: Tensor | number, y: Tensor | number): Tensor {

@@ -31,6 +31,8 @@ export interface NativeAddon {
   allocatorTrim(all: boolean): number;
   sameStorage(a: number, b: number): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
+  /** index_select along dim 0 and true division in one pass, for contiguous uint8 x on the CPU. */
+  gatherDivided(x: number, index: number, divisor: number): number;
   toBuffer(h: number): ArrayBuffer;
   item(h: number): number | boolean;
   shape(h: number): number[];

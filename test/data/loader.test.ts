@@ -404,3 +404,55 @@ test('TensorDataset keeps the older (x, y | undefined, options) form: it owns it
   ds.dispose();
   assert.ok(x.isDisposed && y.isDisposed);
 });
+
+test('indexSelectDivide: the fused gather and division equal index_select then div, bit for bit', () => {
+  torch.tidy(() => {
+    // Every uint8 level appears; rows of 15 values leave a tail after the 8-wide loop.
+    const levels = torch
+      .arange(0, 40 * 15)
+      .remainder(256)
+      .to('uint8');
+    const x = levels.reshape([40, 3, 5]);
+    const index = torch.tensor(BigInt64Array.from([39n, 0n, 17n, 17n, 5n, 22n, 1n, 38n, 9n, 30n]));
+    for (const divisor of [255, 16, 3.3, 1e-3]) {
+      const fused = torch.indexSelectDivide(x, index, divisor);
+      const twoOps = x.indexSelect(0, index).div(divisor);
+      assert.equal(fused.dtype, 'float32');
+      assert.deepEqual(fused.shape, [10, 3, 5]);
+      assert.ok(torch.equal(fused, twoOps), `divisor ${divisor}`);
+    }
+    // Spot values: level 255 of row 17 (values 255..269 wrap at 256).
+    const v = torch.indexSelectDivide(x, torch.tensor(BigInt64Array.from([17n])), 255).flatten();
+    assert.equal(v.toTypedArray()[0], Math.fround(Math.fround(255) / 255));
+    assert.equal(v.toTypedArray()[1], 0);
+    // No rows: an empty batch of the item shape.
+    assert.deepEqual(torch.indexSelectDivide(x, torch.tensor(new BigInt64Array(0)), 255).shape, [0, 3, 5]);
+    // Out of range either way is an error, not a read outside the data.
+    assert.throws(
+      () => torch.indexSelectDivide(x, torch.tensor(BigInt64Array.from([40n])), 255),
+      /index 40 is out of range for 40 rows/,
+    );
+    assert.throws(() => torch.indexSelectDivide(x, torch.tensor(BigInt64Array.from([-1n])), 255), /out of range/);
+    // Other layouts and dtypes take the two operations, with the same result.
+    const strided = x.transpose(1, 2);
+    assert.ok(torch.equal(torch.indexSelectDivide(strided, index, 7), strided.indexSelect(0, index).div(7)));
+    const wide = x.to('int64');
+    assert.ok(torch.equal(torch.indexSelectDivide(wide, index, 7), wide.indexSelect(0, index).div(7)));
+    const int32Index = index.to('int32');
+    assert.ok(torch.equal(torch.indexSelectDivide(x, int32Index, 7), x.indexSelect(0, int32Index).div(7)));
+  });
+});
+
+test('a uint8 TensorDataset with a divisor batches through the fused gather, as before', () => {
+  torch.tidy(() => {
+    const x = torch.randint(0, 256, [50, 1, 4, 4], { dtype: 'uint8', generator: new torch.Generator(3) });
+    const y = torch.tensor(BigInt64Array.from({ length: 50 }, (_, i) => BigInt(i)));
+    const ds = new TensorDataset(x, y, { divisor: 255, own: false });
+    const loader = new DataLoader(ds, { batchSize: 16, shuffle: true, seed: 4 });
+    for (let b = 0; b < 4; b++) {
+      const batch = loader.next();
+      const index = batch.y;
+      assert.ok(torch.equal(batch.x, x.indexSelect(0, index).div(255)));
+    }
+  });
+});
