@@ -49,17 +49,13 @@ export class FlowStep extends Flow {
     this.coupling = this.registerModule('coupling', new Coupling(channels, coupling, hidden));
   }
 
-  // Each step is its own tidy() scope: the handles of its intermediates are freed as soon as it
-  // returns (autograd keeps what backward needs), as Python frees them by reference counting, so
-  // the allocator can reuse their memory within the same forward pass.
+  // Its intermediates are freed when the step returns, by the scope every Module.forward has.
   forward(x: Tensor): [Tensor, Tensor] {
-    return tidy(() => {
-      const [a, ldA] = this.actnorm.forward(x);
-      const [b, ldB] = this.invconv.forward(a);
-      const [c, ldC] = this.coupling.forward(b);
-      // The first two are 0-d: add them to each other before broadcasting onto the batch.
-      return [c, ldA.add(ldB).add(ldC)];
-    });
+    const [a, ldA] = this.actnorm.forward(x);
+    const [b, ldB] = this.invconv.forward(a);
+    const [c, ldC] = this.coupling.forward(b);
+    // The first two are 0-d: add them to each other before broadcasting onto the batch.
+    return [c, ldA.add(ldB).add(ldC)];
   }
 
   reverse(y: Tensor): Tensor {

@@ -31,40 +31,47 @@ export interface GradCamResult {
 export function gradCam(model: Module, input: Tensor, opts: GradCamOptions): GradCamResult {
   return inMode(model, false, () =>
     tidy(() => {
-      let acts: Tensor | null = null;
+      // The layer's outputs are made inside its parent's forward, whose scope frees them on return:
+      // keep them for the gradient below (the last call's is used), and free them when done.
+      const outputs: Tensor[] = [];
       const logits = withForwardWatch(
         [opts.layer],
         (_m, _x, out) => {
-          acts = out as Tensor;
+          outputs.push((out as Tensor).keep());
         },
         () => (opts.forward ? opts.forward(input) : (model.forward(input) as Tensor)),
       );
-      if (acts === null) throw new Error('gradCam: the layer was not called by the forward pass');
-      const a = acts as Tensor;
-      if (a.ndim !== 4) throw new Error(`gradCam: the layer's output must be [N, K, h, w], got [${a.shape}]`);
-      const n = input.shape[0];
-      const target =
-        opts.target === undefined
-          ? (logits.argmax(1).toArray() as number[])
-          : typeof opts.target === 'number'
-            ? new Array(n).fill(opts.target)
-            : opts.target;
-      if (target.length !== n) throw new Error(`gradCam: ${target.length} targets for ${n} images`);
-      const idx = tensor(target, { dtype: 'int64' }).view([n, 1]);
-      const score = logits.gather(1, idx).sum();
-      const [g] = grad(score, a);
-      if (g === null) throw new Error("gradCam: the class score does not depend on the layer's output");
-      return noGrad(() => {
-        // α_k: the gradient averaged over the positions of map k.
-        const alpha = g.mean([2, 3], { keepdim: true });
-        const raw = a.detach().mul(alpha).sum(1).relu();
-        const up = interpolate(raw.unsqueeze(1), { size: [input.shape[2], input.shape[3]], mode: 'bilinear' }).squeeze(
-          1,
-        );
-        const peak = up.amax([1, 2], { keepdim: true });
-        const cam = up.div(peak.clampMin(1e-12));
-        return { cam, raw, target };
-      });
+      try {
+        if (outputs.length === 0) throw new Error('gradCam: the layer was not called by the forward pass');
+        const a = outputs[outputs.length - 1];
+        if (a.ndim !== 4) throw new Error(`gradCam: the layer's output must be [N, K, h, w], got [${a.shape}]`);
+        const n = input.shape[0];
+        const target =
+          opts.target === undefined
+            ? (logits.argmax(1).toArray() as number[])
+            : typeof opts.target === 'number'
+              ? new Array(n).fill(opts.target)
+              : opts.target;
+        if (target.length !== n) throw new Error(`gradCam: ${target.length} targets for ${n} images`);
+        const idx = tensor(target, { dtype: 'int64' }).view([n, 1]);
+        const score = logits.gather(1, idx).sum();
+        const [g] = grad(score, a);
+        if (g === null) throw new Error("gradCam: the class score does not depend on the layer's output");
+        return noGrad(() => {
+          // α_k: the gradient averaged over the positions of map k.
+          const alpha = g.mean([2, 3], { keepdim: true });
+          const raw = a.detach().mul(alpha).sum(1).relu();
+          const up = interpolate(raw.unsqueeze(1), {
+            size: [input.shape[2], input.shape[3]],
+            mode: 'bilinear',
+          }).squeeze(1);
+          const peak = up.amax([1, 2], { keepdim: true });
+          const cam = up.div(peak.clampMin(1e-12));
+          return { cam, raw, target };
+        });
+      } finally {
+        for (const t of outputs) t.dispose();
+      }
     }),
   );
 }

@@ -2,8 +2,37 @@
 // buffers and sub-modules under dotted names, as torch.nn.Module.
 import { noGrad } from '../torch/autograd.js';
 import { type Device, type DType, isFloating } from '../torch/dtype.js';
+import { forwardScope } from '../torch/scope.js';
 import { Tensor } from '../torch/tensor.js';
 import { Parameter } from './parameter.js';
+
+const FORWARD_SCOPE = process.env.GENLAB_FORWARD_SCOPE !== '0';
+/** Marks a prototype whose own forward() already runs in a scope of its own. */
+const SCOPED = Symbol('genlab.scopedForward');
+
+/**
+ * Gives every forward() defined along a module class's prototype chain a scope of its own, once per
+ * class: the temporaries of each module call are freed when it returns, as Python's reference counting
+ * frees them, instead of at the end of the caller's scope. What forward returns (at any depth), and
+ * tensors it leaves in the module's own fields, move to the caller's scope; autograd keeps its own
+ * references to what backward needs. A tensor captured any other way (a closure, another object) must
+ * be keep()-ed to outlive the call.
+ */
+function scopeForwards(proto: object): void {
+  for (let p = proto; p !== Module.prototype && p !== null; p = Object.getPrototypeOf(p)) {
+    if (Object.hasOwn(p, SCOPED) || !Object.hasOwn(p, 'forward')) continue;
+    const inner = (p as { forward: (...args: unknown[]) => unknown }).forward;
+    if (typeof inner !== 'function') continue;
+    Object.defineProperty(p, 'forward', {
+      value: function scopedForward(this: unknown, ...args: unknown[]) {
+        return forwardScope(this as object, () => inner.apply(this, args));
+      },
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(p, SCOPED, { value: true });
+  }
+}
 
 /** Names (dotted for nested modules) to tensors, in registration order. */
 export type StateDict = Record<string, Tensor>;
@@ -64,6 +93,10 @@ export abstract class Module<In extends unknown[] = any[], Out = any> {
   private readonly _buffers = new Map<string, Tensor | null>();
   private readonly _nonPersistent = new Set<string>();
   private readonly _modules = new Map<string, Module | null>();
+
+  constructor() {
+    if (FORWARD_SCOPE) scopeForwards(new.target.prototype);
+  }
 
   /** The module's computation: what calling the layer or model means. */
   abstract forward(...args: In): Out;

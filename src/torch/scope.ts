@@ -201,6 +201,27 @@ function survivorsOf(result: unknown): ReadonlySet<Tensor> {
  * fn must be synchronous: for async code use tidyAsync().
  */
 export function tidy<T>(fn: () => T): T {
+  return runScope(fn, null);
+}
+
+/**
+ * The scope of one module call (nn.Module's forward): tidy(), except that the tensors the call left
+ * in `owner`'s own fields (`this.lastAux = …`) survive as well as those it returns, since the caller
+ * reads them after the call as it would in PyTorch. Parameters and buffers are kept anyway.
+ */
+export function forwardScope<T>(owner: object, fn: () => T): T {
+  return runScope(fn, owner);
+}
+
+/** Tensors held directly in an object's own enumerable fields. */
+function addFieldTensors(owner: object, out: Set<Tensor>): void {
+  for (const k of Object.keys(owner)) {
+    const v = (owner as Record<string, unknown>)[k];
+    if (v instanceof Tensor) out.add(v);
+  }
+}
+
+function runScope<T>(fn: () => T, owner: object | null): T {
   const list: Tensor[] = [];
   scopes.push(list);
   setDepth();
@@ -223,7 +244,13 @@ export function tidy<T>(fn: () => T): T {
     closeScope(list, NONE);
     throw new Error('tidy() takes a synchronous function; use torch.tidyAsync() for async functions');
   }
-  closeScope(list, survivorsOf(result));
+  let survivors = survivorsOf(result);
+  if (owner !== null && list.length > 0) {
+    const all = new Set(survivors);
+    addFieldTensors(owner, all);
+    survivors = all;
+  }
+  closeScope(list, survivors);
   return result;
 }
 

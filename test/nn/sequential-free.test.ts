@@ -63,13 +63,23 @@ test('Sequential: a watched module keeps its output (the Grad-CAM pattern)', () 
   const layer = m.at(1);
   const original = layer.forward;
   let seen: Tensor | null = null;
+  let freedDuringPass = true;
   (layer as unknown as { forward: (x: Tensor) => Tensor }).forward = (x: Tensor) => {
     seen = original.call(layer, x);
     return seen;
   };
   torch.tidy(() => {
+    const next = m.at(2);
+    const nextForward = next.forward;
+    (next as unknown as { forward: (x: Tensor) => Tensor }).forward = (x: Tensor) => {
+      const y = nextForward.call(next, x);
+      freedDuringPass = (seen as unknown as Tensor).isDisposed;
+      return y;
+    };
     m.forward(torch.randn([2, 3], { dtype: 'float64' }));
-    assert.deepEqual((seen as unknown as Tensor).shape, [2, 5]);
+    // Not freed early by the Sequential; freed with the Sequential's own scope unless kept.
+    assert.equal(freedDuringPass, false);
+    assert.equal((seen as unknown as Tensor).isDisposed, true);
   });
   m.dispose();
 });
