@@ -66,6 +66,16 @@ export class ActNorm extends Flow {
     return x.add(this.bias).mul(this.logScale().exp());
   }
 
+  /**
+   * normalize() for a temporary the caller no longer needs: the bias is added into x in place, which
+   * saves a tensor of x's size. Exact as normalize(); autograd allows it when x is an operation's
+   * output that no backward saved (a convolution's output: its backward saves the input).
+   */
+  normalizeConsuming(x: Tensor): Tensor {
+    if (!this.isInitialized) this.initialize(x);
+    return x.add_(this.bias).mul(this.logScale().exp());
+  }
+
   forward(x: Tensor): [Tensor, Tensor] {
     if (!this.isInitialized) this.initialize(x);
     const logs = this.logScale();

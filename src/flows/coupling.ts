@@ -6,6 +6,7 @@ import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { zeros } from '../torch/creation.js';
 import { cat } from '../torch/functions.js';
+import * as ops from '../torch/generated/ops.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { ActNorm } from './actnorm.js';
@@ -61,10 +62,12 @@ export class CouplingNet extends Module<[Tensor], Tensor> {
   // A tidy() per layer frees each layer's intermediates (autograd keeps what backward needs) before
   // the next allocates, as Python's reference counting does, so the allocator hands back memory
   // still in cache: 1 ms of a 33 ms digits training step. The scope of this forward alone would free
-  // them only after the last layer.
+  // them only after the last layer. Within a layer, the bias add and the ReLU run in place on the
+  // temporaries they consume (neither is saved for backward), which makes the same numbers with two
+  // of the layer's four full-size tensors: 0.962 of the Fashion-MNIST step time in an A/B run.
   forward(x: Tensor): Tensor {
-    const h = tidy(() => F.relu(this.norm1.normalize(this.conv1.forward(x))));
-    const h2 = tidy(() => F.relu(this.norm2.normalize(this.conv2.forward(h))));
+    const h = tidy(() => ops.relu_(this.norm1.normalizeConsuming(this.conv1.forward(x))));
+    const h2 = tidy(() => ops.relu_(this.norm2.normalizeConsuming(this.conv2.forward(h))));
     return this.out.forward(h2);
   }
 }
