@@ -5,7 +5,7 @@
 //      mapped fresh and faulted in; genlab's caching allocator (native/src/allocator.cc) keeps them.
 //   2. Glow evaluation (fashion-MNIST-sized model, bits/dim under inference mode) per image at batch
 //      100 and 500, with the caching allocator and, in a child process, without it
-//      (GENLAB_CACHING_ALLOCATOR=0).
+//      (GENLAB_CACHING_ALLOCATOR=0), once on the command line's malloc and once on glibc's.
 // Rounds alternate genlab and PyTorch; per batch size the ratio is the median of the per-round ratios.
 // Writes the "Batch sweep" section of results/engine.md and results/engine-sweep.svg.
 //   --rounds N (default 3), --batches 16,64,256,1024, --glow-images N (default 1000), --no-glow, --no-write
@@ -20,7 +20,7 @@ import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
 import { Glow } from '../src/flows/glow.js';
 import { nn, torch } from '../src/index.js';
 import { savePlotSvg } from '../src/train/plot.js';
-import { argValue, median, medianWallCpu, pairedRatio, pinToOneCore, runPython } from './common.js';
+import { argValue, cliMalloc, median, medianWallCpu, pairedRatio, pinToOneCore, runPython } from './common.js';
 import { smallConvNet } from './models.js';
 
 const SECTION = '## Batch sweep';
@@ -165,22 +165,26 @@ function main(): void {
   let glowText = '';
   if (!process.argv.includes('--no-glow')) {
     const on = glowEvalChild({});
-    const off = glowEvalChild({ GENLAB_CACHING_ALLOCATOR: '0' });
+    const malloc = cliMalloc();
+    const mallocOnly = glowEvalChild({ GENLAB_CACHING_ALLOCATOR: '0' });
+    // Neither allocator: glibc's malloc, whose mmap ceiling is the cliff this section is about.
+    const glibc = glowEvalChild({ GENLAB_CACHING_ALLOCATOR: '0', LD_PRELOAD: '' });
     const ms = (s: number) => (s * 1e3).toFixed(2);
+    const mallocName = malloc ? 'tcmalloc' : "the process's malloc";
     glowText = [
       '',
-      `Glow evaluation (\`evaluateBitsPerDim\`, fashion-MNIST-sized model, L=2 K=8 hidden 96, bits/dim of ${GLOW_IMAGES} random images after one warm-up batch, one process each, genlab only), wall-clock ms per image:`,
+      `Glow evaluation (\`evaluateBitsPerDim\`, fashion-MNIST-sized model, L=2 K=8 hidden 96, bits/dim of ${GLOW_IMAGES} random images after one warm-up batch, one process each, genlab only), wall-clock ms per image. genlab runs as its command does${malloc ? `, on ${malloc}` : ''}; the last column turns off both the caching allocator and the preload:`,
       '',
-      '| batch | caching allocator (default) | glibc (`GENLAB_CACHING_ALLOCATOR=0`) |',
-      '|---|---|---|',
-      ...GLOW_BATCHES.map((b, i) => `| ${b} | ${ms(on[i])} | ${ms(off[i])} |`),
+      `| batch | caching allocator (default) | ${mallocName} alone (\`GENLAB_CACHING_ALLOCATOR=0\`) | glibc's malloc alone |`,
+      '|---|---|---|---|',
+      ...GLOW_BATCHES.map((b, i) => `| ${b} | ${ms(on[i])} | ${ms(mallocOnly[i])} | ${ms(glibc[i])} |`),
     ].join('\n');
   }
   const load1 = loadavg()[0];
   const text = [
     SECTION,
     '',
-    `\`npm run bench:sweep\`, ${new Date().toISOString().slice(0, 10)}: conv net 3×(conv 3×3 + GroupNorm + SiLU) on 1×28×28, forward + cross-entropy + backward, genlab against PyTorch ${version}, 1 thread, pinned to one core, ${rounds} alternating rounds; time per example is the median over rounds of each side's median step divided by the batch, the ratio the median of per-round ratios. CPU time (user + system, so page faults count) is the steadier measure on a shared machine: it leaves out the time a process waits for the core. Load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine).`,
+    `\`npm run bench:sweep\`, ${new Date().toISOString().slice(0, 10)}: conv net 3×(conv 3×3 + GroupNorm + SiLU) on 1×28×28, forward + cross-entropy + backward, genlab (as its command runs${cliMalloc() ? ', on tcmalloc' : ''}) against PyTorch ${version} (as \`python3\` runs, on glibc's malloc), 1 thread, pinned to one core, ${rounds} alternating rounds; time per example is the median over rounds of each side's median step divided by the batch, the ratio the median of per-round ratios. CPU time (user + system, so page faults count) is the steadier measure on a shared machine: it leaves out the time a process waits for the core. Load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine).`,
     '',
     '| batch | genlab CPU per example | PyTorch CPU per example | ratio (CPU) | genlab wall per example | PyTorch wall per example | ratio (wall) |',
     '|---|---|---|---|---|---|---|',
