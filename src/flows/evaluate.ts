@@ -18,8 +18,8 @@ export interface EvalResult {
 export interface EvalOptions {
   /** Seed of the dequantisation noise (its own generator: the global one is left alone). */
   seed?: number;
-  /** Default 100: activations of bigger batches pass glibc's 32 MB mmap threshold, and every op then
-   * page-faults its output in afresh (18× slower at 500 on 28×28 images). */
+  /** Default 100. Larger batches no longer hit glibc's mmap cliff (the caching allocator keeps their
+   * blocks), but a 28×28 model still took 6–19% more per image at 500 than at 100 (results/engine.md). */
   batchSize?: number;
   /** Evaluate the first `limit` examples only. */
   limit?: number;
