@@ -25,6 +25,11 @@ void syncTensor(napi_env env, int32_t h);
 void registerSlotFunctions(Napi::Env env, Napi::Object exports);
 
 // ---- helpers ----
+// Appended to every "disposed tensor" message: where tensors go that nobody disposed by hand. Since
+// each Module.forward became a scope, a tensor captured inside one (a closure, a hook) is the likely case.
+inline constexpr const char* kDisposedHint =
+    " (freed by dispose() or when the scope that made it ended: a tidy(), or the module forward it was made in; "
+    "return it or keep() it to use it after)";
 std::string describeTensor(const at::Tensor& t);  // e.g. "float32[2, 3]"
 const char* dtypeName(at::ScalarType s);
 // Converts a native failure into a pending JS Error (raw N-API, for the hot path).

@@ -187,7 +187,7 @@ c10::Scalar scalarOf(napi_env env, napi_value v, const ArgInfo& a) {
 }
 
 ArgError badHandle(const ArgInfo& a, int32_t h) {
-  if (h == -1) return ArgError("argument '" + a.name + "' is a disposed tensor");
+  if (h == -1) return ArgError("argument '" + a.name + "' is a disposed tensor" + kDisposedHint);
   return ArgError("argument '" + a.name + "': " + handleProblem(h));
 }
 

@@ -143,7 +143,7 @@ bool validHandle(int32_t h) {
 }
 
 std::string handleProblem(int32_t h) {
-  if (h == -1) return "use of a disposed tensor";
+  if (h == -1) return std::string("use of a disposed tensor") + kDisposedHint;
   const size_t i = static_cast<size_t>(h & kIndexMask);
   if (h > 0 && (h >> kIndexBits) != 0 && i < slots.size()) {
     return "stale tensor handle " + std::to_string(h) + ": its tensor was freed (the handle outlived dispose() or its scope)";

@@ -57,6 +57,8 @@ test('use of a disposed tensor is reported, not a crash', () => {
   assert.throws(() => a.add(b), /aten::add\.Tensor: argument 'other' is a disposed tensor/);
   assert.throws(() => b.add(a), /aten::add\.Tensor: argument 'self' is a disposed tensor/);
   assert.throws(() => b.shape, /disposed tensor/);
+  // The message says where undisposed tensors go, the module forward included.
+  assert.throws(() => b.add(a), /the module forward it was made in; return it or keep\(\) it to use it after/);
   assert.throws(() => b.toArray(), /disposed tensor/);
   b.dispose(); // disposing twice is harmless
 });
