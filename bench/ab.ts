@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ImageDataset } from '../src/data/dataset.js';
-import { loadDataset } from '../src/data/registry.js';
-import { defaultConfig } from '../src/diffusion/config.js';
 import { median, pinToOneCore } from './common.js';
 import { interleave, nodeSide } from './interleave.js';
+import { digitsBenchSettings } from './vdm-settings.js';
 
 pinToOneCore(import.meta.url);
 const [which, envVar, a, b] = process.argv.slice(2);
@@ -34,24 +32,8 @@ if (which === 'glow-digits' || which === 'glow-fashion') {
   script = here('./engine.ts');
   args = ['serve', 'conv', '1'];
 } else {
-  const d = defaultConfig('digits');
   dir = mkdtempSync(join(tmpdir(), 'genlab-ab-'));
-  const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
-  const images = join(dir, 'digits-train.u8');
-  writeFileSync(images, train.raw.contiguous().toTypedArray() as Uint8Array);
-  const s = {
-    threads: 1,
-    seed: 0,
-    levels: 17,
-    width: d.width,
-    depth: d.depth,
-    fourier: d.fourier,
-    batchSize: d.batchSize,
-    lr: d.lr,
-    gammaMin: d.gammaMin,
-    gammaMax: d.gammaMax,
-    images,
-  };
+  const s = digitsBenchSettings(1, dir);
   const f = join(dir, 's.json');
   writeFileSync(f, JSON.stringify(s));
   script = here('./vdm.ts');

@@ -40,6 +40,7 @@ import {
   serveSteps,
   spreadNote,
 } from './interleave.js';
+import { type BenchSettings, digitsBenchSettings } from './vdm-settings.js';
 
 const RESULTS = 'results/vdm.md';
 const mode = process.argv[2] === 'results' ? 'results' : process.argv[2] === 'serve' ? 'serve' : 'bench';
@@ -79,20 +80,6 @@ function meanSe(xs: number[]): { mean: number; se: number } {
 // ---------------------------------------------------------------------------------------------
 // 1–2. genlab against PyTorch
 
-interface BenchSettings {
-  threads: number;
-  seed: number;
-  levels: number;
-  width: number;
-  depth: number;
-  fourier: number[];
-  batchSize: number;
-  lr: number;
-  gammaMin: number;
-  gammaMax: number;
-  images: string;
-}
-
 /** The genlab side: the same net, loss, optimizer and clipping as bench/vdm.py; returns a step function. */
 function genlabTrainer(s: BenchSettings, train: ImageDataset, seed: number) {
   torch.manualSeed(seed);
@@ -128,24 +115,9 @@ async function bench(): Promise<void> {
   const curveSteps = Number(argValue('curve-steps', '400'));
   const threads = Number(argValue('threads', '1'));
   torch.setNumThreads(threads);
-  const d = defaultConfig('digits');
-  const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
   const dir = mkdtempSync(join(tmpdir(), 'genlab-vdm-bench-'));
-  const images = join(dir, 'digits-train.u8');
-  writeFileSync(images, train.raw.contiguous().toTypedArray() as Uint8Array);
-  const s: BenchSettings = {
-    threads,
-    seed: 0,
-    levels: 17,
-    width: d.width,
-    depth: d.depth,
-    fourier: d.fourier,
-    batchSize: d.batchSize,
-    lr: d.lr,
-    gammaMin: d.gammaMin,
-    gammaMax: d.gammaMax,
-    images,
-  };
+  const s = digitsBenchSettings(threads, dir);
+  const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
   const script = fileURLToPath(new URL('./vdm.py', import.meta.url));
   const python = (extra: Record<string, unknown>) => {
     const file = join(dir, 'config.json');
