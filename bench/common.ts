@@ -21,15 +21,27 @@ export function cliMalloc(): string | null {
   return candidates.find((f) => existsSync(f)) ?? null;
 }
 
-/** The environment of a PyTorch peer: glibc's thresholds as the addon sets them, and malloc as asked. */
-export function pythonEnv(preload: string | null = null): NodeJS.ProcessEnv {
-  // The same glibc allocator settings as the addon applies to itself (native/src/addon.cc), so the
-  // comparison measures the frameworks, not the page faults of glibc's default thresholds.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-    MALLOC_TRIM_THRESHOLD_: String(256 << 20),
-  };
+/**
+ * How a PyTorch peer's glibc malloc is set up:
+ * - 'stock': as `python3` starts for a user, glibc's defaults untouched;
+ * - 'tuned': with the thresholds genlab's addon sets for itself when it runs on glibc
+ *   (tuneAllocator in native/src/addon.cc), so the comparison shows the frameworks rather than
+ *   glibc's page faults. Every table before 2026-12-02 called this side plain "PyTorch".
+ */
+export type PeerMalloc = 'stock' | 'tuned';
+
+/** The sentence that says how each PyTorch peer ran, for results files. */
+export const PEER_MALLOC_NOTE =
+  'PyTorch runs as `python3` starts for a user ("stock": glibc\'s malloc with its defaults); again with the glibc thresholds genlab\'s addon sets for itself when it runs on glibc ("tuned": `MALLOC_MMAP_THRESHOLD_` 32 MiB, `MALLOC_TRIM_THRESHOLD_` 256 MiB; the side earlier tables called plain PyTorch); and under the same tcmalloc genlab preloads ("same malloc").';
+
+/** The environment of a PyTorch peer: glibc set up as `glibc` says, and malloc as asked. */
+export function pythonEnv(preload: string | null = null, glibc: PeerMalloc = 'tuned'): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES') delete env[k];
+  if (glibc === 'tuned') {
+    env.MALLOC_MMAP_THRESHOLD_ = String(32 << 20);
+    env.MALLOC_TRIM_THRESHOLD_ = String(256 << 20);
+  }
   if (preload) env.LD_PRELOAD = preload;
   else delete env.LD_PRELOAD;
   return env;
@@ -87,9 +99,10 @@ export function runPython(
   script: string,
   args: string[],
   preload: string | null = null,
+  glibc: PeerMalloc = 'tuned',
 ): Record<string, number | string> {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: run bash scripts/setup.sh --test (python3-torch)`);
-  const env = pythonEnv(preload);
+  const env = pythonEnv(preload, glibc);
   const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr.trim().split('\n').pop()}`);
   const lines = r.stdout.trim().split('\n');

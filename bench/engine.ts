@@ -14,6 +14,7 @@ import {
   cliMalloc,
   median,
   PARITY_HEADING,
+  PEER_MALLOC_NOTE,
   pairedRatio,
   pinToOneCore,
   type Row,
@@ -25,7 +26,7 @@ import {
   interleave,
   interleaveMethod,
   nodeSide,
-  pythonSide,
+  pytorchSides,
   serveSteps,
   spreadNote,
 } from './interleave.js';
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   const ours: Record<string, number[]> = { add: [], mlp: [], conv: [] };
   const theirs: Record<string, number[]> = { add: [], mlp: [], conv: [] };
   const theirsMalloc: Record<string, number[]> = { add: [], mlp: [], conv: [] };
+  const theirsStock: Record<string, number[]> = { add: [], mlp: [], conv: [] };
   const notes: string[] = [];
 
   // (a): best of 15 repetitions per round, rounds alternating; this process is genlab's side.
@@ -110,23 +112,21 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       ours.add.push(tinyAdd(20000));
       theirs.add.push(Number(runPython(script, [threads, 'add']).add));
+      theirsStock.add.push(Number(runPython(script, [threads, 'add'], null, 'stock').add));
       if (malloc) theirsMalloc.add.push(Number(runPython(script, [threads, 'add'], malloc).add));
     }
   }
   // (b), (c): interleaved blocks of steps from warm worker processes.
   const me = fileURLToPath(import.meta.url);
   for (const key of ['mlp', 'conv'].filter((k) => only.includes(k))) {
-    const sides = [
-      nodeSide('genlab', me, ['serve', key, threads]),
-      pythonSide('pytorch', script, ['serve', threads, key]),
-    ];
-    if (malloc) sides.push(pythonSide('tcmalloc', script, ['serve', threads, key], malloc));
+    const sides = [nodeSide('genlab', me, ['serve', key, threads]), ...pytorchSides(script, ['serve', threads, key])];
     const steps = key === 'mlp' ? 20 : 5;
     const all: Interleaved[] = [];
     for (let r = 0; r < rounds; r++) all.push(await interleave(sides, { blocks, steps, warmupBlocks: 4 }));
     const series = (k: string) => all.flatMap((t) => t.wall[k]);
     ours[key] = series('genlab');
     theirs[key] = series('pytorch');
+    theirsStock[key] = series('stock');
     if (malloc) theirsMalloc[key] = series('tcmalloc');
     notes.push(spreadNote(key === 'mlp' ? '(b)' : '(c)', ours[key], theirs[key], all));
   }
@@ -151,27 +151,22 @@ async function main(): Promise<void> {
     },
   ];
   const allRows: Row[] = base.flatMap((r) => {
-    const stock = {
+    const against = (suffix: string, label: string, theirsOf: Record<string, number[]>): Row => ({
       ...r,
+      key: `${r.key}${suffix}`,
+      name: `${r.name}, PyTorch ${label}`,
       genlab: median(ours[r.key]),
-      pytorch: median(theirs[r.key]),
-      ratio: pairedRatio(ours[r.key], theirs[r.key]),
-    };
-    if (!malloc) return [stock];
-    const same = {
-      ...r,
-      key: `${r.key}Malloc`,
-      name: `${r.name}, PyTorch with the same malloc preloaded`,
-      genlab: stock.genlab,
-      pytorch: median(theirsMalloc[r.key]),
-      ratio: pairedRatio(ours[r.key], theirsMalloc[r.key]),
-    };
-    return [stock, same];
+      pytorch: median(theirsOf[r.key]),
+      ratio: pairedRatio(ours[r.key], theirsOf[r.key]),
+    });
+    const out = [against('', 'stock', theirsStock), against('Tuned', 'tuned', theirs)];
+    if (malloc) out.push(against('Malloc', 'same malloc', theirsMalloc));
+    return out;
   });
-  const rows = allRows.filter((r) => only.includes(r.key.replace(/Malloc$/, '')));
+  const rows = allRows.filter((r) => only.includes(r.key.replace(/(Tuned|Malloc)$/, '')));
   const when = new Date().toISOString().slice(0, 10);
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
-  const head = `genlab vs PyTorch 1.13, ${threads} thread(s)${pinned}. (a): ${rounds} alternating rounds, each side's best of 15 repetitions of 20,000 adds; the ratio is the median of the per-round ratios. (b), (c): ${interleaveMethod(rounds, blocks, 4)} genlab runs as its command line does, with ${malloc ?? "glibc's malloc"} preloaded (bin/genlab; \`GENLAB_MALLOC=system\` turns it off); PyTorch runs as \`python3\` does, on glibc's malloc, and in the rows marked "same malloc" under the library genlab preloads.`;
+  const head = `genlab vs PyTorch 1.13, ${threads} thread(s)${pinned}. (a): ${rounds} alternating rounds, each side's best of 15 repetitions of 20,000 adds; the ratio is the median of the per-round ratios. (b), (c): ${interleaveMethod(rounds, blocks, 4)} genlab runs as its command line does, with ${malloc ?? "glibc's malloc"} preloaded (bin/genlab; \`GENLAB_MALLOC=system\` turns it off). ${PEER_MALLOC_NOTE}`;
   console.log(`${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}`);
   if (rows.length !== allRows.length) return;
   const text = `# Engine benchmark\n\n\`npm run bench:engine\`, ${when}: ${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}\n`;

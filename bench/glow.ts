@@ -11,7 +11,17 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../src/index.js';
-import { argValue, cliMalloc, genlabJson, median, pairedRatio, pinToOneCore, type Row, ratioTable } from './common.js';
+import {
+  argValue,
+  cliMalloc,
+  genlabJson,
+  median,
+  PEER_MALLOC_NOTE,
+  pairedRatio,
+  pinToOneCore,
+  type Row,
+  ratioTable,
+} from './common.js';
 import { type GlowWorkload, glowTrainStep } from './glow-step.js';
 import {
   type Interleaved,
@@ -19,6 +29,7 @@ import {
   interleaveMethod,
   nodeSide,
   pythonSide,
+  pytorchSides,
   serveSteps,
   spreadNote,
 } from './interleave.js';
@@ -103,18 +114,17 @@ async function speed(): Promise<void> {
     const json = JSON.stringify(w);
     const sides = [
       nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', threads, json]),
-      pythonSide('pytorch', script, ['serve', threads, json]),
+      ...pytorchSides(script, ['serve', threads, json]),
       pythonSide('foreach', script, ['serve', threads, json, 'foreach']),
     ];
     const malloc = cliMalloc();
-    if (malloc) sides.push(pythonSide('tcmalloc', script, ['serve', threads, json], malloc));
     const all: Interleaved[] = [];
     for (let r = 0; r < rounds; r++) {
       const t = await interleave(sides, { blocks, steps: w.steps, warmupBlocks: w.warmupBlocks });
       all.push(t);
       const m = (k: string) => (median(t.wall[k]) * 1e3).toFixed(1);
       process.stderr.write(
-        `${w.name} round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms\n`,
+        `${w.name} round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms)\n`,
       );
     }
     const series = (k: string, which: 'wall' | 'cpu') => all.flatMap((t) => t[which][k]);
@@ -128,16 +138,17 @@ async function speed(): Promise<void> {
       unit: 'ms',
     });
     rows.push(
-      row('pytorch', 'wall', 'wall-clock'),
-      row('pytorch', 'cpu', 'process CPU time'),
-      row('foreach', 'wall', 'wall-clock, PyTorch with `Adam(foreach=True)`'),
+      row('stock', 'wall', 'wall-clock, PyTorch stock'),
+      row('pytorch', 'wall', 'wall-clock, PyTorch tuned'),
+      row('pytorch', 'cpu', 'process CPU time, PyTorch tuned'),
+      row('foreach', 'wall', 'wall-clock, PyTorch tuned with `Adam(foreach=True)`'),
     );
-    if (malloc) rows.push(row('tcmalloc', 'wall', `wall-clock, PyTorch with the same malloc preloaded (${malloc})`));
+    if (malloc) rows.push(row('tcmalloc', 'wall', `wall-clock, PyTorch with the same malloc (${malloc})`));
     notes.push(spreadNote(w.name, series('genlab', 'wall'), series('pytorch', 'wall'), all));
   }
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const w0 = workloads[0];
-  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch 1.13 (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}. ${interleaveMethod(rounds, blocks, w0.warmupBlocks)} A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row of each model compares with its multi-tensor form, \`foreach=True\`. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab); PyTorch runs as \`python3\` does, on glibc's malloc, and in the last row of each model under the same tcmalloc.`;
+  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch 1.13 (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}. ${interleaveMethod(rounds, blocks, w0.warmupBlocks)} A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the fourth row of each model compares with its multi-tensor form, \`foreach=True\`. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}`;
   const body = `${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}`;
   console.log(body);
   if (only === '') writeSection('Speed against PyTorch', body);

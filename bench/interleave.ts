@@ -14,7 +14,7 @@
 // it exits at end of input. serveSteps() below is the genlab side; bench/stepserver.py the Python one.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
-import { cliMalloc, median, PYTHON, pythonEnv, timeEach } from './common.js';
+import { cliMalloc, median, type PeerMalloc, PYTHON, pythonEnv, timeEach } from './common.js';
 
 /** Worker side (genlab): answers the parent's requests with `step`, timed per call. */
 export function serveSteps(step: () => unknown): void {
@@ -40,8 +40,26 @@ export function nodeSide(name: string, script: string, args: string[]): Side {
 }
 
 /** A PyTorch worker (see pythonEnv), optionally with a malloc library preloaded. */
-export function pythonSide(name: string, script: string, args: string[], preload: string | null = null): Side {
-  return { name, command: PYTHON, args: [script, ...args], env: pythonEnv(preload) };
+export function pythonSide(
+  name: string,
+  script: string,
+  args: string[],
+  preload: string | null = null,
+  glibc: PeerMalloc = 'tuned',
+): Side {
+  return { name, command: PYTHON, args: [script, ...args], env: pythonEnv(preload, glibc) };
+}
+
+/**
+ * The same PyTorch worker as a user starts it ("stock"), with genlab's glibc thresholds ("pytorch",
+ * the side of the spread notes) and, where the command line preloads one, under the same malloc
+ * ("tcmalloc"). PEER_MALLOC_NOTE describes them.
+ */
+export function pytorchSides(script: string, args: string[]): Side[] {
+  const malloc = cliMalloc();
+  const sides = [pythonSide('stock', script, args, null, 'stock'), pythonSide('pytorch', script, args)];
+  if (malloc) sides.push(pythonSide('tcmalloc', script, args, malloc));
+  return sides;
 }
 
 class Worker {
@@ -153,5 +171,6 @@ export function spreadNote(name: string, ours: number[], theirs: number[], round
   const ratios = ours.map((g, i) => g / theirs[i]).sort((a, b) => a - b);
   const q = (p: number) => ratios[Math.round(p * (ratios.length - 1))].toFixed(3);
   const first = (k: string) => (median(rounds.map((t) => t.warmup[k][0] ?? Number.NaN)) * 1e3).toFixed(1);
-  return `${name}: ${ratios.length} block-pair ratios, 10th–90th percentile ${q(0.1)}–${q(0.9)}; the first warm-up block's median step (median over rounds): genlab ${first('genlab')} ms, PyTorch ${first('pytorch')} ms.`;
+  const stock = rounds[0]?.warmup.stock ? `, PyTorch stock ${first('stock')} ms` : '';
+  return `${name}: ${ratios.length} block-pair ratios against PyTorch tuned, 10th–90th percentile ${q(0.1)}–${q(0.9)}; the first warm-up block's median step (median over rounds): genlab ${first('genlab')} ms, PyTorch tuned ${first('pytorch')} ms${stock}.`;
 }

@@ -1,8 +1,11 @@
 // npm run bench:sweep — large tensors without a cliff.
 //   1. A batch sweep (16 … 1024) of a small conv net's forward and backward on 28×28 inputs, genlab
 //      against the same model in PyTorch (Python, same libtorch), time per example side by side.
-//      Above batch ~300 its activations pass glibc's 32 MiB mmap ceiling, where every allocation is
-//      mapped fresh and faulted in; genlab's caching allocator (native/src/allocator.cc) keeps them.
+//      PyTorch runs stock and with genlab's glibc thresholds (PEER_MALLOC_NOTE). Stock glibc hands the
+//      top of its heap back to the system whenever more than its trim threshold is free (brk, about
+//      12 times per step at batch 64) and faults those pages in again; with the thresholds, only
+//      blocks past the 32 MiB mmap ceiling are (above batch ~300). genlab's caching allocator
+//      (native/src/allocator.cc) keeps them.
 //   2. Glow evaluation (fashion-MNIST-sized model, bits/dim under inference mode) per image at batch
 //      100 and 500, with the caching allocator and, in a child process, without it
 //      (GENLAB_CACHING_ALLOCATOR=0), once on the command line's malloc and once on glibc's.
@@ -20,7 +23,17 @@ import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
 import { Glow } from '../src/flows/glow.js';
 import { nn, torch } from '../src/index.js';
 import { savePlotSvg } from '../src/train/plot.js';
-import { argValue, cliMalloc, median, medianWallCpu, pairedRatio, pinToOneCore, runPython } from './common.js';
+import {
+  argValue,
+  cliMalloc,
+  median,
+  medianWallCpu,
+  PEER_MALLOC_NOTE,
+  type PeerMalloc,
+  pairedRatio,
+  pinToOneCore,
+  runPython,
+} from './common.js';
 import { smallConvNet } from './models.js';
 
 const SECTION = '## Batch sweep';
@@ -86,11 +99,11 @@ for b in batches:
 print(json.dumps({"torch": torch.__version__, **out}))
 `;
 
-function pythonSweep(batches: number[]): Sweep & { version: string } {
+function pythonSweep(batches: number[], glibc: PeerMalloc): Sweep & { version: string } {
   const script = join(tmpdir(), `genlab-bench-sweep-${process.pid}.py`);
   writeFileSync(script, PYTHON);
   try {
-    const r = runPython(script, [batches.join(',')]) as unknown as Sweep & { torch: string };
+    const r = runPython(script, [batches.join(',')], null, glibc) as unknown as Sweep & { torch: string };
     return { version: r.torch, wall: r.wall, cpu: r.cpu };
   } finally {
     rmSync(script, { force: true });
@@ -143,23 +156,27 @@ function main(): void {
   const series = () => ({ wall: batches.map(() => [] as number[]), cpu: batches.map(() => [] as number[]) });
   const ours = series();
   const theirs = series();
+  const stock = series();
   let version = '';
   for (let r = 0; r < rounds; r++) {
     const g = genlabSweep(batches);
-    const p = pythonSweep(batches);
+    const p = pythonSweep(batches, 'tuned');
+    const ps = pythonSweep(batches, 'stock');
     version = p.version;
     for (const k of ['wall', 'cpu'] as const) {
       batches.forEach((_, i) => {
         ours[k][i].push(g[k][i]);
         theirs[k][i].push(p[k][i]);
+        stock[k][i].push(ps[k][i]);
       });
     }
     process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
   const us = (s: number) => (s * 1e6).toFixed(0);
   const rows = batches.map((b, i) => {
-    const cell = (k: 'wall' | 'cpu') =>
-      `${us(median(ours[k][i]))} µs | ${us(median(theirs[k][i]))} µs | **${pairedRatio(ours[k][i], theirs[k][i]).toFixed(3)}**`;
+    const against = (k: 'wall' | 'cpu', peer: ReturnType<typeof series>) =>
+      `${us(median(peer[k][i]))} µs | **${pairedRatio(ours[k][i], peer[k][i]).toFixed(3)}**`;
+    const cell = (k: 'wall' | 'cpu') => `${us(median(ours[k][i]))} µs | ${against(k, stock)} | ${against(k, theirs)}`;
     return `| ${b} | ${cell('cpu')} | ${cell('wall')} |`;
   });
   let glowText = '';
@@ -184,10 +201,10 @@ function main(): void {
   const text = [
     SECTION,
     '',
-    `\`npm run bench:sweep\`, ${new Date().toISOString().slice(0, 10)}: conv net 3×(conv 3×3 + GroupNorm + SiLU) on 1×28×28, forward + cross-entropy + backward, genlab (as its command runs${cliMalloc() ? ', on tcmalloc' : ''}) against PyTorch ${version} (as \`python3\` runs, on glibc's malloc), 1 thread, pinned to one core, ${rounds} alternating rounds; time per example is the median over rounds of each side's median step divided by the batch, the ratio the median of per-round ratios. CPU time (user + system, so page faults count) is the steadier measure on a shared machine: it leaves out the time a process waits for the core. Load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine).`,
+    `\`npm run bench:sweep\`, ${new Date().toISOString().slice(0, 10)}: conv net 3×(conv 3×3 + GroupNorm + SiLU) on 1×28×28, forward + cross-entropy + backward, genlab (as its command runs${cliMalloc() ? ', on tcmalloc' : ''}) against PyTorch ${version}, 1 thread, pinned to one core, ${rounds} alternating rounds; time per example is the median over rounds of each side's median step divided by the batch, the ratio the median of per-round ratios. CPU time (user + system, so page faults count) is the steadier measure on a shared machine: it leaves out the time a process waits for the core. Load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine). ${PEER_MALLOC_NOTE.replace(/; and under the same tcmalloc.*$/, '.')}`,
     '',
-    '| batch | genlab CPU per example | PyTorch CPU per example | ratio (CPU) | genlab wall per example | PyTorch wall per example | ratio (wall) |',
-    '|---|---|---|---|---|---|---|',
+    '| batch | genlab CPU per example | PyTorch stock | ratio | PyTorch tuned | ratio | genlab wall per example | PyTorch stock | ratio | PyTorch tuned | ratio |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     '![batch sweep](engine-sweep.svg)',
@@ -200,7 +217,8 @@ function main(): void {
     'results/engine-sweep.svg',
     [
       { name: 'genlab', x, y: ours.cpu.map((o) => median(o) * 1e6) },
-      { name: 'PyTorch', x, y: theirs.cpu.map((t) => median(t) * 1e6) },
+      { name: 'PyTorch stock', x, y: stock.cpu.map((t) => median(t) * 1e6) },
+      { name: 'PyTorch tuned', x, y: theirs.cpu.map((t) => median(t) * 1e6) },
     ],
     {
       title: 'conv net forward + backward, 1 thread: CPU time per example',

@@ -25,6 +25,7 @@ import {
   cliMalloc,
   genlabJson,
   median,
+  PEER_MALLOC_NOTE,
   pairedRatio,
   pinToOneCore,
   type Row,
@@ -37,6 +38,7 @@ import {
   interleaveMethod,
   nodeSide,
   pythonSide,
+  pytorchSides,
   serveSteps,
   spreadNote,
 } from './interleave.js';
@@ -136,22 +138,22 @@ async function bench(): Promise<void> {
   writeFileSync(serveForeach, JSON.stringify({ ...s, mode: 'serve', foreach: true }));
   const sides = [
     nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', settingsFile]),
-    pythonSide('pytorch', script, [servePy]),
+    ...pytorchSides(script, [servePy]),
     pythonSide('foreach', script, [serveForeach]),
   ];
   const malloc = cliMalloc();
-  if (malloc) sides.push(pythonSide('tcmalloc', script, [servePy], malloc));
   const all: Interleaved[] = [];
   for (let r = 0; r < rounds; r++) {
     const t = await interleave(sides, { blocks, steps: 10, warmupBlocks });
     all.push(t);
     const m = (k: string) => (median(t.wall[k]) * 1e3).toFixed(1);
     process.stderr.write(
-      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms (foreach Adam ${m('foreach')} ms)\n`,
+      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms, foreach Adam ${m('foreach')} ms)\n`,
     );
   }
   const ours = all.flatMap((t) => t.wall.genlab);
   const theirs = all.flatMap((t) => t.wall.pytorch);
+  const theirsStock = all.flatMap((t) => t.wall.stock);
   const theirsForeach = all.flatMap((t) => t.wall.foreach);
   const theirsMalloc = malloc ? all.flatMap((t) => t.wall.tcmalloc) : [];
   const py = python({ mode: 'curve', seed: 0, steps: 1 });
@@ -174,37 +176,21 @@ async function bench(): Promise<void> {
   const at = (c: number[], k: number) => meanSe(c.slice(Math.max(0, k - 25), k)).mean;
 
   const label = `VDM training step (U-Net width ${s.width}, depth ${s.depth}, ${params} parameters), digits batch ${s.batchSize}`;
+  const against = (key: string, what: string, theirsOf: number[]): Row => ({
+    key,
+    name: `${label}, PyTorch ${what}`,
+    genlab: median(ours),
+    pytorch: median(theirsOf),
+    ratio: pairedRatio(ours, theirsOf),
+    target: 0.95,
+    unit: 'ms',
+  });
   const rows: Row[] = [
-    {
-      key: 'vdm',
-      name: label,
-      genlab: median(ours),
-      pytorch: median(theirs),
-      ratio: pairedRatio(ours, theirs),
-      target: 0.95,
-      unit: 'ms',
-    },
-    {
-      key: 'vdmForeach',
-      name: `${label}, PyTorch with \`Adam(foreach=True)\``,
-      genlab: median(ours),
-      pytorch: median(theirsForeach),
-      ratio: pairedRatio(ours, theirsForeach),
-      target: 0.95,
-      unit: 'ms',
-    },
+    against('vdm', 'stock', theirsStock),
+    against('vdmTuned', 'tuned', theirs),
+    against('vdmForeach', 'tuned with `Adam(foreach=True)`', theirsForeach),
   ];
-  if (malloc) {
-    rows.push({
-      key: 'vdmMalloc',
-      name: `${label}, PyTorch with the same malloc preloaded (${malloc})`,
-      genlab: median(ours),
-      pytorch: median(theirsMalloc),
-      ratio: pairedRatio(ours, theirsMalloc),
-      target: 0.95,
-      unit: 'ms',
-    });
-  }
+  if (malloc) rows.push(against('vdmMalloc', `with the same malloc (${malloc})`, theirsMalloc));
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, blocks of 10 steps. ${interleaveMethod(rounds, blocks, warmupBlocks)} ${spreadNote('VDM digits', ours, theirs, all)}`;
   const curveTable = [
@@ -218,7 +204,7 @@ async function bench(): Promise<void> {
   const when = new Date().toISOString().slice(0, 10);
   writeSection(
     'bench',
-    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the second row compares with its multi-tensor form. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab); PyTorch runs as \`python3\` does, on glibc's malloc, and in the third row under the same tcmalloc.\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
+    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row compares with its multi-tensor form. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
