@@ -23,6 +23,7 @@ void tuneAllocator() {
 
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);  // allocator.cc
 void registerDataFunctions(Napi::Env env, Napi::Object exports);       // data_kernels.cc
+void registerFusedFunctions(Napi::Env env, Napi::Object exports);      // fused_kernels.cc
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerRuntimeFunctions(env, exports);
   registerDistributedFunctions(env, exports);
   registerDataFunctions(env, exports);
+  registerFusedFunctions(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 import { Parameter } from '../nn/parameter.js';
 import { noGrad } from '../torch/autograd.js';
 import { tensor, zeros } from '../torch/creation.js';
+import { shiftScaleRelu } from '../torch/functions.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { Flow } from './flow.js';
@@ -66,14 +67,10 @@ export class ActNorm extends Flow {
     return x.add(this.bias).mul(this.logScale().exp());
   }
 
-  /**
-   * normalize() for a temporary the caller no longer needs: the bias is added into x in place, which
-   * saves a tensor of x's size. Exact as normalize(); autograd allows it when x is an operation's
-   * output that no backward saved (a convolution's output: its backward saves the input).
-   */
-  normalizeConsuming(x: Tensor): Tensor {
+  /** relu(normalize(x)): the coupling network's ActNorm and ReLU, one fused node where the engine has it. */
+  normalizeRelu(x: Tensor): Tensor {
     if (!this.isInitialized) this.initialize(x);
-    return x.add_(this.bias).mul(this.logScale().exp());
+    return shiftScaleRelu(x, this.bias, this.logScale().exp());
   }
 
   forward(x: Tensor): [Tensor, Tensor] {

@@ -25,6 +25,45 @@ export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Te
   raw.dispose();
   return out;
 }
+let fusedKernels = process.env.GENLAB_FUSED_KERNELS !== '0';
+
+/**
+ * Turns the fused native kernels (shiftScaleRelu) on or off in this process and returns the previous
+ * setting; GENLAB_FUSED_KERNELS=0 starts a process with them off. Results are the same either way, bit
+ * for bit: the switch is there for A/B timing.
+ */
+export function useFusedKernels(on: boolean): boolean {
+  const was = fusedKernels;
+  fusedKernels = on;
+  return was;
+}
+
+/** t holds one value per channel of x: shape [1, C, 1, …] of x's rank. */
+function perChannel(t: Tensor, x: Tensor): boolean {
+  return t.ndim === x.ndim && t.shape.every((d, i) => d === (i === 1 ? x.shape[1] : 1));
+}
+
+const fusable = (t: Tensor) => t.dtype === 'float32' && t.device === 'cpu' && t.isContiguous();
+
+/**
+ * relu((x + shift) · scale), shift and scale one value per channel ([1, C, 1, …]): an affine
+ * normalisation and its ReLU, as in Glow's coupling networks. For contiguous float32 CPU tensors it is
+ * one fused autograd node (native/src/fused_kernels.cc) that makes fewer passes over memory and gives
+ * bit for bit what the add, mul and relu give; otherwise it is those three operations.
+ */
+export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor): Tensor {
+  if (
+    fusedKernels &&
+    x.ndim >= 2 &&
+    x.shape[0] > 0 &&
+    [x, shift, scale].every(fusable) &&
+    perChannel(shift, x) &&
+    perChannel(scale, x)
+  ) {
+    return wrap(N.shiftScaleRelu(handle(x), handle(shift), handle(scale)));
+  }
+  return ops.relu_(x.add(shift).mul(scale));
+}
 /** Elementwise choice: x where condition holds, else y. */
 export function where(condition: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
   return ops.where_TensorOrScalar(condition, x, y);

@@ -33,6 +33,8 @@ export interface NativeAddon {
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
   /** index_select along dim 0 and true division in one pass, for contiguous uint8 x on the CPU. */
   gatherDivided(x: number, index: number, divisor: number): number;
+  /** relu((x + shift) · scale) per channel as one autograd node, for contiguous float32 CPU tensors. */
+  shiftScaleRelu(x: number, shift: number, scale: number): number;
   toBuffer(h: number): ArrayBuffer;
   item(h: number): number | boolean;
   shape(h: number): number[];
