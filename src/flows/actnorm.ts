@@ -67,10 +67,14 @@ export class ActNorm extends Flow {
     return x.add(this.bias).mul(this.logScale().exp());
   }
 
-  /** relu(normalize(x)): the coupling network's ActNorm and ReLU, one fused node where the engine has it. */
+  /**
+   * relu(normalize(x)), the coupling network's ActNorm and ReLU, for a temporary x the caller gives up
+   * (a convolution's output, which its backward does not save): one fused node where the engine has
+   * it, else the bias is added into x in place (torch.shiftScaleRelu with `consume`).
+   */
   normalizeRelu(x: Tensor): Tensor {
     if (!this.isInitialized) this.initialize(x);
-    return shiftScaleRelu(x, this.bias, this.logScale().exp());
+    return shiftScaleRelu(x, this.bias, this.logScale().exp(), { consume: true });
   }
 
   forward(x: Tensor): [Tensor, Tensor] {

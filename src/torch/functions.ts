@@ -25,6 +25,7 @@ export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Te
   raw.dispose();
   return out;
 }
+
 let fusedKernels = process.env.GENLAB_FUSED_KERNELS !== '0';
 
 /**
@@ -49,9 +50,11 @@ const fusable = (t: Tensor) => t.dtype === 'float32' && t.device === 'cpu' && t.
  * relu((x + shift) · scale), shift and scale one value per channel ([1, C, 1, …]): an affine
  * normalisation and its ReLU, as in Glow's coupling networks. For contiguous float32 CPU tensors it is
  * one fused autograd node (native/src/fused_kernels.cc) that makes fewer passes over memory and gives
- * bit for bit what the add, mul and relu give; otherwise it is those three operations.
+ * bit for bit what the add, mul and relu give; otherwise it is those three operations. With
+ * `consume`, x is a temporary the caller gives up (an operation's output that no backward saved,
+ * such as a convolution's), and the unfused path adds the shift into it in place.
  */
-export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor): Tensor {
+export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { consume?: boolean } = {}): Tensor {
   if (
     fusedKernels &&
     x.ndim >= 2 &&
@@ -62,8 +65,9 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor): Tensor 
   ) {
     return wrap(N.shiftScaleRelu(handle(x), handle(shift), handle(scale)));
   }
-  return ops.relu_(x.add(shift).mul(scale));
+  return ops.relu_((opts.consume ? x.add_(shift) : x.add(shift)).mul(scale));
 }
+
 /** Elementwise choice: x where condition holds, else y. */
 export function where(condition: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
   return ops.where_TensorOrScalar(condition, x, y);

@@ -156,6 +156,24 @@ test('shiftScaleRelu: the switch turns the fused node off, for A/B runs', () => 
     const before = torch.useFusedKernels(false);
     try {
       assert.doesNotMatch(torch.shiftScaleRelu(x, shift, scale).gradFn ?? '', /ShiftScaleRelu/);
+      // consume: the unfused path adds the shift into x in place, with the same values and gradients.
+      const g = new torch.Generator(8);
+      const x0 = torch.randn([2, 3, 5, 5], { generator: g });
+      const b = torch.randn([1, 3, 1, 1], { generator: g }).requiresGrad_(true);
+      const s = torch.rand([1, 3, 1, 1], { generator: g }).requiresGrad_(true);
+      const run = (consume: boolean) => {
+        const leaf = x0.clone().requiresGrad_(true);
+        const temp = leaf.mul(1); // an operation's output that no backward saved, as a convolution's
+        const y = torch.shiftScaleRelu(temp, b, s, { consume });
+        const grads = grad(y.square().sum(), [leaf, b, s]);
+        return { y, temp, grads };
+      };
+      const consumed = run(true);
+      const kept = run(false);
+      assert.deepEqual(bits(consumed.y), bits(kept.y));
+      for (let i = 0; i < 3; i++) assert.deepEqual(bits(consumed.grads[i]!), bits(kept.grads[i]!));
+      assert.ok(!torch.equal(consumed.temp, kept.temp), 'consume wrote into x');
+      assert.ok(torch.equal(kept.temp, x0), 'without consume x is left as it was');
     } finally {
       torch.useFusedKernels(before);
     }
