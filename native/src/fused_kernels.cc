@@ -13,7 +13,7 @@
 // bit what the three ops give. Under create_graph (double backward) the backward is the same
 // formulas as differentiable ATen ops.
 #include "common.h"
-#include <ATen/ExpandUtils.h>
+#include <ATen/ExpandUtils.h>  // at::sum_to
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <algorithm>
@@ -135,11 +135,19 @@ void checkInputs(const at::Tensor& x, const at::Tensor& shift, const at::Tensor&
     throw std::invalid_argument("x must be a contiguous float32 CPU tensor [N, C, ...] with N > 0, got " +
                                 describeTensor(x));
   }
+  // [1, C, 1, …] of x's rank: a shape like [1, 1, 1, C] has C values too, but along another dimension.
+  auto perChannel = [&x](const at::Tensor& t) {
+    if (t.dim() != x.dim()) return false;
+    for (int64_t d = 0; d < t.dim(); d++) {
+      if (t.size(d) != (d == 1 ? x.size(1) : 1)) return false;
+    }
+    return true;
+  };
   for (const at::Tensor* t : {&shift, &scale}) {
-    if (!ok(*t) || t->numel() != x.size(1) || t->dim() > x.dim() ||
-        at::infer_size(t->sizes(), x.sizes()) != x.sizes()) {
-      throw std::invalid_argument("shift and scale must be contiguous float32 CPU tensors of one value per channel (" +
-                                  std::to_string(x.size(1)) + "), broadcastable to x, got " + describeTensor(*t));
+    if (!ok(*t) || !perChannel(*t)) {
+      throw std::invalid_argument("shift and scale must be contiguous float32 CPU tensors of shape [1, " +
+                                  std::to_string(x.size(1)) + ", 1, ...] (one value per channel), got " +
+                                  describeTensor(*t));
     }
   }
 }

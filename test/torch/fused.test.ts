@@ -142,7 +142,13 @@ test('shiftScaleRelu: other dtypes, layouts and shapes take the three ops; bad i
     assert.ok(torch.equal(torch.shiftScaleRelu(x, perRow, scale), threeOps(x, perRow, scale)));
     assert.throws(
       () => N.shiftScaleRelu(handle(x), handle(torch.zeros([1, 2, 1, 1])), handle(scale)),
-      /one value per channel \(3\)/,
+      /of shape \[1, 3, 1, \.\.\.\] \(one value per channel\)/,
+    );
+    // Three values, but along the last dimension: refused by the kernel rather than read per channel.
+    const square = torch.randn([2, 3, 3, 3], { generator: g });
+    assert.throws(
+      () => N.shiftScaleRelu(handle(square), handle(torch.zeros([1, 1, 1, 3])), handle(scale)),
+      /one value per channel/,
     );
     assert.throws(() => N.shiftScaleRelu(handle(f64), handle(shift), handle(scale)), /contiguous float32 CPU tensor/);
   });
