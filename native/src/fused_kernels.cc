@@ -33,7 +33,8 @@ using torch::autograd::variable_list;
 // ---- the kernels, over a run of n values ----
 // Per value, shift and scale come either from one channel's pair (a plane of one example and one
 // channel: Coeffs::stride 0) or from rows laid out like one example ([C, plane] expanded, stride 1),
-// which keeps the loop 8 wide when planes are too small for it (Glow's 2×2 and 4×4 levels).
+// which keeps the loop 8 wide when planes are too small for it (Glow's 2×2 and 4×4 levels), or
+// when the channels lie innermost (channels last).
 struct Coeffs {
   const float* shift;
   const float* scale;
@@ -100,39 +101,79 @@ void backwardRun(const float* g, const float* x, const float* y, float* gx, floa
   backwardScalar(g, x, y, gx, gxs, n, k);
 }
 
-// Calls f(offset, length, coeffs) over runs that cover a contiguous [N, C, plane…] tensor, in parallel:
-// a run per plane when planes hold at least kMinPlane values, else a run per example with the
-// channel coefficients expanded to the example's layout.
-constexpr int64_t kMinPlane = 64;
+// The two layouts the kernels read: [N, C, plane…] in row-major order, or a 4-d [N, C, H, W] in
+// channels-last order (memory [N, H, W, C]: each pixel's channels side by side), which oneDNN's
+// convolutions read and write without reordering.
+enum class Layout { ChannelsFirst, ChannelsLast };
 
+Layout layoutOf(const at::Tensor& x) { return x.is_contiguous() ? Layout::ChannelsFirst : Layout::ChannelsLast; }
+
+bool hasLayout(const at::Tensor& t, Layout layout) {
+  return layout == Layout::ChannelsFirst ? t.is_contiguous() : t.dim() == 4 && t.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+// Runs hold at least this many values, so that the 8-wide loops do most of the work.
+constexpr int64_t kMinRun = 64;
+
+// Coefficient rows laid out like `copies` consecutive runs of `inner` values per channel (channels
+// first: a plane) or like `copies` pixels of all channels (channels last).
+struct CoeffRows {
+  std::vector<float> shift, scale;
+  CoeffRows(const float* shift0, const float* scale0, int64_t channels, int64_t inner, Layout layout) {
+    const int64_t row = channels * inner;
+    shift.resize(row);
+    scale.resize(row);
+    for (int64_t i = 0; i < row; i++) {
+      const int64_t c = layout == Layout::ChannelsFirst ? i / inner : i % channels;
+      shift[i] = shift0[c];
+      scale[i] = scale0[c];
+    }
+  }
+};
+
+// Calls f(offset, length, coeffs) over runs that cover x in memory order, in parallel. Channels
+// first: a run per plane when planes hold at least kMinRun values, else a run per example with the
+// coefficients expanded to the example's layout. Channels last: runs of whole pixels, with the
+// channels' coefficients repeated once per pixel of the run.
 template <typename F>
 void forEachRun(const at::Tensor& x, const float* shift, const float* scale, F f) {
+  if (x.numel() == 0) return;
   const int64_t examples = x.size(0), channels = x.size(1);
-  const int64_t plane = channels == 0 ? 0 : x.numel() / (examples * channels);
-  if (plane >= kMinPlane) {
+  const int64_t plane = x.numel() / (examples * channels);
+  if (layoutOf(x) == Layout::ChannelsLast) {
+    const int64_t pixels = examples * plane;
+    const int64_t perRun = std::max<int64_t>(1, (4 * kMinRun + channels - 1) / channels);
+    const CoeffRows rows(shift, scale, channels, perRun, Layout::ChannelsLast);
+    const int64_t runs = (pixels + perRun - 1) / perRun;
+    const int64_t grain = std::max<int64_t>(1, 32768 / (perRun * channels));
+    at::parallel_for(0, runs, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const int64_t first = r * perRun, n = std::min(perRun, pixels - first);
+        f(first * channels, n * channels, Coeffs{rows.shift.data(), rows.scale.data(), 1});
+      }
+    });
+    return;
+  }
+  if (plane >= kMinRun) {
     const int64_t grain = std::max<int64_t>(1, 32768 / plane);
     at::parallel_for(0, examples * channels, grain, [&](int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; p++) f(p * plane, plane, Coeffs{shift + p % channels, scale + p % channels, 0});
     });
     return;
   }
+  const CoeffRows rows(shift, scale, channels, plane, Layout::ChannelsFirst);
   const int64_t row = channels * plane;
-  std::vector<float> shiftRow(row), scaleRow(row);
-  for (int64_t c = 0; c < channels; c++) {
-    std::fill_n(shiftRow.begin() + c * plane, plane, shift[c]);
-    std::fill_n(scaleRow.begin() + c * plane, plane, scale[c]);
-  }
-  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(row, 1));
+  const int64_t grain = std::max<int64_t>(1, 32768 / row);
   at::parallel_for(0, examples, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t e = begin; e < end; e++) f(e * row, row, Coeffs{shiftRow.data(), scaleRow.data(), 1});
+    for (int64_t e = begin; e < end; e++) f(e * row, row, Coeffs{rows.shift.data(), rows.scale.data(), 1});
   });
 }
 
 // The inputs this kernel takes; anything else is the caller's to compose from ATen ops.
 void checkInputs(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
-  auto ok = [](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous(); };
-  if (!ok(x) || x.dim() < 2 || x.size(0) == 0) {
-    throw std::invalid_argument("x must be a contiguous float32 CPU tensor [N, C, ...] with N > 0, got " +
+  auto onCpu = [](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; };
+  if (!onCpu(x) || x.dim() < 2 || x.size(0) == 0 || !(hasLayout(x, Layout::ChannelsFirst) || hasLayout(x, Layout::ChannelsLast))) {
+    throw std::invalid_argument("x must be a float32 CPU tensor [N, C, ...] with N > 0, contiguous or (4-d) channels-last, got " +
                                 describeTensor(x));
   }
   // [1, C, 1, …] of x's rank: a shape like [1, 1, 1, C] has C values too, but along another dimension.
@@ -144,7 +185,7 @@ void checkInputs(const at::Tensor& x, const at::Tensor& shift, const at::Tensor&
     return true;
   };
   for (const at::Tensor* t : {&shift, &scale}) {
-    if (!ok(*t) || !perChannel(*t)) {
+    if (!onCpu(*t) || !t->is_contiguous() || !perChannel(*t)) {
       throw std::invalid_argument("shift and scale must be contiguous float32 CPU tensors of shape [1, " +
                                   std::to_string(x.size(1)) + ", 1, ...] (one value per channel), got " +
                                   describeTensor(*t));
@@ -168,7 +209,7 @@ struct ShiftScaleRelu : public torch::autograd::Function<ShiftScaleRelu> {
     const at::Tensor &x = saved[0], &shift = saved[1], &scale = saved[2], &y = saved[3];
     const at::Tensor& g = grads[0];
     at::Tensor gx, gxs;  // the gradient of x (and of the shift, before its sum), and of the scale before its sum
-    if (c10::GradMode::is_enabled() || !g.is_contiguous() || g.scalar_type() != at::kFloat || !g.device().is_cpu()) {
+    if (c10::GradMode::is_enabled() || !hasLayout(g, layoutOf(x)) || g.scalar_type() != at::kFloat || !g.device().is_cpu()) {
       const at::Tensor gp = at::threshold_backward(g, y, 0);
       gx = gp * scale;
       gxs = gp * (x + shift);

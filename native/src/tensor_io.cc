@@ -1,6 +1,7 @@
 // Moving data between JS typed arrays and tensors, and reading tensor metadata.
 #include "common.h"
 #include <cstring>
+#include <stdexcept>
 
 namespace genlab {
 namespace {
@@ -88,8 +89,16 @@ void registerIoFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "dim", [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::Number::New(info.Env(), static_cast<double>(tensorArg(info, 0).dim()));
   });
+  // isContiguous(h, format?): format as memoryFormatCode in src/torch/dtype.ts, 0 (row-major) when absent.
   exportFn(env, exports, "isContiguous", [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return Napi::Boolean::New(info.Env(), tensorArg(info, 0).is_contiguous());
+    const int format = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    const at::Tensor& t = tensorArg(info, 0);
+    switch (format) {
+      case 0: return Napi::Boolean::New(info.Env(), t.is_contiguous());
+      case 2: return Napi::Boolean::New(info.Env(), t.is_contiguous(at::MemoryFormat::ChannelsLast));
+      case 3: return Napi::Boolean::New(info.Env(), t.is_contiguous(at::MemoryFormat::ChannelsLast3d));
+      default: throw std::invalid_argument("isContiguous: memory format must be contiguous, channelsLast or channelsLast3d");
+    }
   });
   exportFn(env, exports, "describe", [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), describeTensor(tensorArg(info, 0)));

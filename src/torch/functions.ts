@@ -44,13 +44,16 @@ function perChannel(t: Tensor, x: Tensor): boolean {
   return t.ndim === x.ndim && t.shape.every((d, i) => d === (i === 1 ? x.shape[1] : 1));
 }
 
-const fusable = (t: Tensor) => t.dtype === 'float32' && t.device === 'cpu' && t.isContiguous();
+const onCpuFloat = (t: Tensor) => t.dtype === 'float32' && t.device === 'cpu';
+/** The layouts the fused kernel reads: row-major, or a 4-d tensor in channels-last order. */
+const fusableLayout = (t: Tensor) => t.isContiguous() || (t.ndim === 4 && t.isContiguous('channelsLast'));
 
 /**
  * relu((x + shift) · scale), shift and scale one value per channel ([1, C, 1, …]): an affine
- * normalisation and its ReLU, as in Glow's coupling networks. For contiguous float32 CPU tensors it is
- * one fused autograd node (native/src/fused_kernels.cc) that makes fewer passes over memory and gives
- * bit for bit what the add, mul and relu give; otherwise it is those three operations. With
+ * normalisation and its ReLU, as in Glow's coupling networks. For float32 CPU tensors, x contiguous
+ * or channels-last, it is one fused autograd node (native/src/fused_kernels.cc) that makes fewer
+ * passes over memory and gives bit for bit what the add, mul and relu give; otherwise it is those
+ * three operations. With
  * `consume`, x is a temporary the caller gives up (an operation's output that no backward saved,
  * such as a convolution's), and the unfused path adds the shift into it in place.
  */
@@ -59,7 +62,10 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { 
     fusedKernels &&
     x.ndim >= 2 &&
     x.shape[0] > 0 &&
-    [x, shift, scale].every(fusable) &&
+    [x, shift, scale].every(onCpuFloat) &&
+    fusableLayout(x) &&
+    shift.isContiguous() &&
+    scale.isContiguous() &&
     perChannel(shift, x) &&
     perChannel(scale, x)
   ) {

@@ -43,7 +43,7 @@ export interface NativeAddon {
   device(h: number): string;
   numel(h: number): number;
   dim(h: number): number;
-  isContiguous(h: number): boolean;
+  isContiguous(h: number, memoryFormat?: number): boolean;
   describe(h: number): string;
   alias(h: number): number;
   setData(dst: number, src: number): void;

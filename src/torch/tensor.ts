@@ -111,9 +111,12 @@ export class Tensor {
   stride(): number[] {
     return N.strides(this.#h);
   }
-  /** Whether the elements lie in storage in row-major order with no gaps. */
-  isContiguous(): boolean {
-    return N.isContiguous(this.#h);
+  /**
+   * Whether the elements lie in storage with no gaps, in row-major order or, given 'channelsLast',
+   * in the order [N, H, W, C] of a 4-d [N, C, H, W] tensor.
+   */
+  isContiguous(memoryFormat: Exclude<MemoryFormat, 'preserve'> = 'contiguous'): boolean {
+    return N.isContiguous(this.#h, memoryFormatCode(memoryFormat));
   }
   /** Whether the tensor has been freed. */
   get isDisposed(): boolean {
@@ -304,9 +307,12 @@ export class Tensor {
   clone(): Tensor {
     return ops.clone(this);
   }
-  /** This tensor laid out in row-major order, copying only when it is not already. */
-  contiguous(): Tensor {
-    return ops.contiguous(this);
+  /**
+   * This tensor laid out in row-major order, or in the given memory format ('channelsLast': the
+   * channels of each pixel next to each other), copying only when it is not already.
+   */
+  contiguous(memoryFormat: Exclude<MemoryFormat, 'preserve'> = 'contiguous'): Tensor {
+    return ops.contiguous(this, { memoryFormat });
   }
 
   // ---- arithmetic ----

@@ -31,15 +31,22 @@ function awkward(shape: number[], shift: Tensor, seed: number): Tensor {
   return torch.tensor(flat).reshape(shape);
 }
 
-function check(shape: number[], seed: number): void {
+/**
+ * Fused against the three ops on the same x. Channels last: x in that layout, and the upstream
+ * gradient too ('channelsLast') or row-major ('mixed', which the backward takes through ATen).
+ */
+function check(shape: number[], seed: number, layout: 'contiguous' | 'channelsLast' | 'mixed' = 'contiguous'): void {
   torch.tidy(() => {
     const c = shape[1];
     const g = new torch.Generator(seed + 100);
     const shiftShape = [1, c, ...shape.slice(2).map(() => 1)];
     const shift = torch.randn(shiftShape, { generator: g }).requiresGrad_(true);
     const logs = torch.randn(shiftShape, { generator: g }).mul(0.5).requiresGrad_(true);
-    const x0 = awkward(shape, shift.detach(), seed);
-    const upstream = torch.randn(shape, { generator: g });
+    const inLayout = layout === 'contiguous' ? 'contiguous' : 'channelsLast';
+    const x0 = awkward(shape, shift.detach(), seed).contiguous(inLayout);
+    const upstream = torch
+      .randn(shape, { generator: g })
+      .contiguous(layout === 'channelsLast' ? 'channelsLast' : 'contiguous');
     const run = (f: typeof threeOps) => {
       const x = x0.clone().requiresGrad_(true);
       const y = f(x, shift, logs.exp());
@@ -49,8 +56,9 @@ function check(shape: number[], seed: number): void {
     const fused = run(torch.shiftScaleRelu);
     const ref = run(threeOps);
     for (const k of ['y', 'gx', 'gShift', 'gLogs'] as const) {
-      assert.deepEqual(bits(fused[k]), bits(ref[k]), `${k} of shape [${shape}]`);
+      assert.deepEqual(bits(fused[k]), bits(ref[k]), `${k} of shape [${shape}], ${layout}`);
     }
+    assert.ok(fused.y.isContiguous(inLayout), `the output keeps x's layout (${inLayout})`);
     // The fused path really ran: one node, not ReLU over a product.
     const y = torch.shiftScaleRelu(x0.clone().requiresGrad_(true), shift, logs.exp());
     assert.match(y.gradFn ?? '', /ShiftScaleRelu/);
@@ -65,6 +73,15 @@ test('shiftScaleRelu: values and the three gradients are bit for bit those of ad
   check([2, 3, 4, 4], 4); // examples of 48: no tail
   check([5, 6], 5); // one value per plane
   check([1, 2, 3], 6);
+});
+
+test('shiftScaleRelu: channels-last x gives bit for bit the three ops, and keeps its layout', () => {
+  // Runs of whole pixels, each at least 256 values: C = 3 runs 86 pixels (the last run short),
+  // C = 96 runs 3; C = 5 has a scalar tail in every run.
+  check([2, 3, 9, 9], 11, 'channelsLast');
+  check([2, 96, 3, 3], 12, 'channelsLast');
+  check([3, 5, 2, 7], 13, 'channelsLast');
+  check([2, 96, 3, 3], 14, 'mixed');
 });
 
 test('shiftScaleRelu: the analytic gradient matches a central difference', () => {
@@ -150,7 +167,10 @@ test('shiftScaleRelu: other dtypes, layouts and shapes take the three ops; bad i
       () => N.shiftScaleRelu(handle(square), handle(torch.zeros([1, 1, 1, 3])), handle(scale)),
       /one value per channel/,
     );
-    assert.throws(() => N.shiftScaleRelu(handle(f64), handle(shift), handle(scale)), /contiguous float32 CPU tensor/);
+    assert.throws(
+      () => N.shiftScaleRelu(handle(f64), handle(shift), handle(scale)),
+      /x must be a float32 CPU tensor \[N, C, \.\.\.\]/,
+    );
   });
 });
 
