@@ -31,6 +31,13 @@ export interface GlowConfig {
   learnTop?: boolean;
   /** > 0: a class-conditional top prior over this many classes. */
   numClasses?: number;
+  /**
+   * How the activations lie in memory inside the flow. 'channelsLast' ([N, H, W, C] order) lets
+   * oneDNN's convolutions skip reordering them, about a fifth off a Fashion-MNIST training step on
+   * CPU; its sums run in another order, so results differ from 'contiguous' (the default) in the
+   * last digits. Inputs and outputs are row-major either way.
+   */
+  memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
 /** One step of flow: ActNorm → invertible 1×1 conv → coupling. */
@@ -140,6 +147,11 @@ export class Glow extends Module<[Tensor, Tensor?], Tensor> {
     );
   }
 
+  /** Activations after each squeeze, in the layout the config asks for. */
+  private layout(z: Tensor): Tensor {
+    return this.config.memoryFormat === 'channelsLast' ? z.contiguous('channelsLast') : z;
+  }
+
   /** Dimensions D of one image. */
   get dims(): number {
     return this.config.shape.reduce((a, b) => a * b, 1);
@@ -157,7 +169,7 @@ export class Glow extends Module<[Tensor, Tensor?], Tensor> {
     let logp: Tensor | null = null;
     const eps: Tensor[] = [];
     for (const level of this.levels) {
-      z = squeeze2d(z);
+      z = this.layout(squeeze2d(z));
       for (const step of level.steps) {
         const [out, ld] = step.forward(z);
         z = out;
@@ -167,12 +179,12 @@ export class Glow extends Module<[Tensor, Tensor?], Tensor> {
         const s = level.split.forward(z);
         z = s.z1;
         logp = logp === null ? s.logp : logp.add(s.logp);
-        eps.push(s.eps);
+        eps.push(s.eps.contiguous());
       }
     }
     const [mean, logs] = this.prior.forward(x.shape[0], y);
     const top = gaussianLogp(z, mean, logs);
-    eps.push(top.eps);
+    eps.push(top.eps.contiguous());
     return { logp: logp === null ? top.logp : logp.add(top.logp), logdet: logdet!, eps };
   }
 
@@ -185,10 +197,11 @@ export class Glow extends Module<[Tensor, Tensor?], Tensor> {
     for (let i = n - 1; i >= 0; i--) {
       const level = this.levels.at(i);
       if (level.split) z = level.split.reverse(z, eps[i]);
+      z = this.layout(z);
       for (let k = level.steps.length - 1; k >= 0; k--) z = level.steps.at(k).reverse(z);
       z = unsqueeze2d(z);
     }
-    return z;
+    return z.contiguous();
   }
 
   /** n samples; eps ~ N(0, T² I) at every level. */

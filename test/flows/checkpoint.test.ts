@@ -32,6 +32,7 @@ const config: FlowsRunConfig = {
   clip: 0,
   initBatch: 64,
   seed: 0,
+  memoryFormat: 'channelsLast',
 };
 
 /** Digit-like inputs in [0, 1] on the 17-level grid, and their seeded dequantisation. */

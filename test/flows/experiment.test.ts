@@ -12,6 +12,7 @@ import {
   interpolateFlowsRun,
   loadFlowsRun,
   manipulateFlowsRun,
+  parseFlowsConfig,
   sampleFlowsRun,
   trainFlowsRun,
 } from '../../src/flows/experiment.js';
@@ -51,6 +52,13 @@ test('train, then eval reloads the checkpoint to the same bits/dim; sample/inter
   const moved = manipulateFlowsRun(r, { file: join(dir, 'm.png'), from: 3, to: 8, n: 2 });
   assert.deepEqual(pngSize(moved.file), { width: 7 * 66 + 2, height: 2 * 66 + 2 });
   assert.deepEqual([moved.from, moved.to], [3, 8]);
+});
+
+test('new runs lay activations out channels-last; a config from before the field loads as row-major', () => {
+  assert.equal(tiny(1).memoryFormat, 'channelsLast');
+  const { memoryFormat: _dropped, ...older } = tiny(1);
+  assert.equal(parseFlowsConfig(older, 'config.json').memoryFormat, 'contiguous');
+  assert.throws(() => parseFlowsConfig({ ...older, memoryFormat: 'nhwc' }, 'config.json'), /memoryFormat/);
 });
 
 test('an interrupted run resumes bit-identically to an uninterrupted one', async () => {

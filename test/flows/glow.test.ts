@@ -17,6 +17,10 @@ const variants: [string, GlowConfig][] = [
     { shape: [1, 8, 8], levels: 3, depth: 1, hidden: 8, coupling: 'additive', permutation: 'plain' },
   ],
   ['affine, RGB, class-conditional', { shape: [3, 4, 4], levels: 2, depth: 1, hidden: 8, numClasses: 5 }],
+  [
+    'affine, LU, L=2, channels-last',
+    { shape: [1, 8, 8], levels: 2, depth: 2, hidden: 8, memoryFormat: 'channelsLast' },
+  ],
 ];
 
 function labels(n: number, k: number): Tensor | undefined {
@@ -53,6 +57,37 @@ for (const [name, config] of variants) {
   });
 }
 
+test('channels-last activations: the same log p(x) and gradients as row-major to float32 rounding', () => {
+  torch.tidy(() => {
+    const config: GlowConfig = { shape: [1, 8, 8], levels: 2, depth: 2, hidden: 16 };
+    torch.manualSeed(21);
+    const rowMajor = new Glow(config);
+    const x = randn([16, 1, 8, 8], 22).mul(0.3);
+    rowMajor.initialize(x);
+    perturb(rowMajor, 23, 0.05);
+    const last = new Glow({ ...config, memoryFormat: 'channelsLast' });
+    last.loadStateDict(rowMajor.stateDict());
+    const run = (glow: Glow) => {
+      const logp = glow.forward(x);
+      logp.sum().backward();
+      return { logp, grads: glow.parameters().map((p) => p.grad!) };
+    };
+    const a = run(rowMajor);
+    const b = run(last);
+    assert.ok(maxAbs(a.logp, b.logp) < 1e-4 * maxAbs(a.logp, torch.zerosLike(a.logp)), 'log p(x)');
+    a.grads.forEach((g, i) => {
+      const scale = Math.max(1, maxAbs(g, torch.zerosLike(g)));
+      assert.ok(maxAbs(g, b.grads[i]) < 1e-3 * scale, `gradient ${i}: ${maxAbs(g, b.grads[i])} of ${scale}`);
+    });
+    // What leaves the flow is row-major again, so callers can view() it.
+    const { eps } = last.encode(x);
+    for (const e of eps) assert.ok(e.isContiguous(), `latent [${e.shape}] is row-major`);
+    assert.ok(torch.noGrad(() => last.decode(eps)).isContiguous());
+    rowMajor.dispose();
+    last.dispose();
+  });
+});
+
 test('squeeze2d moves each 2×2 block into channels and unsqueeze2d undoes it', () => {
   const x = torch.arange(0, 32).view(1, 2, 4, 4);
   const s = squeeze2d(x);
@@ -60,6 +95,11 @@ test('squeeze2d moves each 2×2 block into channels and unsqueeze2d undoes it', 
   // Channel 0's top-left block [0, 1, 4, 5] becomes channels 0…3 at position (0, 0).
   assert.deepEqual(s.select(0, 0).select(1, 0).select(1, 0).toArray(), [0, 1, 4, 5, 16, 17, 20, 21]);
   assert.ok(unsqueeze2d(s).equal(x));
+  // From channels-last input too, as the flow's later levels give it.
+  const y = torch.arange(0, 64).view(1, 4, 4, 4).float();
+  const yLast = y.contiguous('channelsLast');
+  assert.ok(squeeze2d(yLast).equal(squeeze2d(y)));
+  assert.ok(unsqueeze2d(yLast).equal(unsqueeze2d(y)));
 });
 
 test('the latent shapes follow the multi-scale architecture', () => {
