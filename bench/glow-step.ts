@@ -1,6 +1,7 @@
 // The Glow training step that bench/glow.ts times and bench/memory.ts runs for its peak RSS: the
 // CLI's step minus the data loader and the (pure-JS) LR schedule, on one fixed random batch.
 import { bitsPerDim, dequantize, quantization } from '../src/flows/dequant.js';
+import { FLOWS_MEMORY_FORMAT } from '../src/flows/experiment.js';
 import { Glow } from '../src/flows/glow.js';
 import { optim, torch } from '../src/index.js';
 
@@ -11,12 +12,15 @@ export interface GlowWorkload {
   hidden: number;
   batch: number;
   levels_in_data: number;
+  /** The activations' layout; the CLI's (channels-last) when absent. */
+  memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
 /** Builds the model, batch and Adam of workload w (seed 0); `step` returns the loss, `dispose` frees all. */
 export function glowTrainStep(w: GlowWorkload): { step: () => number; dispose: () => void } {
   torch.manualSeed(0);
-  const glow = new Glow({ shape: w.shape, levels: w.levels, depth: w.depth, hidden: w.hidden });
+  const memoryFormat = w.memoryFormat ?? FLOWS_MEMORY_FORMAT;
+  const glow = new Glow({ shape: w.shape, levels: w.levels, depth: w.depth, hidden: w.hidden, memoryFormat });
   const q = quantization(w.levels_in_data);
   const x01 = torch
     .randint(0, w.levels_in_data, [w.batch, ...w.shape])

@@ -1,7 +1,8 @@
 """PyTorch side of bench/glow.ts: the same Glow as src/flows/, op for op, and the same training step.
 
 Run with Debian's /usr/bin/python3. A workload is {name, shape, levels, depth, hidden, batch, levels_in_data}.
-       glow.py serve THREADS JSON_WORKLOAD [foreach]: serves training steps to bench/interleave.ts.
+       glow.py serve THREADS JSON_WORKLOAD [foreach|channels_last]: serves training steps to
+bench/interleave.ts; channels_last lays the activations out as genlab's Glow does by default.
        glow.py train THREADS JSON_WORKLOAD STEPS: trains STEPS steps of one workload and prints its
 peak resident set (VmHWM) in KiB, for bench/memory.ts.
 """
@@ -130,7 +131,7 @@ class FlowStep(nn.Module):
 
 def squeeze2d(x):
     b, c, h, w = x.shape
-    return x.view(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, c * 4, h // 2, w // 2)
+    return x.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, c * 4, h // 2, w // 2)
 
 
 def gaussian_logp(x, mean, logs):
@@ -140,8 +141,9 @@ def gaussian_logp(x, mean, logs):
 
 
 class Glow(nn.Module):
-    def __init__(self, shape, levels, depth, hidden):
+    def __init__(self, shape, levels, depth, hidden, channels_last=False):
         super().__init__()
+        self.channels_last = channels_last
         c, h, w = shape
         self.levels = nn.ModuleList()
         self.splits = nn.ModuleList()
@@ -157,6 +159,8 @@ class Glow(nn.Module):
         z, logdet, logp = x, None, None
         for i, steps in enumerate(self.levels):
             z = squeeze2d(z)
+            if self.channels_last:
+                z = z.contiguous(memory_format=torch.channels_last)
             for step in steps:
                 z, ld = step(z)
                 logdet = ld if logdet is None else logdet + ld
@@ -172,11 +176,11 @@ class Glow(nn.Module):
         return logp + logdet
 
 
-def make_step(w, foreach=None):
+def make_step(w, foreach=None, channels_last=False):
     """The training step of workload w on a fixed random batch: model, data and Adam made here."""
     torch.manual_seed(0)
     shape = w["shape"]
-    model = Glow(shape, w["levels"], w["depth"], w["hidden"])
+    model = Glow(shape, w["levels"], w["depth"], w["hidden"], channels_last)
     levels = w["levels_in_data"]
     bins = levels
     dims = shape[0] * shape[1] * shape[2]
@@ -230,6 +234,8 @@ if __name__ == "__main__":
         from stepserver import serve
 
         torch.set_num_threads(int(sys.argv[2]))
-        serve(make_step(json.loads(sys.argv[3]), foreach=True if sys.argv[4:] == ["foreach"] else None))
+        variant = sys.argv[4:]
+        w = json.loads(sys.argv[3])
+        serve(make_step(w, foreach=True if variant == ["foreach"] else None, channels_last=variant == ["channels_last"]))
     elif sys.argv[1] == "train":  # bench/memory.ts: train <threads> <workload> <steps>
         train(int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]))

@@ -116,6 +116,7 @@ async function speed(): Promise<void> {
       nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', threads, json]),
       ...pytorchSides(script, ['serve', threads, json]),
       pythonSide('foreach', script, ['serve', threads, json, 'foreach']),
+      pythonSide('channelsLast', script, ['serve', threads, json, 'channels_last']),
     ];
     const malloc = cliMalloc();
     const all: Interleaved[] = [];
@@ -142,13 +143,14 @@ async function speed(): Promise<void> {
       row('pytorch', 'wall', 'wall-clock, PyTorch tuned'),
       row('pytorch', 'cpu', 'process CPU time, PyTorch tuned'),
       row('foreach', 'wall', 'wall-clock, PyTorch tuned with `Adam(foreach=True)`'),
+      row('channelsLast', 'wall', "wall-clock, PyTorch tuned with genlab's channels-last activations"),
     );
     if (malloc) rows.push(row('tcmalloc', 'wall', `wall-clock, PyTorch with the same malloc (${malloc})`));
     notes.push(spreadNote(w.name, series('genlab', 'wall'), series('pytorch', 'wall'), all));
   }
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const w0 = workloads[0];
-  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch 1.13 (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}. ${interleaveMethod(rounds, blocks, w0.warmupBlocks)} A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the fourth row of each model compares with its multi-tensor form, \`foreach=True\`. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}`;
+  const head = `\`npm run bench:glow\` (\`npx tsx bench/glow.ts\`), ${new Date().toISOString().slice(0, 10)}: genlab vs PyTorch 1.13 (bench/glow.py, the same model op for op), ${threads} thread(s)${pinned}. ${interleaveMethod(rounds, blocks, w0.warmupBlocks)} A step: dequantise, log p(x), bits/dim, backward, clip the gradient norm, Adam. genlab's Adam and gradient clipping use multi-tensor kernels (one native call per parameter group); PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the fourth row of each model compares with its multi-tensor form, \`foreach=True\`. genlab's Glow lays its activations out channels-last (\`memoryFormat\`, the CLI's default), which oneDNN's convolutions read without reordering; the PyTorch model is row-major, as the reference code and \`nn.Conv2d\` are by default, and the fifth row gives it the same layout. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}`;
   const body = `${head}\n\n${ratioTable(rows)}\n\n${notes.join('\n')}`;
   console.log(body);
   if (only === '') writeSection('Speed against PyTorch', body);
