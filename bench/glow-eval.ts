@@ -7,6 +7,7 @@ import { ActNorm } from '../src/flows/actnorm.js';
 import { Coupling, ZeroConv2d } from '../src/flows/coupling.js';
 import { quantization } from '../src/flows/dequant.js';
 import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
+import { FLOWS_MEMORY_FORMAT } from '../src/flows/experiment.js';
 import { Glow } from '../src/flows/glow.js';
 import { InvConv2dLU } from '../src/flows/invconv.js';
 import { torch } from '../src/index.js';
@@ -41,7 +42,7 @@ timeMethod(ActNorm.prototype, 'forward', 'flow ActNorms');
 timeMethod(InvConv2dLU.prototype, 'forward', 'invertible 1×1 convolutions');
 
 torch.manualSeed(0);
-const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96 });
+const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96, memoryFormat: FLOWS_MEMORY_FORMAT });
 const q = quantization(256);
 const x = torch.randint(0, 256, [images, 1, 28, 28]).float().div(255).keep();
 const data = new TensorDataset(x, torch.zeros([images], { dtype: 'int64' }));

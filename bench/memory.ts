@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { TensorDataset } from '../src/data/dataset.js';
 import { quantization } from '../src/flows/dequant.js';
 import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
+import { FLOWS_MEMORY_FORMAT } from '../src/flows/experiment.js';
 import { Glow } from '../src/flows/glow.js';
 import { torch } from '../src/index.js';
 import { argValue, cliMalloc, PYTHON, pythonEnv } from './common.js';
@@ -61,7 +62,7 @@ function trainChild(steps: number, threads: number): void {
 async function evalChild(images: number, batch: number, threads: number): Promise<void> {
   torch.setNumThreads(threads);
   torch.manualSeed(0);
-  const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96 });
+  const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96, memoryFormat: FLOWS_MEMORY_FORMAT });
   const q = quantization(256);
   const x = torch.randint(0, 256, [images, 1, 28, 28]).float().div(255).keep();
   const data = new TensorDataset(x, torch.zeros([images], { dtype: 'int64' }));

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { TensorDataset } from '../src/data/dataset.js';
 import { quantization } from '../src/flows/dequant.js';
 import { evaluateBitsPerDim } from '../src/flows/evaluate.js';
+import { FLOWS_MEMORY_FORMAT } from '../src/flows/experiment.js';
 import { Glow } from '../src/flows/glow.js';
 import { nn, torch } from '../src/index.js';
 import { savePlotSvg } from '../src/train/plot.js';
@@ -113,7 +114,7 @@ function pythonSweep(batches: number[], glibc: PeerMalloc): Sweep & { version: s
 /** Glow evaluation, seconds per image, at each batch size (one process, as `genlab flows eval`). */
 function glowEval(batches: number[], images: number): number[] {
   torch.manualSeed(0);
-  const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96 });
+  const glow = new Glow({ shape: [1, 28, 28], levels: 2, depth: 8, hidden: 96, memoryFormat: FLOWS_MEMORY_FORMAT });
   const q = quantization(256);
   const x = torch.randint(0, 256, [images, 1, 28, 28]).float().div(255).keep();
   const data = new TensorDataset(x, torch.zeros([images], { dtype: 'int64' }));
