@@ -212,7 +212,7 @@ async function results(): Promise<void> {
       '',
       '| model | training | wall time | bins | test bits/dim |',
       '|---|---|---|---|---|',
-      `| L=${cfg.levels}, K=${cfg.depth}, hidden ${cfg.hidden}, ${cfg.coupling} coupling, ${cfg.permutation === 'lu' ? 'LU-decomposed' : 'plain'} 1×1 conv, learned top prior; ${t.params.toLocaleString('en')} parameters | ${cfg.steps} steps × batch ${cfg.batchSize}, Adam ${cfg.lr}, linear warm-up ${cfg.warmup} steps then cosine, gradient norm clipped at ${cfg.clip} | ${(t.trainSeconds / 60).toFixed(1)} min | ${ev.bins} | **${ev.bitsPerDim.toFixed(3)}** (all ${ev.n} test images) |`,
+      `| L=${cfg.levels}, K=${cfg.depth}, hidden ${cfg.hidden}, ${cfg.coupling} coupling, ${cfg.permutation === 'lu' ? 'LU-decomposed' : 'plain'} 1×1 conv, learned top prior, activations ${cfg.memoryFormat === 'channelsLast' ? 'channels-last' : 'row-major'}; ${t.params.toLocaleString('en')} parameters | ${cfg.steps} steps × batch ${cfg.batchSize}, Adam ${cfg.lr}, linear warm-up ${cfg.warmup} steps then cosine, gradient norm clipped at ${cfg.clip} | ${(t.trainSeconds / 60).toFixed(1)} min | ${ev.bins} | **${ev.bitsPerDim.toFixed(3)}** (all ${ev.n} test images) |`,
       '',
       `Test bits/dim during training (first 2,000 test images; the last is the full set): ${curve.join(', ')}.`,
       '',
