@@ -24,6 +24,7 @@ void tuneAllocator() {
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);  // allocator.cc
 void registerDataFunctions(Napi::Env env, Napi::Object exports);       // data_kernels.cc
 void registerFusedFunctions(Napi::Env env, Napi::Object exports);      // fused_kernels.cc
+void registerNormFunctions(Napi::Env env, Napi::Object exports);       // norm_kernels.cc
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerDistributedFunctions(env, exports);
   registerDataFunctions(env, exports);
   registerFusedFunctions(env, exports);
+  registerNormFunctions(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 // PyTorch itself uses, so values, gradients and speed match.
 import { noGrad } from '../torch/autograd.js';
 import type { DType } from '../torch/dtype.js';
+import { groupNorm as torchGroupNorm } from '../torch/functions.js';
 import * as ops from '../torch/generated/ops.js';
 import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
@@ -271,7 +272,7 @@ export function groupNorm(x: Tensor, numGroups: number, opts: NormOptions = {}):
   if (shape.length < 2) throw new Error(`groupNorm: expected an input of at least 2 dims, got [${shape}]`);
   // PyTorch's check, on the sizes [N·C / numGroups, numGroups, …].
   verifyBatchSize('groupNorm', Math.floor((shape[0] * shape[1]) / numGroups), shape);
-  return ops.groupNorm(x, numGroups, { weight: opts.weight ?? null, bias: opts.bias ?? null, eps: opts.eps ?? 1e-5 });
+  return torchGroupNorm(x, numGroups, { weight: opts.weight, bias: opts.bias, eps: opts.eps });
 }
 
 /**

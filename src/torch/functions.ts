@@ -29,9 +29,10 @@ export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Te
 let fusedKernels = process.env.GENLAB_FUSED_KERNELS !== '0';
 
 /**
- * Turns the fused native kernels (shiftScaleRelu) on or off in this process and returns the previous
- * setting; GENLAB_FUSED_KERNELS=0 starts a process with them off. Results are the same either way, bit
- * for bit: the switch is there for A/B timing.
+ * Turns genlab's own native kernels (shiftScaleRelu, and groupNorm of channels-last tensors) on or
+ * off in this process and returns the previous setting; GENLAB_FUSED_KERNELS=0 starts a process with
+ * them off, for A/B timing. shiftScaleRelu gives the same bits either way; groupNorm the same numbers
+ * to float32 rounding.
  */
 export function useFusedKernels(on: boolean): boolean {
   const was = fusedKernels;
@@ -72,6 +73,37 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { 
     return wrap(N.shiftScaleRelu(handle(x), handle(shift), handle(scale)));
   }
   return ops.relu_((opts.consume ? x.add_(shift) : x.add(shift)).mul(scale));
+}
+
+/**
+ * Group normalisation of x [N, C, …] over `numGroups` groups of channels, then weight · x̂ + bias per
+ * channel, as ATen's group_norm. A float32 CPU x in channels-last layout (not also row-major) runs
+ * genlab's kernel (native/src/norm_kernels.cc), which keeps the layout where libtorch 1.13 falls
+ * back to a slow strided path; it agrees with ATen to float32 rounding.
+ */
+export function groupNorm(
+  x: Tensor,
+  numGroups: number,
+  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+): Tensor {
+  const weight = opts.weight ?? null;
+  const bias = opts.bias ?? null;
+  const eps = opts.eps ?? 1e-5;
+  const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
+  if (
+    fusedKernels &&
+    x.ndim === 4 &&
+    x.shape[0] > 0 &&
+    onCpuFloat(x) &&
+    !x.isContiguous() &&
+    x.isContiguous('channelsLast') &&
+    affineOk(weight) &&
+    affineOk(bias)
+  ) {
+    const h = (t: Tensor | null) => (t === null ? null : handle(t));
+    return wrap(N.groupNormChannelsLast(handle(x), h(weight), h(bias), numGroups, eps));
+  }
+  return ops.groupNorm(x, numGroups, { weight, bias, eps });
 }
 
 /** Elementwise choice: x where condition holds, else y. */
