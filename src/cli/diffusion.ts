@@ -85,6 +85,11 @@ const train = verb({
       max: 1e4,
       defaultText: perData(shown, 'evalTimeSamples'),
     }),
+    memoryFormat: choice(
+      'U-Net activation layout: channelsLast is faster on CPU, in other float32 rounding',
+      ['contiguous', 'channelsLast'],
+      { default: 'contiguous' },
+    ),
     out: path('run folder to write', { defaultText: 'runs/vdm-<data>' }),
     evalEvery,
   },
@@ -111,6 +116,7 @@ const train = verb({
       sampleSteps: o.sampleSteps,
       sampler: o.sampler,
       evalTimeSamples: o.timeSamples,
+      memoryFormat: o.memoryFormat,
     });
     const dir = o.out ?? join('runs', `vdm-${o.data}`);
     return trainVdmRun(cfg, dir, trainRunOptions(o, ctx));

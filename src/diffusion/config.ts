@@ -37,6 +37,11 @@ export interface VdmConfig {
   sampler: SamplerKind;
   /** (t, ε) draws per test image for the final bits/dim. */
   evalTimeSamples: number;
+  /**
+   * The U-Net's activation layout (UNetConfig.memoryFormat). Row-major by default, the layout
+   * every committed VDM result was trained in; channels-last trains about 5% faster on CPU.
+   */
+  memoryFormat: 'contiguous' | 'channelsLast';
 }
 
 /** What the model needs to know of the data. */
@@ -81,6 +86,7 @@ const COMMON = {
   emaDecay: 0.9995,
   clip: 1,
   sampler: 'ancestral' as SamplerKind,
+  memoryFormat: 'contiguous' as const,
 };
 
 /** Defaults for a data set; anything the user passes overrides them. */
@@ -150,6 +156,7 @@ export function buildModel(cfg: VdmConfig, info: DataInfo): VDM {
       attention: cfg.attention,
       dropout: cfg.dropout,
       fourier: info.levels === null ? [] : cfg.fourier,
+      memoryFormat: cfg.memoryFormat,
     });
   } else if (info.shape.length === 1) {
     net = new MLPDenoiser({ dims: info.shape[0], width: cfg.width, depth: cfg.depth });

@@ -62,6 +62,8 @@ export const vdmRunConfig = z
     sampleSteps: z.int().min(1),
     sampler: z.enum(SAMPLERS),
     evalTimeSamples: z.int().min(1),
+    /** Absent in configs written before the field: those runs were trained row-major. */
+    memoryFormat: z.enum(['contiguous', 'channelsLast']).default('contiguous'),
   })
   .refine((c) => c.gammaMax > c.gammaMin, { message: '{gammaMax} must exceed {gammaMin}', path: ['gammaMax'] });
 export type VdmRunConfig = VdmConfig & { family: 'diffusion' };

@@ -108,6 +108,13 @@ export interface UNetConfig {
   dropout?: number;
   /** Exponents n of the Fourier features sin/cos(2ⁿ·2π·z); [] for none. */
   fourier?: number[];
+  /**
+   * The activations' layout inside the network: 'channelsLast' runs oneDNN's convolutions without
+   * reordering and genlab's own GroupNorm for that layout (torch.groupNorm); its sums run in another
+   * order, so results differ from 'contiguous' (the default) in the last digits. Input and output
+   * are row-major either way.
+   */
+  memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
 /** A residual block followed by optional self-attention: one stage of the U-Net. */
@@ -152,7 +159,14 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
 
   constructor(config: UNetConfig) {
     super();
-    this.config = { mults: [1], attention: false, dropout: 0, fourier: [], ...config };
+    this.config = {
+      mults: [1],
+      attention: false,
+      dropout: 0,
+      fourier: [],
+      memoryFormat: 'contiguous',
+      ...config,
+    };
     const { channels, width, depth, mults, attention, dropout, fourier } = this.config;
     const condDim = 4 * width;
     const stage = { dropout, attention };
@@ -204,7 +218,8 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
   forward(z: Tensor, gNorm: Tensor, extra?: Tensor): Tensor {
     let cond = this.embed.forward(timestepEmbedding(gNorm, this.config.width));
     if (extra) cond = cond.add(extra);
-    let h = this.convIn.forward(fourierFeatures(z, this.config.fourier));
+    const input = fourierFeatures(z, this.config.fourier);
+    let h = this.convIn.forward(this.config.memoryFormat === 'channelsLast' ? input.contiguous('channelsLast') : input);
     const hs = [h];
     for (const m of this.down) {
       h = m instanceof ResAttn ? m.forward(h, cond) : m.forward(h);
@@ -217,7 +232,7 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
       if (m instanceof ResAttn) h = m.forward(cat([h, hs.pop()!], 1), cond);
       else h = m.forward(F.interpolate(h, { scaleFactor: 2, mode: 'nearest' }));
     }
-    return this.convOut.forward(F.silu(this.normOut.forward(h)));
+    return this.convOut.forward(F.silu(this.normOut.forward(h))).contiguous();
   }
 }
 

@@ -50,9 +50,9 @@ test('train on a 2-D toy writes a scatter plot of samples; a bad option is a one
   assert.equal(negative.stderr, 'genlab: --gamma-max must exceed --gamma-min\n');
 });
 
-test('SIGINT then --resume ends bit-identical to an uninterrupted run (learned schedule, variance objective)', async () => {
+test('SIGINT then --resume ends bit-identical to an uninterrupted run (learned schedule, variance objective, channels-last)', async () => {
   const args = ['diffusion', 'train', '--steps', '60', '--seed', '3', '--threads', '1', ...tiny];
-  args.push('--schedule', 'net', '--objective', 'variance', '--eval-every', '20');
+  args.push('--schedule', 'net', '--objective', 'variance', '--eval-every', '20', '--memory-format', 'channelsLast');
   const [whole, cut] = [join(tmp, 'whole'), join(tmp, 'cut')];
   await assertResumeMatches(args, whole, cut);
   assert.equal(results(cut).testBpd, results(whole).testBpd);
