@@ -18,6 +18,8 @@ export interface BenchSettings {
   gammaMin: number;
   gammaMax: number;
   images: string;
+  /** The U-Net's activation layout (the CLI's `--memory-format`); row-major when absent. */
+  memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
 /** The CLI's digits model and training settings, with the training images written raw into `dir`. */

@@ -64,8 +64,9 @@ class ResBlock(nn.Module):
 class UNet(nn.Module):
     """VDM's single-resolution U-Net, as src/diffusion/unet.ts with mults [1] and no attention."""
 
-    def __init__(self, channels, width, depth, fourier):
+    def __init__(self, channels, width, depth, fourier, channels_last=False):
         super().__init__()
+        self.channels_last = channels_last
         self.width, self.fourier = width, fourier
         cd = 4 * width
         self.embed = nn.Sequential(nn.Linear(width, cd), nn.SiLU(), nn.Linear(cd, cd), nn.SiLU())
@@ -80,7 +81,10 @@ class UNet(nn.Module):
 
     def forward(self, z, g_norm):
         cond = self.embed(timestep_embedding(g_norm, self.width))
-        h = self.conv_in(fourier_features(z, self.fourier))
+        features = fourier_features(z, self.fourier)
+        if self.channels_last:  # as genlab's --memory-format channelsLast
+            features = features.contiguous(memory_format=torch.channels_last)
+        h = self.conv_in(features)
         hs = [h]
         for m in self.down:
             h = m(h, cond)
@@ -126,7 +130,7 @@ def main():
     raw = open(cfg["images"], "rb").read()
     n = len(raw) // 64
     images = torch.frombuffer(bytearray(raw), dtype=torch.uint8).reshape(n, 1, 8, 8).float() / (cfg["levels"] - 1)
-    net = UNet(1, cfg["width"], cfg["depth"], cfg["fourier"])
+    net = UNet(1, cfg["width"], cfg["depth"], cfg["fourier"], cfg.get("memoryFormat") == "channelsLast")
     opt = torch.optim.Adam(net.parameters(), lr=cfg["lr"], foreach=cfg.get("foreach"))
     bs = cfg["batchSize"]
     gen = torch.Generator().manual_seed(cfg["seed"])

@@ -86,6 +86,7 @@ function meanSe(xs: number[]): { mean: number; se: number } {
 function genlabTrainer(s: BenchSettings, train: ImageDataset, seed: number) {
   torch.manualSeed(seed);
   const cfg = { ...defaultConfig('digits'), width: s.width, depth: s.depth, fourier: s.fourier };
+  cfg.memoryFormat = s.memoryFormat ?? 'contiguous';
   Object.assign(cfg, { schedule: 'fixed', gammaMin: s.gammaMin, gammaMax: s.gammaMax });
   const model = buildModel(cfg, { shape: [1, 8, 8], levels: s.levels });
   const opt = new Adam(model.parameters(), { lr: s.lr });
@@ -130,16 +131,19 @@ async function bench(): Promise<void> {
   // 1. Step time: interleaved blocks of warm worker processes, so drift on the machine hits both.
   const blocks = Number(argValue('blocks', '8'));
   const warmupBlocks = 6;
-  const settingsFile = join(dir, 'serve.json');
-  writeFileSync(settingsFile, JSON.stringify(s));
-  const servePy = join(dir, 'serve-py.json');
-  const serveForeach = join(dir, 'serve-foreach.json');
-  writeFileSync(servePy, JSON.stringify({ ...s, mode: 'serve' }));
-  writeFileSync(serveForeach, JSON.stringify({ ...s, mode: 'serve', foreach: true }));
+  // Each worker reads its own settings file: the CLI's defaults, then channels-last on both sides.
+  const settings = (name: string, extra: Record<string, unknown>) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ ...s, ...extra }));
+    return file;
+  };
+  const channelsLast = { memoryFormat: 'channelsLast' };
   const sides = [
-    nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', settingsFile]),
-    ...pytorchSides(script, [servePy]),
-    pythonSide('foreach', script, [serveForeach]),
+    nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', settings('serve', {})]),
+    nodeSide('genlabCL', fileURLToPath(import.meta.url), ['serve', settings('serve-cl', channelsLast)]),
+    ...pytorchSides(script, [settings('serve-py', { mode: 'serve' })]),
+    pythonSide('foreach', script, [settings('serve-foreach', { mode: 'serve', foreach: true })]),
+    pythonSide('pytorchCL', script, [settings('serve-py-cl', { mode: 'serve', ...channelsLast })]),
   ];
   const malloc = cliMalloc();
   const all: Interleaved[] = [];
@@ -148,7 +152,7 @@ async function bench(): Promise<void> {
     all.push(t);
     const m = (k: string) => (median(t.wall[k]) * 1e3).toFixed(1);
     process.stderr.write(
-      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms, PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms, foreach Adam ${m('foreach')} ms)\n`,
+      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms (channels-last ${m('genlabCL')} ms), PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms, foreach Adam ${m('foreach')} ms, channels-last ${m('pytorchCL')} ms)\n`,
     );
   }
   const ours = all.flatMap((t) => t.wall.genlab);
@@ -156,6 +160,8 @@ async function bench(): Promise<void> {
   const theirsStock = all.flatMap((t) => t.wall.stock);
   const theirsForeach = all.flatMap((t) => t.wall.foreach);
   const theirsMalloc = malloc ? all.flatMap((t) => t.wall.tcmalloc) : [];
+  const oursCL = all.flatMap((t) => t.wall.genlabCL);
+  const theirsCL = all.flatMap((t) => t.wall.pytorchCL);
   const py = python({ mode: 'curve', seed: 0, steps: 1 });
   const torchVersion = String(py.torch);
   const params = genlabTrainer(s, train, 0).params;
@@ -176,21 +182,26 @@ async function bench(): Promise<void> {
   const at = (c: number[], k: number) => meanSe(c.slice(Math.max(0, k - 25), k)).mean;
 
   const label = `VDM training step (U-Net width ${s.width}, depth ${s.depth}, ${params} parameters), digits batch ${s.batchSize}`;
-  const against = (key: string, what: string, theirsOf: number[]): Row => ({
+  const against = (key: string, what: string, theirsOf: number[], oursOf = ours): Row => ({
     key,
-    name: `${label}, PyTorch ${what}`,
-    genlab: median(ours),
+    name: `${label}, ${what}`,
+    genlab: median(oursOf),
     pytorch: median(theirsOf),
-    ratio: pairedRatio(ours, theirsOf),
+    ratio: pairedRatio(oursOf, theirsOf),
     target: 0.95,
     unit: 'ms',
   });
   const rows: Row[] = [
-    against('vdm', 'stock', theirsStock),
-    against('vdmTuned', 'tuned', theirs),
-    against('vdmForeach', 'tuned with `Adam(foreach=True)`', theirsForeach),
+    against('vdm', 'PyTorch stock', theirsStock),
+    against('vdmTuned', 'PyTorch tuned', theirs),
+    against('vdmForeach', 'PyTorch tuned with `Adam(foreach=True)`', theirsForeach),
   ];
-  if (malloc) rows.push(against('vdmMalloc', `with the same malloc (${malloc})`, theirsMalloc));
+  if (malloc) rows.push(against('vdmMalloc', `PyTorch with the same malloc (${malloc})`, theirsMalloc));
+  rows.push(
+    against('vdmChannelsLast', 'genlab `--memory-format channelsLast`, PyTorch stock', theirsStock, oursCL),
+    against('vdmChannelsLastTuned', 'genlab `--memory-format channelsLast`, PyTorch tuned', theirs, oursCL),
+    against('vdmBothChannelsLast', 'both channels-last, PyTorch tuned', theirsCL, oursCL),
+  );
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, blocks of 10 steps. ${interleaveMethod(rounds, blocks, warmupBlocks)} ${spreadNote('VDM digits', ours, theirs, all)}`;
   const curveTable = [
@@ -204,7 +215,7 @@ async function bench(): Promise<void> {
   const when = new Date().toISOString().slice(0, 10);
   writeSection(
     'bench',
-    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row compares with its multi-tensor form. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
+    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row compares with its multi-tensor form. The last three rows time genlab with \`--memory-format channelsLast\` (activations in channels-last layout, with genlab's own GroupNorm kernel for it; the CLI's default stays row-major, the layout of every run above), against PyTorch as written and, in the last row, against the same PyTorch model in channels-last layout, whose GroupNorm libtorch 1.13 runs through a slow path. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
