@@ -39,7 +39,7 @@ export interface VdmConfig {
   evalTimeSamples: number;
   /**
    * The U-Net's activation layout (UNetConfig.memoryFormat). Row-major by default, the layout
-   * every committed VDM result was trained in; channels-last trains about 5% faster on CPU.
+   * every committed VDM result was trained in; channels-last trains 3–5% faster on CPU.
    */
   memoryFormat: 'contiguous' | 'channelsLast';
 }

@@ -54,9 +54,9 @@ const fusableLayout = (t: Tensor) => t.isContiguous() || (t.ndim === 4 && t.isCo
  * normalisation and its ReLU, as in Glow's coupling networks. For float32 CPU tensors, x contiguous
  * or channels-last, it is one fused autograd node (native/src/fused_kernels.cc) that makes fewer
  * passes over memory and gives bit for bit what the add, mul and relu give; otherwise it is those
- * three operations. With
- * `consume`, x is a temporary the caller gives up (an operation's output that no backward saved,
- * such as a convolution's), and the unfused path adds the shift into it in place.
+ * three operations. With `consume`, x is a temporary the caller gives up (an operation's output
+ * that no backward saved, such as a convolution's), and the unfused path adds the shift into it in
+ * place.
  */
 export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { consume?: boolean } = {}): Tensor {
   if (
@@ -79,7 +79,8 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { 
  * Group normalisation of x [N, C, …] over `numGroups` groups of channels, then weight · x̂ + bias per
  * channel, as ATen's group_norm. A float32 CPU x in channels-last layout (not also row-major) runs
  * genlab's kernel (native/src/norm_kernels.cc), which keeps the layout where libtorch 1.13 falls
- * back to a slow strided path; it agrees with ATen to float32 rounding.
+ * back to a slow strided path; it agrees with ATen to float32 rounding. Anything else, bad group
+ * counts included, is ATen's group_norm, with its errors.
  */
 export function groupNorm(
   x: Tensor,
@@ -94,6 +95,8 @@ export function groupNorm(
     fusedKernels &&
     x.ndim === 4 &&
     x.shape[0] > 0 &&
+    numGroups > 0 &&
+    x.shape[1] % numGroups === 0 &&
     onCpuFloat(x) &&
     !x.isContiguous() &&
     x.isContiguous('channelsLast') &&

@@ -131,6 +131,8 @@ test('groupNorm: row-major and other inputs take ATen; the kernel refuses what i
     const last = x.detach().contiguous('channelsLast');
     assert.throws(() => N.groupNormChannelsLast(handle(x.detach()), null, null, 2, 1e-5), /channels-last float32/);
     assert.throws(() => N.groupNormChannelsLast(handle(last), null, null, 3, 1e-5), /groups must divide the 4/);
+    // Through torch.groupNorm a bad group count reaches ATen, and its message.
+    assert.throws(() => torch.groupNorm(last, 3), /divisible by num_groups/);
     assert.throws(
       () => N.groupNormChannelsLast(handle(last), handle(torch.ones([3])), null, 2, 1e-5),
       /float32 CPU vectors of 4 values/,
