@@ -109,10 +109,12 @@ function* mutations(
 }
 
 /**
- * Fields that may be absent: a config's optional settings (zod .optional()), and in a checkpoint
+ * Fields that may be absent: a config's optional settings (zod .optional()), fields that configs
+ * written by earlier versions lack (memoryFormat: those runs load row-major), and in a checkpoint
  * state the scheduler fields that dicts saved by earlier versions lack.
  */
 const OPTIONAL = new Set([
+  'memoryFormat',
   'zeroBias',
   'splitEncoder',
   'weights',
