@@ -23,6 +23,7 @@ const CASES: Case[] = [
   { shape: [2, 6, 5, 3], groups: 3, affine: true, offset: 0 }, // odd pixel count, 2 channels a group
   { shape: [3, 5, 4, 4], groups: 5, affine: false, offset: 0 }, // one channel a group, no weight or bias
   { shape: [2, 16, 7, 7], groups: 4, affine: true, offset: 100 },
+  { shape: [2, 44, 3, 5], groups: 11, affine: true, offset: 0 }, // 32 + 8 channels in vectors, 4 in the scalar tail
 ];
 
 /** Output and gradients of groupNorm on x laid out channels-last, with every input a leaf. */
