@@ -12,6 +12,7 @@ import {
   vdmConfig,
 } from '../diffusion/experiment.js';
 import { SCHEDULE_KINDS } from '../diffusion/schedules.js';
+import { MEMORY_FORMATS } from '../train/config.js';
 import { Progress } from '../train/progress.js';
 import { choice, flag, float, int, ints, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
@@ -85,40 +86,21 @@ const train = verb({
       max: 1e4,
       defaultText: perData(shown, 'evalTimeSamples'),
     }),
-    memoryFormat: choice(
-      'U-Net activation layout: channelsLast is faster on CPU, in other float32 rounding',
-      ['contiguous', 'channelsLast'],
-      { default: 'contiguous' },
-    ),
+    memoryFormat: choice('U-Net layout (channelsLast: faster on CPU)', MEMORY_FORMATS, { default: 'contiguous' }),
     out: path('run folder to write', { defaultText: 'runs/vdm-<data>' }),
     evalEvery,
   },
   run: (o, _args, ctx) => {
-    const cfg = vdmConfig(o.data, {
-      root: o.root,
-      steps: o.steps,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      schedule: o.schedule,
-      objective: o.objective,
-      learnEndpoints: o.fixedEndpoints ? false : undefined,
-      gammaMin: o.gammaMin,
-      gammaMax: o.gammaMax,
-      timesteps: o.timesteps,
-      width: o.width,
-      depth: o.depth,
-      mults: o.mults,
-      attention: o.attention || undefined,
-      dropout: o.dropout,
-      fourier: o.fourier,
-      emaDecay: o.ema,
-      sampleSteps: o.sampleSteps,
-      sampler: o.sampler,
-      evalTimeSamples: o.timeSamples,
-      memoryFormat: o.memoryFormat,
+    // Options named as config fields pass through; these four are named for the command line.
+    const { data, out, resume, threads: _t, evalEvery, fixedEndpoints, attention, ema, timeSamples, ...same } = o;
+    const cfg = vdmConfig(data, {
+      ...same,
+      learnEndpoints: fixedEndpoints ? false : undefined,
+      attention: attention || undefined,
+      emaDecay: ema,
+      evalTimeSamples: timeSamples,
     });
-    const dir = o.out ?? join('runs', `vdm-${o.data}`);
+    const dir = out ?? join('runs', `vdm-${data}`);
     return trainVdmRun(cfg, dir, trainRunOptions(o, ctx));
   },
   show: (r: VdmTrainResult) => [

@@ -15,6 +15,7 @@ import {
   TEMPERATURES,
   trainFlowsRun,
 } from '../flows/experiment.js';
+import { MEMORY_FORMATS } from '../train/config.js';
 import { choice, flag, float, floats, int, path, text } from './args.js';
 import { evalEvery, perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
 import { type Family, verb } from './verb.js';
@@ -41,11 +42,9 @@ const train = verb({
     warmup: int('linear learning-rate warm-up steps', { min: 0, max: 1e9, defaultText: 'steps/10, at most 500' }),
     clip: float('clip the gradient norm to this (0: off)', { min: 0, max: 1e9, default: 50 }),
     initBatch: int('examples for the data-dependent ActNorm initialisation', { min: 1, max: 1e6, default: 512 }),
-    memoryFormat: choice(
-      'activation layout: channelsLast is faster on CPU; contiguous as runs before it',
-      ['channelsLast', 'contiguous'],
-      { default: FLOWS_MEMORY_FORMAT },
-    ),
+    memoryFormat: choice('activation layout (channelsLast: faster on CPU)', MEMORY_FORMATS, {
+      default: FLOWS_MEMORY_FORMAT,
+    }),
     out: path('run folder to write', { defaultText: 'runs/glow-<data>' }),
     evalEvery,
   },

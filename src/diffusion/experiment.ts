@@ -12,7 +12,7 @@ import { cat } from '../torch/functions.js';
 import { Generator, manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import { checkpointPart } from '../train/checkpoint.js';
-import { checkSettings, familyConfig } from '../train/config.js';
+import { checkSettings, familyConfig, memoryFormatField } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog, saveScatterSvg } from '../train/plot.js';
 import { Run } from '../train/run.js';
@@ -62,8 +62,7 @@ export const vdmRunConfig = z
     sampleSteps: z.int().min(1),
     sampler: z.enum(SAMPLERS),
     evalTimeSamples: z.int().min(1),
-    /** Absent in configs written before the field: those runs were trained row-major. */
-    memoryFormat: z.enum(['contiguous', 'channelsLast']).default('contiguous'),
+    memoryFormat: memoryFormatField,
   })
   .refine((c) => c.gammaMax > c.gammaMin, { message: '{gammaMax} must exceed {gammaMin}', path: ['gammaMax'] });
 export type VdmRunConfig = VdmConfig & { family: 'diffusion' };

@@ -13,7 +13,7 @@ import { manualSeed } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
 import type { Tensor } from '../torch/tensor.js';
 import { checkpointPart } from '../train/checkpoint.js';
-import { checkSettings, familyConfig } from '../train/config.js';
+import { checkSettings, familyConfig, memoryFormatField } from '../train/config.js';
 import { saveImageGrid } from '../train/images.js';
 import { plotRunLog } from '../train/plot.js';
 import { Run } from '../train/run.js';
@@ -55,11 +55,8 @@ export const flowsRunConfig = z.strictObject({
   /** Examples for ActNorm's data-dependent initialisation. */
   initBatch: z.int().min(1),
   seed: z.int().min(0),
-  /**
-   * The activations' layout (GlowConfig.memoryFormat). New runs take channels-last; runs whose
-   * config predates the field were trained row-major, and load and resume that way.
-   */
-  memoryFormat: z.enum(['contiguous', 'channelsLast']).default('contiguous'),
+  /** The activations' layout (GlowConfig.memoryFormat); new runs take FLOWS_MEMORY_FORMAT. */
+  memoryFormat: memoryFormatField,
 });
 export type FlowsRunConfig = z.infer<typeof flowsRunConfig>;
 export const parseFlowsConfig = familyConfig('flows', flowsRunConfig);

@@ -1,7 +1,16 @@
 // Run configs and states are validated against a schema, so that a hand-edited or damaged file
 // fails with a one-line message naming the field instead of a cast that fails later.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { GenlabError } from '../torch/errors.js';
+
+/** The activation layouts a model can train in (torch MemoryFormat names). */
+export const MEMORY_FORMATS = ['contiguous', 'channelsLast'] as const;
+
+/**
+ * A run config's layout field. Configs written before the field existed lack it; those runs were
+ * trained row-major, and load and resume that way.
+ */
+export const memoryFormatField = z.enum(MEMORY_FORMATS).default('contiguous');
 
 function fieldPath(path: PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(the whole file)';
