@@ -2,7 +2,7 @@
 // PyTorch itself uses, so values, gradients and speed match.
 import { noGrad } from '../torch/autograd.js';
 import type { DType } from '../torch/dtype.js';
-import { groupNorm as torchGroupNorm } from '../torch/functions.js';
+import { adaptiveAvgPool2d as torchAdaptiveAvgPool2d, groupNorm as torchGroupNorm } from '../torch/functions.js';
 import * as ops from '../torch/generated/ops.js';
 import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
@@ -160,7 +160,7 @@ export function maxPool2dWithIndices(
 
 /** Average pooling of [N, C, H, W] with windows chosen to give [N, C, outputSize]. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
-  return ops.adaptiveAvgPool2d(x, outputSize);
+  return torchAdaptiveAvgPool2d(x, outputSize);
 }
 
 /** Pads the last dims: [left, right, top, bottom, …], as F.pad. */

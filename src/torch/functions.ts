@@ -1,4 +1,5 @@
 // Torch-level functions that take several tensors, plus linear algebra.
+import { isGradEnabled } from './autograd.js';
 import * as ops from './generated/ops.js';
 import { N } from './native.js';
 import { handle, type Tensor, wrap } from './tensor.js';
@@ -29,10 +30,10 @@ export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Te
 let fusedKernels = process.env.GENLAB_FUSED_KERNELS !== '0';
 
 /**
- * Turns genlab's own native kernels (shiftScaleRelu, and groupNorm of channels-last tensors) on or
- * off in this process and returns the previous setting; GENLAB_FUSED_KERNELS=0 starts a process with
- * them off, for A/B timing. shiftScaleRelu gives the same bits either way; groupNorm the same numbers
- * to float32 rounding.
+ * Turns genlab's own native kernels (shiftScaleRelu, groupNorm of channels-last tensors, and the
+ * backward of global average pooling) on or off in this process and returns the previous setting;
+ * GENLAB_FUSED_KERNELS=0 starts a process with them off, for A/B timing. shiftScaleRelu and the
+ * pooling give the same bits either way; groupNorm the same numbers to float32 rounding.
  */
 export function useFusedKernels(on: boolean): boolean {
   const was = fusedKernels;
@@ -107,6 +108,28 @@ export function groupNorm(
     return wrap(N.groupNormChannelsLast(handle(x), h(weight), h(bias), numGroups, eps));
   }
   return ops.groupNorm(x, numGroups, { weight, bias, eps });
+}
+
+/**
+ * Average-pools x ([N, C, H, W] or [C, H, W]) down (or up) to outputSize, as ATen's
+ * adaptive_avg_pool2d. Pooling to 1×1 with gradients (global average pooling) runs genlab's autograd
+ * node (native/src/pool_kernels.cc), whose backward divides the pooled gradient before expanding it;
+ * ATen's expands first and divides in a slow scalar loop. The numbers are the same bit for bit.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | number[]): Tensor {
+  const size = typeof outputSize === 'number' ? [outputSize] : outputSize;
+  if (
+    fusedKernels &&
+    size.length >= 1 &&
+    size.length <= 2 &&
+    size.every((s) => s === 1) &&
+    (x.ndim === 3 || x.ndim === 4) &&
+    x.requiresGrad &&
+    isGradEnabled()
+  ) {
+    return wrap(N.globalAvgPool(handle(x)));
+  }
+  return ops.adaptiveAvgPool2d(x, outputSize);
 }
 
 /** Elementwise choice: x where condition holds, else y. */

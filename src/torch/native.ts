@@ -36,6 +36,7 @@ export interface NativeAddon {
   /** relu((x + shift) · scale) per channel as one autograd node, for contiguous float32 CPU tensors. */
   shiftScaleRelu(x: number, shift: number, scale: number): number;
   groupNormChannelsLast(x: number, weight: number | null, bias: number | null, groups: number, eps: number): number;
+  globalAvgPool(x: number): number;
   toBuffer(h: number): ArrayBuffer;
   item(h: number): number | boolean;
   shape(h: number): number[];
