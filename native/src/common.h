@@ -37,6 +37,14 @@ void throwJs(napi_env env, const std::string& msg);
 // Reads a tensor handle from a JS value; empty optional when the value is not a number.
 int32_t handleFromValue(napi_env env, napi_value v, bool* ok);
 
+// ---- CPU features ----
+// Whether this CPU runs the AVX2 paths of genlab's own kernels (data, fused and norm kernels), and
+// AVX2 with FMA; read once when the addon loads. Each kernel keeps a scalar path for other CPUs.
+#if defined(__x86_64__)
+inline const bool kCpuAvx2 = __builtin_cpu_supports("avx2");
+inline const bool kCpuAvx2Fma = kCpuAvx2 && __builtin_cpu_supports("fma");
+#endif
+
 void registerOpFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerIoFunctions(Napi::Env env, Napi::Object exports);

@@ -28,14 +28,13 @@ __attribute__((target("avx2"))) void divideRowAvx2(const uint8_t* src, float* ds
   }
   divideRowScalar(src + j, dst + j, n - j, divisor);
 }
-const bool kAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 // At -O2 the scalar loop is not vectorised, and a scalar conversion and division per value made the
 // batch slower than ATen's two vectorised ops.
 void divideRow(const uint8_t* src, float* dst, int64_t n, float divisor) {
 #if defined(__x86_64__)
-  if (kAvx2) return divideRowAvx2(src, dst, n, divisor);
+  if (kCpuAvx2) return divideRowAvx2(src, dst, n, divisor);
 #endif
   divideRowScalar(src, dst, n, divisor);
 }

@@ -84,19 +84,18 @@ __attribute__((target("avx2"))) void backwardAvx2(const float* g, const float* x
   }
   backwardScalar(g + i, x + i, y + i, gx + i, gxs + i, n - i, {k.shift + i * k.stride, k.scale + i * k.stride, k.stride});
 }
-const bool kAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 void forwardRun(const float* x, float* y, int64_t n, Coeffs k) {
 #if defined(__x86_64__)
-  if (kAvx2) return forwardAvx2(x, y, n, k);
+  if (kCpuAvx2) return forwardAvx2(x, y, n, k);
 #endif
   forwardScalar(x, y, n, k);
 }
 
 void backwardRun(const float* g, const float* x, const float* y, float* gx, float* gxs, int64_t n, Coeffs k) {
 #if defined(__x86_64__)
-  if (kAvx2) return backwardAvx2(g, x, y, gx, gxs, n, k);
+  if (kCpuAvx2) return backwardAvx2(g, x, y, gx, gxs, n, k);
 #endif
   backwardScalar(g, x, y, gx, gxs, n, k);
 }

@@ -100,13 +100,12 @@ __attribute__((target("avx2,fma"))) void pivotedSumsAvx2(const float* a, const f
   for (; c + 8 <= channels; c += 8) pivotedSumsAvx2<1>(a, b, ka, kb, pixels, channels, c, s, t);
   pivotedSumsScalar(a, b, ka, kb, pixels, channels, c, s, t);
 }
-const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
 
 void pivotedSums(const float* a, const float* b, const float* ka, const float* kb, int64_t pixels, int64_t channels,
                  double* s, double* t) {
 #if defined(__x86_64__)
-  if (kAvx2) return pivotedSumsAvx2(a, b, ka, kb, pixels, channels, s, t);
+  if (kCpuAvx2Fma) return pivotedSumsAvx2(a, b, ka, kb, pixels, channels, s, t);
 #endif
   pivotedSumsScalar(a, b, ka, kb, pixels, channels, 0, s, t);
 }
@@ -145,7 +144,7 @@ __attribute__((target("avx2,fma"))) void channelAffineAvx2(const float* a, const
 void channelAffine(const float* a, const float* b, const float* kb, float* out, int64_t pixels, int64_t channels,
                    const float* u, const float* v, const float* w) {
 #if defined(__x86_64__)
-  if (kAvx2) return channelAffineAvx2(a, b, kb, out, pixels, channels, u, v, w);
+  if (kCpuAvx2Fma) return channelAffineAvx2(a, b, kb, out, pixels, channels, u, v, w);
 #endif
   channelAffineScalar(a, b, kb, out, pixels, channels, 0, u, v, w);
 }
