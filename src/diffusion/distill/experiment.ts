@@ -61,7 +61,6 @@ export function buildNet(cfg: TeacherConfig, shape: number[], classes: number, w
     dropout: cfg.dropout,
     classes,
     wConditioned,
-    memoryFormat: cfg.memoryFormat,
   });
 }
 
