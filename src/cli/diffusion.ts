@@ -86,7 +86,7 @@ const train = verb({
       max: 1e4,
       defaultText: perData(shown, 'evalTimeSamples'),
     }),
-    memoryFormat: choice('U-Net layout (channelsLast: faster for digits, slower for 28×28)', MEMORY_FORMATS, {
+    memoryFormat: choice('U-Net layout (channelsLast: faster on CPU)', MEMORY_FORMATS, {
       default: 'contiguous',
     }),
     out: path('run folder to write', { defaultText: 'runs/vdm-<data>' }),

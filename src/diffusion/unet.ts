@@ -219,7 +219,15 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
     let cond = this.embed.forward(timestepEmbedding(gNorm, this.config.width));
     if (extra) cond = cond.add(extra);
     const input = fourierFeatures(z, this.config.fourier);
-    let h = this.convIn.forward(this.config.memoryFormat === 'channelsLast' ? input.contiguous('channelsLast') : input);
+    let h: Tensor;
+    if (this.config.memoryFormat === 'channelsLast') {
+      // Converting the input lets conv_in run channels-last too; a one-channel input has no
+      // channels-last form of its own (its strides are row-major either way), so conv_in's output
+      // is converted as well, which is a no-op when the input carried the layout through.
+      h = this.convIn.forward(input.contiguous('channelsLast')).contiguous('channelsLast');
+    } else {
+      h = this.convIn.forward(input);
+    }
     const hs = [h];
     for (const m of this.down) {
       h = m instanceof ResAttn ? m.forward(h, cond) : m.forward(h);

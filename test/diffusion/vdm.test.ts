@@ -294,37 +294,41 @@ test('discrete data: the decoder recovers the levels from a sharp z₀, and the 
   model.dispose();
 });
 
-test("a channels-last U-Net gives the row-major one's ε̂ and gradients to float32 rounding", () => {
-  const config = { channels: 1, width: 8, depth: 1, mults: [1, 2], attention: true, fourier: [2, 3] };
-  torch.manualSeed(2);
-  const rowMajor = new UNet(config);
-  // Move every weight off its initial zeros, so that each layer's output matters.
-  torch.noGrad(() => {
-    for (const p of rowMajor.parameters())
-      p.add_(torch.randn(p.shape, { generator: new torch.Generator(p.numel()) }).mul(0.1));
+for (const fourier of [[2, 3], []])
+  test(`a channels-last U-Net gives the row-major one's ε̂ and gradients to float32 rounding (Fourier features [${fourier}])`, () => {
+    // Without Fourier features the input has one channel, whose strides are the same in both layouts.
+    const config = { channels: 1, width: 8, depth: 1, mults: [1, 2], attention: true, fourier };
+    torch.manualSeed(2);
+    const rowMajor = new UNet(config);
+    // Move every weight off its initial zeros, so that each layer's output matters.
+    torch.noGrad(() => {
+      for (const p of rowMajor.parameters())
+        p.add_(torch.randn(p.shape, { generator: new torch.Generator(p.numel()) }).mul(0.1));
+    });
+    const last = new UNet({ ...config, memoryFormat: 'channelsLast' });
+    last.loadStateDict(rowMajor.stateDict());
+    torch.tidy(() => {
+      const z = torch.randn([4, 1, 8, 8], { generator: new torch.Generator(3) });
+      const g = torch.full([4], 0.3);
+      const run = (net: UNet) => {
+        const eps = net.forward(z, g);
+        eps.square().sum().backward();
+        return { eps, grads: net.parameters().map((p) => p.grad!) };
+      };
+      const a = run(rowMajor);
+      const b = run(last);
+      assert.ok(b.eps.isContiguous(), 'ε̂ leaves the network row-major');
+      // GroupNorm's sums run in another order channels-last: identical bits would mean that layout never ran.
+      assert.ok(!b.eps.equal(a.eps), 'the channels-last path ran');
+      const rel = (x: Tensor, y: Tensor) => x.sub(y).abs().max().item() / Math.max(1e-6, y.abs().max().item());
+      assert.ok(rel(b.eps, a.eps) < 1e-5, `ε̂: ${rel(b.eps, a.eps)}`);
+      for (const [i, ga] of a.grads.entries()) {
+        assert.ok(rel(b.grads[i], ga) < 1e-4, `gradient ${i}: ${rel(b.grads[i], ga)}`);
+      }
+    });
+    rowMajor.dispose();
+    last.dispose();
   });
-  const last = new UNet({ ...config, memoryFormat: 'channelsLast' });
-  last.loadStateDict(rowMajor.stateDict());
-  torch.tidy(() => {
-    const z = torch.randn([4, 1, 8, 8], { generator: new torch.Generator(3) });
-    const g = torch.full([4], 0.3);
-    const run = (net: UNet) => {
-      const eps = net.forward(z, g);
-      eps.square().sum().backward();
-      return { eps, grads: net.parameters().map((p) => p.grad!) };
-    };
-    const a = run(rowMajor);
-    const b = run(last);
-    assert.ok(b.eps.isContiguous(), 'ε̂ leaves the network row-major');
-    const rel = (x: Tensor, y: Tensor) => x.sub(y).abs().max().item() / Math.max(1e-6, y.abs().max().item());
-    assert.ok(rel(b.eps, a.eps) < 1e-5, `ε̂: ${rel(b.eps, a.eps)}`);
-    for (const [i, ga] of a.grads.entries()) {
-      assert.ok(rel(b.grads[i], ga) < 1e-4, `gradient ${i}: ${rel(b.grads[i], ga)}`);
-    }
-  });
-  rowMajor.dispose();
-  last.dispose();
-});
 
 test('a VDM config from before memoryFormat loads row-major, as it was trained; a bad layout is refused', () => {
   const { memoryFormat: _dropped, ...older } = vdmConfig('digits');
