@@ -13,6 +13,7 @@ import {
 import { PARAMETERISATIONS } from '../diffusion/distill/guidance.js';
 import { SAMPLER_KINDS } from '../diffusion/distill/samplers.js';
 import { type EvalResult, evaluateRun, openRun, sampleRun } from '../diffusion/distill/use.js';
+import { MEMORY_FORMATS } from '../train/config.js';
 import { choice, float, floats, int, ints, path, text } from './args.js';
 import { perData, root, runArg, seed, threads, trainingOptions, trainRunOptions } from './common.js';
 import { autoencoder } from './distill-autoencoder.js';
@@ -36,6 +37,9 @@ const teacher = verb({
     width: int('U-Net width', { min: 1, max: 4096, defaultText: perData(TEACHER_DEFAULTS, 'width') }),
     depth: int('residual blocks per level', { min: 1, max: 64, defaultText: '1' }),
     mults: ints('width per resolution', { min: 1, max: 64, defaultText: '1 for digits, 1,2,2 for 28×28' }),
+    memoryFormat: choice('U-Net layout, which students inherit (channelsLast: faster for 28×28)', MEMORY_FORMATS, {
+      defaultText: 'contiguous',
+    }),
     ema: float('EMA decay of the weights the student learns from', { min: 0, max: 0.999999, defaultText: '0.999' }),
     sampleSteps: int("guided DDIM steps of the teacher's samples (its full count)", {
       min: 1,
@@ -62,6 +66,7 @@ const teacher = verb({
       width: o.width,
       depth: o.depth,
       mults: o.mults,
+      memoryFormat: o.memoryFormat,
       emaDecay: o.ema,
       sampleSteps: o.sampleSteps,
       sampleW: o.sampleW,

@@ -5,6 +5,7 @@ import { GenlabError } from '../torch/errors.js';
 
 /** The activation layouts a model can train in (torch MemoryFormat names). */
 export const MEMORY_FORMATS = ['contiguous', 'channelsLast'] as const;
+export type MemoryFormatName = (typeof MEMORY_FORMATS)[number];
 
 /**
  * A run config's layout field. Configs written before the field existed lack it; those runs were

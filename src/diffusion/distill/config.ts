@@ -2,7 +2,7 @@
 // a teacher run (a class-conditional model trained with label dropout), and a student run (stage 1
 // then the rounds of stage 2, from a teacher run). The digits defaults train in minutes on one thread.
 import { z } from 'zod';
-import { checkSettings, familyConfig } from '../../train/config.js';
+import { checkSettings, familyConfig, memoryFormatField } from '../../train/config.js';
 import { PARAMETERISATIONS } from './guidance.js';
 
 export const teacherRunConfig = z
@@ -25,6 +25,8 @@ export const teacherRunConfig = z
     depth: z.int().min(1),
     mults: z.array(z.int().min(1)).min(1),
     dropout: z.number().min(0).max(1),
+    /** The U-Net's activation layout; the students of the run inherit it. */
+    memoryFormat: memoryFormatField,
     emaDecay: z.number().min(0).lt(1),
     clip: z.number().min(0),
     /** DDIM steps of the teacher's own samples: its "full count". */
@@ -83,6 +85,7 @@ const DIGITS_TEACHER: TeacherSettings = {
   depth: 1,
   mults: [1],
   dropout: 0,
+  memoryFormat: 'contiguous',
   emaDecay: 0.999,
   clip: 1,
   sampleSteps: 64,

@@ -61,6 +61,7 @@ export function buildNet(cfg: TeacherConfig, shape: number[], classes: number, w
     dropout: cfg.dropout,
     classes,
     wConditioned,
+    memoryFormat: cfg.memoryFormat,
   });
 }
 

@@ -10,6 +10,7 @@ import { Module } from '../../nn/module.js';
 import { full } from '../../torch/creation.js';
 import { cat } from '../../torch/functions.js';
 import type { Tensor } from '../../torch/tensor.js';
+import type { MemoryFormatName } from '../../train/config.js';
 import { timestepEmbedding, UNet } from '../unet.js';
 import { type Coef, guidedCombination, type Parameterisation, truncatedSnrWeight, xFromOutput } from './guidance.js';
 import type { LogSnrCosine } from './samplers.js';
@@ -23,6 +24,8 @@ export interface GuidedNetConfig {
   classes: number;
   /** A student: takes the guidance weight w as an input. */
   wConditioned: boolean;
+  /** The U-Net's activation layout (row-major by default). */
+  memoryFormat?: MemoryFormatName;
 }
 
 /** The embedding of w: sinusoids → Linear → SiLU → Linear (zero-initialised). */
@@ -42,8 +45,8 @@ export class GuidedNet extends Module<[Tensor, Tensor, Tensor, Tensor?], Tensor>
   constructor(config: GuidedNetConfig) {
     super();
     this.config = config;
-    const { channels, width, depth, mults, dropout, classes } = config;
-    this.unet = this.registerModule('unet', new UNet({ channels, width, depth, mults, dropout }));
+    const { channels, width, depth, mults, dropout, classes, memoryFormat } = config;
+    this.unet = this.registerModule('unet', new UNet({ channels, width, depth, mults, dropout, memoryFormat }));
     this.label = this.registerModule('label', new Embedding(classes + 1, 4 * width));
     this.wEmbed = this.registerModule('wEmbed', config.wConditioned ? wEmbedding(width) : null);
   }

@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { studentConfig, teacherConfig } from '../../../src/diffusion/distill/config.js';
+import { parseTeacherConfig, studentConfig, teacherConfig } from '../../../src/diffusion/distill/config.js';
 import {
   loadStudentNet,
   loadStudentRun,
+  loadTeacherRun,
   studentFile,
   trainStudentRun,
   trainTeacherRun,
@@ -25,8 +26,17 @@ const tmp = mkdtempSync(join(tmpdir(), 'genlab-distill-'));
 const teacherDir = join(tmp, 'teacher');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+// The v teacher, and the students distilled from it, run channels-last; the x teacher row-major.
 const tinyTeacher = (param: 'v' | 'x') =>
-  teacherConfig('digits', { steps: 6, batchSize: 16, width: 8, sampleSteps: 2, emaDecay: 0.9, param });
+  teacherConfig('digits', {
+    steps: 6,
+    batchSize: 16,
+    width: 8,
+    sampleSteps: 2,
+    emaDecay: 0.9,
+    param,
+    memoryFormat: param === 'v' ? 'channelsLast' : 'contiguous',
+  });
 // Stage 1: steps 1–3; round 1 (2 steps): 4–6; round 2 (1 step): 7–9.
 const tinyStudent = () =>
   studentConfig(teacherDir, { stage1Steps: 3, roundSteps: 3, startSteps: 4, batchSize: 16, sampleW: 1 });
@@ -86,6 +96,15 @@ test('a student run resumes bit for bit mid-round and between rounds, and saves 
     for (const n of [4, 2, 1])
       assert.ok(bytes(whole, n).equals(bytes(cut, n)), `stopped at ${stopAt}: ${studentFile(n)}`);
   }
+});
+
+test('a teacher config from before memoryFormat loads row-major; students inherit the teacher’s layout', () => {
+  const { memoryFormat: _dropped, ...older } = tinyTeacher('x');
+  assert.equal(parseTeacherConfig(older, 'config.json').memoryFormat, 'contiguous');
+  assert.throws(() => parseTeacherConfig({ ...older, memoryFormat: 'nhwc' }, 'config.json'), /memoryFormat/);
+  const model = loadStudentNet(join(tmp, 'whole'), loadTeacherRun(teacherDir), 1);
+  assert.equal(model.net.unet.config.memoryFormat, 'channelsLast');
+  model.net.dispose();
 });
 
 test('edit and inpaint with the 2-step student give strips of the expected size', () =>
