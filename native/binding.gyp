@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "genlab",
-      "sources": ["src/addon.cc", "src/slots.cc", "src/ops.cc", "src/autograd.cc", "src/tensor_io.cc", "src/runtime.cc", "src/allocator.cc", "src/distributed.cc", "src/data_kernels.cc", "src/fused_kernels.cc", "src/norm_kernels.cc", "src/pool_kernels.cc"],
+      "sources": ["src/addon.cc", "src/slots.cc", "src/ops.cc", "src/autograd.cc", "src/tensor_io.cc", "src/runtime.cc", "src/allocator.cc", "src/distributed.cc", "src/data_kernels.cc", "src/fused_kernels.cc", "src/norm_kernels.cc", "src/norm_silu_kernels.cc", "src/pool_kernels.cc"],
       "include_dirs": ["<!(node -p \"require('path').dirname(require.resolve('node-addon-api/package.json'))\")", "<!@(node torch-paths.cjs include)"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "GENLAB_CUDA=<!(node torch-paths.cjs cuda)", "USE_C10D_GLOO"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -25,6 +25,7 @@ void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);  // alloca
 void registerDataFunctions(Napi::Env env, Napi::Object exports);       // data_kernels.cc
 void registerFusedFunctions(Napi::Env env, Napi::Object exports);      // fused_kernels.cc
 void registerNormFunctions(Napi::Env env, Napi::Object exports);       // norm_kernels.cc
+void registerNormSiluFunctions(Napi::Env env, Napi::Object exports);   // norm_silu_kernels.cc
 void registerPoolFunctions(Napi::Env env, Napi::Object exports);       // pool_kernels.cc
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -39,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerDataFunctions(env, exports);
   registerFusedFunctions(env, exports);
   registerNormFunctions(env, exports);
+  registerNormSiluFunctions(env, exports);
   registerPoolFunctions(env, exports);
   return exports;
 }

@@ -13,6 +13,7 @@
 // rounding, not bit for bit. Under create_graph the backward is the same formula in
 // differentiable ATen ops, so a second derivative exists (libtorch 1.13 has none for its own).
 #include "common.h"
+#include "norm_kernels.h"
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <algorithm>
@@ -264,9 +265,11 @@ bool isChannelsLastFloat(const at::Tensor& t) {
          t.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 
+}  // namespace
+
 // The backward as differentiable ATen ops on a row-major copy, for create_graph: mean and 1/std
 // are recomputed from x so that their own dependence on x is in the graph.
-std::vector<at::Tensor> differentiableBackward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& gamma,
+std::vector<at::Tensor> groupNormDifferentiableBackward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& gamma,
                                                int64_t groups, double eps) {
   const Shape s(x, groups);
   const at::Tensor xg = x.contiguous().view({s.n, s.groups, -1});
@@ -278,6 +281,8 @@ std::vector<at::Tensor> differentiableBackward(const at::Tensor& dy, const at::T
   const at::Tensor dx = r * (dxhat - dxhat.mean(-1, true) - xh * (dxhat * xh).mean(-1, true));
   return {dx.view(x.sizes()), (dy * xhat).sum({0, 2, 3}), dy.sum({0, 2, 3})};
 }
+
+namespace {
 
 // Weight and bias are always tensors here (ones and zeros when the caller has none): libtorch
 // 1.13's custom functions cannot take an undefined tensor.
@@ -298,7 +303,7 @@ struct GroupNormChannelsLast : public torch::autograd::Function<GroupNormChannel
     const at::Tensor& dy = grads[0];
     std::vector<at::Tensor> g;
     if (c10::GradMode::is_enabled() || dy.scalar_type() != at::kFloat || !dy.device().is_cpu()) {
-      g = differentiableBackward(dy, x, gamma, groups, ctx->saved_data["eps"].toDouble());
+      g = groupNormDifferentiableBackward(dy, x, gamma, groups, ctx->saved_data["eps"].toDouble());
     } else {
       const bool affine = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
       g = backwardKernel(dy.contiguous(at::MemoryFormat::ChannelsLast), x, mean, rstd, gamma, affine);

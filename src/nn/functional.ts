@@ -2,7 +2,11 @@
 // PyTorch itself uses, so values, gradients and speed match.
 import { noGrad } from '../torch/autograd.js';
 import type { DType } from '../torch/dtype.js';
-import { adaptiveAvgPool2d as torchAdaptiveAvgPool2d, groupNorm as torchGroupNorm } from '../torch/functions.js';
+import {
+  adaptiveAvgPool2d as torchAdaptiveAvgPool2d,
+  groupNorm as torchGroupNorm,
+  groupNormSilu as torchGroupNormSilu,
+} from '../torch/functions.js';
 import * as ops from '../torch/generated/ops.js';
 import type { Generator } from '../torch/random.js';
 import { tidy } from '../torch/scope.js';
@@ -273,6 +277,14 @@ export function groupNorm(x: Tensor, numGroups: number, opts: NormOptions = {}):
   // PyTorch's check, on the sizes [N·C / numGroups, numGroups, …].
   verifyBatchSize('groupNorm', Math.floor((shape[0] * shape[1]) / numGroups), shape);
   return torchGroupNorm(x, numGroups, { weight: opts.weight, bias: opts.bias, eps: opts.eps });
+}
+
+/** silu(groupNorm(x)), with groupNorm's checks; one fused node where torch.groupNormSilu has one. */
+export function groupNormSilu(x: Tensor, numGroups: number, opts: NormOptions = {}): Tensor {
+  const shape = x.shape;
+  if (shape.length < 2) throw new Error(`groupNorm: expected an input of at least 2 dims, got [${shape}]`);
+  verifyBatchSize('groupNorm', Math.floor((shape[0] * shape[1]) / numGroups), shape);
+  return torchGroupNormSilu(x, numGroups, { weight: opts.weight, bias: opts.bias, eps: opts.eps });
 }
 
 /**

@@ -30,10 +30,11 @@ export function indexSelectDivide(x: Tensor, index: Tensor, divisor: number): Te
 let fusedKernels = process.env.GENLAB_FUSED_KERNELS !== '0';
 
 /**
- * Turns genlab's own native kernels (shiftScaleRelu, groupNorm of channels-last tensors, and the
- * backward of global average pooling) on or off in this process and returns the previous setting;
- * GENLAB_FUSED_KERNELS=0 starts a process with them off, for A/B timing. shiftScaleRelu and the
- * pooling give the same bits either way; groupNorm the same numbers to float32 rounding.
+ * Turns genlab's own native kernels (shiftScaleRelu, groupNorm of channels-last tensors, groupNormSilu,
+ * and the backward of global average pooling) on or off in this process and returns the previous
+ * setting; GENLAB_FUSED_KERNELS=0 starts a process with them off, for A/B timing. shiftScaleRelu and
+ * the pooling give the same bits either way; groupNorm and groupNormSilu the same numbers to float32
+ * rounding.
  */
 export function useFusedKernels(on: boolean): boolean {
   const was = fusedKernels;
@@ -108,6 +109,37 @@ export function groupNorm(
     return wrap(N.groupNormChannelsLast(handle(x), h(weight), h(bias), numGroups, eps));
   }
   return ops.groupNorm(x, numGroups, { weight, bias, eps });
+}
+
+/**
+ * silu(groupNorm(x)): GroupNorm, then SiLU, the normalisation of a conv net's or a U-Net's block. A
+ * float32 CPU x [N, C, H, W] in row-major layout runs genlab's fused node
+ * (native/src/norm_silu_kernels.cc), which makes fewer passes over memory and agrees with the two
+ * ops to float32 rounding; anything else is the two ops (with groupNorm's own choice of kernel).
+ */
+export function groupNormSilu(
+  x: Tensor,
+  numGroups: number,
+  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
+): Tensor {
+  const weight = opts.weight ?? null;
+  const bias = opts.bias ?? null;
+  const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
+  if (
+    fusedKernels &&
+    x.ndim === 4 &&
+    x.numel() > 0 &&
+    numGroups > 0 &&
+    x.shape[1] % numGroups === 0 &&
+    onCpuFloat(x) &&
+    x.isContiguous() &&
+    affineOk(weight) &&
+    affineOk(bias)
+  ) {
+    const h = (t: Tensor | null) => (t === null ? null : handle(t));
+    return wrap(N.groupNormSilu(handle(x), h(weight), h(bias), numGroups, opts.eps ?? 1e-5));
+  }
+  return ops.silu(groupNorm(x, numGroups, opts));
 }
 
 /**

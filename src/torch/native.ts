@@ -37,6 +37,7 @@ export interface NativeAddon {
   shiftScaleRelu(x: number, shift: number, scale: number): number;
   groupNormChannelsLast(x: number, weight: number | null, bias: number | null, groups: number, eps: number): number;
   globalAvgPool(x: number): number;
+  groupNormSilu(x: number, weight: number | null, bias: number | null, groups: number, eps: number): number;
   toBuffer(h: number): ArrayBuffer;
   item(h: number): number | boolean;
   shape(h: number): number[];

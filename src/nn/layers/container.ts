@@ -1,12 +1,20 @@
 // Containers: Sequential chains modules; ModuleList only holds and registers them.
 import { disposeTemporary } from '../../torch/scope.js';
 import type { Tensor } from '../../torch/tensor.js';
+import * as F from '../functional.js';
 import { Module } from '../module.js';
+import { SiLU } from './activation.js';
+import { GroupNorm } from './norm.js';
 
 const EARLY_FREE = process.env.GENLAB_SEQ_EARLY_FREE !== '0';
 
 /** A module whose forward is wrapped on the instance (by a watcher that may keep its input or output). */
 const watched = (m: object) => Object.hasOwn(m, 'forward');
+
+/** m is an unwatched instance of exactly this class (a subclass may change what forward does). */
+function isExactly<T extends object>(m: object, cls: abstract new (...args: never[]) => T): m is T {
+  return Object.getPrototypeOf(m) === cls.prototype && !watched(m);
+}
 
 function index(i: number, length: number, who: string): number {
   const k = i < 0 ? i + length : i;
@@ -51,16 +59,26 @@ export class Sequential extends Module<[Tensor], Tensor> {
    * freed as soon as the next module has consumed it (autograd keeps its own references), so its
    * memory is reused within the same pass instead of at the end of the caller's scope. Outputs of a
    * module whose forward is wrapped on the instance (watched, e.g. by Grad-CAM), and inputs of one,
-   * are left alone. GENLAB_SEQ_EARLY_FREE=0 turns this off.
+   * are left alone. GENLAB_SEQ_EARLY_FREE=0 turns this off. A GroupNorm directly followed by a SiLU,
+   * neither watched, runs as one fused node (F.groupNormSilu), which agrees with the two layers to
+   * float32 rounding; torch.useFusedKernels(false) keeps the two.
    */
   forward(x: Tensor): Tensor {
     let y = x;
     let prev: Module<[Tensor], Tensor> | null = null;
-    for (const m of this.items) {
-      const next = m.forward(y);
+    for (let i = 0; i < this.items.length; i++) {
+      const m = this.items[i];
+      let next: Tensor;
+      let last = m;
+      if (isExactly(m, GroupNorm) && i + 1 < this.items.length && isExactly(this.items[i + 1], SiLU)) {
+        next = F.groupNormSilu(y, m.numGroups, { weight: m.weight, bias: m.bias, eps: m.eps });
+        last = this.items[++i];
+      } else {
+        next = m.forward(y);
+      }
       if (EARLY_FREE && prev !== null && next !== y && y !== x && !watched(prev) && !watched(m)) disposeTemporary(y);
       y = next;
-      prev = m;
+      prev = last;
     }
     return y;
   }

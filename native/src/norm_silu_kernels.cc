@@ -1,0 +1,359 @@
+// GroupNorm followed by SiLU, as one autograd node, for row-major float32 CPU tensors [N, C, H, W].
+//
+// Why: the pair normalises every block of the conv net and of the U-Nets. As two ATen ops the
+// forward writes GroupNorm's output and reads it back for SiLU, and the backward writes SiLU's
+// gradient and reads it back twice in GroupNorm's backward, each a full pass over an activation
+// that, at the conv net's [64, 32, 28, 28], does not fit the cache. Here the forward takes each
+// group's sums, then makes one pass that writes SiLU's output; the backward makes one pass that
+// forms SiLU's gradient (recomputing GroupNorm's output from x) with its sums per channel, and one
+// that turns it into dx in place.
+//
+// Same numbers to float32 rounding, not bit for bit: the sums are taken about a pivot in float
+// lanes flushed to double (a large mean does not cancel the variance), and exp is this file's own
+// polynomial. Under create_graph the backward is differentiable ATen ops (ATen's GroupNorm, then
+// the backwards of SiLU and GroupNorm as elementary ops), so second derivatives exist.
+#include "common.h"
+#include "norm_kernels.h"
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace genlab {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+constexpr int64_t kFlush = 256;  // values summed in float lanes before they are added into double
+
+// ---- scalar paths, over a run of n values of one channel ----
+inline float sigmoidScalar(float u) { return 1.0f / (1.0f + std::exp(-u)); }
+
+// Sums of (x − pivot) and (x − pivot)², added into s and q.
+void pivotedSumsScalar(const float* x, int64_t n, float pivot, double* s, double* q) {
+  for (int64_t i = 0; i < n; i++) {
+    const double d = static_cast<double>(x[i]) - pivot;
+    *s += d;
+    *q += d * d;
+  }
+}
+
+void forwardScalar(const float* x, float* y, int64_t n, float scale, float shift) {
+  for (int64_t i = 0; i < n; i++) {
+    const float u = x[i] * scale + shift;
+    y[i] = u * sigmoidScalar(u);
+  }
+}
+
+// SiLU's gradient du = dy·σ(u)·(1 + u·(1 − σ(u))) into du; its sum and its sum against x added into sdu, sdux.
+void gradScalar(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, double* sdu,
+                double* sdux) {
+  for (int64_t i = 0; i < n; i++) {
+    const float u = x[i] * scale + shift;
+    const float s = sigmoidScalar(u);
+    const float g = dy[i] * s * (1.0f + u * (1.0f - s));
+    du[i] = g;
+    *sdu += g;
+    *sdux += static_cast<double>(g) * x[i];
+  }
+}
+
+// io ← io·a + x·b + c: GroupNorm's input gradient from SiLU's.
+void finishScalar(float* io, const float* x, int64_t n, float a, float b, float c) {
+  for (int64_t i = 0; i < n; i++) io[i] = io[i] * a + x[i] * b + c;
+}
+
+#if defined(__x86_64__)
+// e^v: v = k·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to r⁶ (relative error about
+// 1e-7), times 2^k built in the exponent bits. v is clamped to where e^v is a normal float.
+__attribute__((target("avx2,fma"))) inline __m256 exp8(__m256 v) {
+  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), v);  // ln 2 in two parts, so k·ln 2 stays exact
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.4286068203094173e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+__attribute__((target("avx2,fma"))) inline __m256 sigmoid8(__m256 u) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), u))));
+}
+
+__attribute__((target("avx2,fma"))) inline double lanesSum(__m256 v) {
+  alignas(32) float f[8];
+  _mm256_store_ps(f, v);
+  double s = 0;
+  for (float x : f) s += x;
+  return s;
+}
+
+__attribute__((target("avx2,fma"))) void pivotedSumsAvx2(const float* x, int64_t n, float pivot, double* s,
+                                                         double* q) {
+  const __m256 pv = _mm256_set1_ps(pivot);
+  int64_t i = 0;
+  while (i + 8 <= n) {
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (const int64_t end = std::min(n, i + kFlush); i + 8 <= end; i += 8) {
+      const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), pv);
+      a = _mm256_add_ps(a, d);
+      b = _mm256_fmadd_ps(d, d, b);
+    }
+    *s += lanesSum(a);
+    *q += lanesSum(b);
+  }
+  pivotedSumsScalar(x + i, n - i, pivot, s, q);
+}
+
+__attribute__((target("avx2,fma"))) void forwardAvx2(const float* x, float* y, int64_t n, float scale, float shift) {
+  const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 u = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), sc, sh);
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(u, sigmoid8(u)));
+  }
+  forwardScalar(x + i, y + i, n - i, scale, shift);
+}
+
+__attribute__((target("avx2,fma"))) void gradAvx2(const float* dy, const float* x, float* du, int64_t n, float scale,
+                                                  float shift, double* sdu, double* sdux) {
+  const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift), one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  while (i + 8 <= n) {
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (const int64_t end = std::min(n, i + kFlush); i + 8 <= end; i += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + i);
+      const __m256 u = _mm256_fmadd_ps(xv, sc, sh);
+      const __m256 s = sigmoid8(u);
+      const __m256 g = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i), s),
+                                     _mm256_fmadd_ps(u, _mm256_sub_ps(one, s), one));
+      _mm256_storeu_ps(du + i, g);
+      a = _mm256_add_ps(a, g);
+      b = _mm256_fmadd_ps(g, xv, b);
+    }
+    *sdu += lanesSum(a);
+    *sdux += lanesSum(b);
+  }
+  gradScalar(dy + i, x + i, du + i, n - i, scale, shift, sdu, sdux);
+}
+
+__attribute__((target("avx2,fma"))) void finishAvx2(float* io, const float* x, int64_t n, float a, float b, float c) {
+  const __m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b), cv = _mm256_set1_ps(c);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(io + i, _mm256_fmadd_ps(_mm256_loadu_ps(io + i), av,
+                                             _mm256_fmadd_ps(_mm256_loadu_ps(x + i), bv, cv)));
+  }
+  finishScalar(io + i, x + i, n - i, a, b, c);
+}
+#endif
+
+void pivotedSums(const float* x, int64_t n, float pivot, double* s, double* q) {
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) return pivotedSumsAvx2(x, n, pivot, s, q);
+#endif
+  pivotedSumsScalar(x, n, pivot, s, q);
+}
+
+void forwardRun(const float* x, float* y, int64_t n, float scale, float shift) {
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) return forwardAvx2(x, y, n, scale, shift);
+#endif
+  forwardScalar(x, y, n, scale, shift);
+}
+
+void gradRun(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, double* sdu,
+             double* sdux) {
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) return gradAvx2(dy, x, du, n, scale, shift, sdu, sdux);
+#endif
+  gradScalar(dy, x, du, n, scale, shift, sdu, sdux);
+}
+
+void finishRun(float* io, const float* x, int64_t n, float a, float b, float c) {
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) return finishAvx2(io, x, n, a, b, c);
+#endif
+  finishScalar(io, x, n, a, b, c);
+}
+
+// ---- the two kernels, each example a task ----
+struct Dims {
+  int64_t n, c, pixels, groups, perGroup;
+  Dims(const at::Tensor& x, int64_t g)
+      : n(x.size(0)), c(x.size(1)), pixels(x.size(2) * x.size(3)), groups(g), perGroup(x.size(1) / g) {}
+  double count() const { return static_cast<double>(perGroup * pixels); }
+};
+
+// GroupNorm's affine map of channel c of a group with mean m and 1/std r: u = x·scale + shift.
+inline void affine(double m, double r, float gamma, float beta, float* scale, float* shift) {
+  *scale = static_cast<float>(r * gamma);
+  *shift = static_cast<float>(beta - m * r * gamma);
+}
+
+// y, and the mean and 1/std of each (example, group) [N, G] in double.
+std::vector<at::Tensor> forwardKernel(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
+                                      int64_t groups, double eps) {
+  const Dims d(x, groups);
+  at::Tensor y = at::empty_like(x);
+  at::Tensor mean = at::empty({d.n, d.groups}, x.options().dtype(at::kDouble));
+  at::Tensor rstd = at::empty({d.n, d.groups}, x.options().dtype(at::kDouble));
+  const float *px = x.data_ptr<float>(), *pg = gamma.data_ptr<float>(), *pb = beta.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
+  const int64_t rowLen = d.perGroup * d.pixels;
+  at::parallel_for(0, d.n * d.groups, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      const float* row = px + i * rowLen;
+      double s = 0, q = 0;
+      pivotedSums(row, rowLen, row[0], &s, &q);
+      const double shiftMean = s / d.count();
+      const double m = row[0] + shiftMean;
+      const double r = 1.0 / std::sqrt(std::max(q / d.count() - shiftMean * shiftMean, 0.0) + eps);
+      pm[i] = m;
+      pr[i] = r;
+      const int64_t g = i % d.groups;
+      for (int64_t k = 0; k < d.perGroup; k++) {
+        const int64_t c = g * d.perGroup + k;
+        float scale, shift;
+        affine(m, r, pg[c], pb[c], &scale, &shift);
+        forwardRun(row + k * d.pixels, py + i * rowLen + k * d.pixels, d.pixels, scale, shift);
+      }
+    }
+  });
+  return {y, mean, rstd};
+}
+
+// dx, dweight, dbias from dy (row-major).
+std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& mean,
+                                       const at::Tensor& rstd, const at::Tensor& gamma, const at::Tensor& beta) {
+  const Dims d(x, mean.size(1));
+  at::Tensor dx = at::empty_like(x);
+  std::vector<double> sdu(d.n * d.c), sdux(d.n * d.c);
+  const float *px = x.data_ptr<float>(), *pdy = dy.data_ptr<float>(), *pg = gamma.data_ptr<float>(),
+              *pb = beta.data_ptr<float>();
+  const double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
+  float* pdx = dx.data_ptr<float>();
+  const int64_t rowLen = d.perGroup * d.pixels;
+  at::parallel_for(0, d.n * d.groups, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      const double m = pm[i], r = pr[i];
+      const int64_t g = i % d.groups, base = (i / d.groups) * d.c + g * d.perGroup;  // index of (example, first channel)
+      double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·x
+      for (int64_t k = 0; k < d.perGroup; k++) {
+        const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
+        float scale, shift;
+        affine(m, r, pg[c], pb[c], &scale, &shift);
+        double s1 = 0, s2 = 0;
+        gradRun(pdy + o, px + o, pdx + o, d.pixels, scale, shift, &s1, &s2);
+        sdu[base + k] = s1;
+        sdux[base + k] = s2;
+        a += pg[c] * s1;
+        b += pg[c] * s2;
+      }
+      // dx = r·γ·du + x·c2 + c3, GroupNorm's input gradient with the group's mean and 1/std.
+      const double c2 = (a * m - b) * r * r * r / d.count();
+      const double c3 = -c2 * m - a * r / d.count();
+      for (int64_t k = 0; k < d.perGroup; k++) {
+        const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
+        finishRun(pdx + o, px + o, d.pixels, static_cast<float>(r * pg[c]), static_cast<float>(c2),
+                  static_cast<float>(c3));
+      }
+    }
+  });
+  std::vector<double> dgamma(d.c, 0.0), dbeta(d.c, 0.0);
+  for (int64_t n = 0; n < d.n; n++) {
+    for (int64_t c = 0; c < d.c; c++) {
+      const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
+      dgamma[c] += (sdux[j] - pm[i] * sdu[j]) * pr[i];
+      dbeta[c] += sdu[j];
+    }
+  }
+  const auto vec = [&](const std::vector<double>& v) {
+    return at::tensor(std::vector<float>(v.begin(), v.end()), gamma.options());
+  };
+  return {dx, vec(dgamma), vec(dbeta)};
+}
+
+// Weight and bias are always tensors here (ones and zeros when the caller has none): libtorch
+// 1.13's custom functions cannot take an undefined tensor.
+struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gamma,
+                            const at::Tensor& beta, int64_t groups, double eps) {
+    auto out = forwardKernel(x, gamma, beta, groups, eps);
+    ctx->save_for_backward({x, gamma, beta, out[1], out[2]});
+    ctx->saved_data["groups"] = groups;
+    ctx->saved_data["eps"] = eps;
+    return out[0];
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &gamma = saved[1], &beta = saved[2], &mean = saved[3], &rstd = saved[4];
+    const int64_t groups = ctx->saved_data["groups"].toInt();
+    const double eps = ctx->saved_data["eps"].toDouble();
+    const at::Tensor& dy = grads[0];
+    std::vector<at::Tensor> g;
+    if (c10::GradMode::is_enabled() || dy.scalar_type() != at::kFloat || !dy.device().is_cpu()) {
+      // SiLU's backward as elementary ops: libtorch 1.13's silu_backward has no derivative of its own.
+      const at::Tensor u = at::group_norm(x, groups, gamma, beta, eps);
+      const at::Tensor s = at::sigmoid(u);
+      g = groupNormDifferentiableBackward(dy * s * (1 + u * (1 - s)), x, gamma, groups, eps);
+    } else {
+      g = backwardKernel(dy.contiguous(), x, mean, rstd, gamma, beta);
+    }
+    return {g[0], g[1], g[2], at::Tensor(), at::Tensor()};
+  }
+};
+
+void checkInputs(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta, int64_t groups) {
+  if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous()) || x.numel() == 0) {
+    throw std::invalid_argument("x must be a non-empty row-major float32 CPU tensor [N, C, H, W], got " +
+                                describeTensor(x));
+  }
+  if (groups <= 0 || x.size(1) % groups != 0) {
+    throw std::invalid_argument("groups must divide the " + std::to_string(x.size(1)) + " channels, got " +
+                                std::to_string(groups));
+  }
+  for (const at::Tensor* t : {&gamma, &beta}) {
+    if (t->defined() && !(t->device().is_cpu() && t->scalar_type() == at::kFloat && t->dim() == 1 &&
+                          t->size(0) == x.size(1) && t->is_contiguous())) {
+      throw std::invalid_argument("weight and bias must be float32 CPU vectors of " + std::to_string(x.size(1)) +
+                                  " values, got " + describeTensor(*t));
+    }
+  }
+}
+
+}  // namespace
+
+void registerNormSiluFunctions(Napi::Env env, Napi::Object exports) {
+  // groupNormSilu(x, weight|null, bias|null, groups, eps): silu(group_norm(x)); see the head of this file.
+  exportFn(env, exports, "groupNormSilu", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    const at::Tensor& x = tensorArg(info, 0);
+    const at::Tensor gamma = info[1].IsNull() ? at::Tensor() : tensorArg(info, 1);
+    const at::Tensor beta = info[2].IsNull() ? at::Tensor() : tensorArg(info, 2);
+    const int64_t groups = info[3].As<Napi::Number>().Int64Value();
+    const double eps = info[4].As<Napi::Number>().DoubleValue();
+    checkInputs(x, gamma, beta, groups);
+    const auto opts = x.options();
+    return newHandle(info.Env(), GroupNormSilu::apply(x, gamma.defined() ? gamma : at::ones({x.size(1)}, opts),
+                                                      beta.defined() ? beta : at::zeros({x.size(1)}, opts), groups,
+                                                      eps));
+  });
+}
+
+}  // namespace genlab
