@@ -22,7 +22,7 @@ export interface BenchSettings {
   memoryFormat?: 'contiguous' | 'channelsLast';
 }
 
-/** The CLI's digits model and training settings, with the training images written raw into `dir`. */
+/** The CLI's digits model and training settings (its layout included), with the training images written raw into `dir`. */
 export function digitsBenchSettings(threads: number, dir: string): BenchSettings {
   const d = defaultConfig('digits');
   const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
@@ -41,5 +41,6 @@ export function digitsBenchSettings(threads: number, dir: string): BenchSettings
     gammaMin: d.gammaMin,
     gammaMax: d.gammaMax,
     images,
+    memoryFormat: d.memoryFormat,
   };
 }

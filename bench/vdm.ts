@@ -122,28 +122,30 @@ async function bench(): Promise<void> {
   const s = digitsBenchSettings(threads, dir);
   const train = loadDataset('digits', { split: 'train' }) as ImageDataset;
   const script = fileURLToPath(new URL('./vdm.py', import.meta.url));
+  // PyTorch runs the model row-major, as bench/vdm.py is written, unless a side says otherwise.
   const python = (extra: Record<string, unknown>) => {
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ ...s, ...extra }));
+    writeFileSync(file, JSON.stringify({ ...s, memoryFormat: 'contiguous', ...extra }));
     return runPython(script, [file]);
   };
 
   // 1. Step time: interleaved blocks of warm worker processes, so drift on the machine hits both.
   const blocks = Number(argValue('blocks', '8'));
   const warmupBlocks = 6;
-  // Each worker reads its own settings file: the CLI's defaults, then channels-last on both sides.
+  // Each worker reads its own settings file: genlab with the CLI's defaults (channels-last) and
+  // row-major; PyTorch row-major as written, and in genlab's channels-last layout.
   const settings = (name: string, extra: Record<string, unknown>) => {
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify({ ...s, ...extra }));
     return file;
   };
-  const channelsLast = { memoryFormat: 'channelsLast' };
+  const rowMajor = { memoryFormat: 'contiguous' };
   const sides = [
     nodeSide('genlab', fileURLToPath(import.meta.url), ['serve', settings('serve', {})]),
-    nodeSide('genlabCL', fileURLToPath(import.meta.url), ['serve', settings('serve-cl', channelsLast)]),
-    ...pytorchSides(script, [settings('serve-py', { mode: 'serve' })]),
-    pythonSide('foreach', script, [settings('serve-foreach', { mode: 'serve', foreach: true })]),
-    pythonSide('pytorchCL', script, [settings('serve-py-cl', { mode: 'serve', ...channelsLast })]),
+    nodeSide('genlabRM', fileURLToPath(import.meta.url), ['serve', settings('serve-rm', rowMajor)]),
+    ...pytorchSides(script, [settings('serve-py', { mode: 'serve', ...rowMajor })]),
+    pythonSide('foreach', script, [settings('serve-foreach', { mode: 'serve', foreach: true, ...rowMajor })]),
+    pythonSide('pytorchCL', script, [settings('serve-py-cl', { mode: 'serve', memoryFormat: 'channelsLast' })]),
   ];
   const malloc = cliMalloc();
   const all: Interleaved[] = [];
@@ -152,7 +154,7 @@ async function bench(): Promise<void> {
     all.push(t);
     const m = (k: string) => (median(t.wall[k]) * 1e3).toFixed(1);
     process.stderr.write(
-      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms (channels-last ${m('genlabCL')} ms), PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms, foreach Adam ${m('foreach')} ms, channels-last ${m('pytorchCL')} ms)\n`,
+      `timing round ${r + 1}/${rounds}: genlab ${m('genlab')} ms (row-major ${m('genlabRM')} ms), PyTorch ${m('pytorch')} ms (stock ${m('stock')} ms, foreach Adam ${m('foreach')} ms, channels-last ${m('pytorchCL')} ms)\n`,
     );
   }
   const ours = all.flatMap((t) => t.wall.genlab);
@@ -160,7 +162,7 @@ async function bench(): Promise<void> {
   const theirsStock = all.flatMap((t) => t.wall.stock);
   const theirsForeach = all.flatMap((t) => t.wall.foreach);
   const theirsMalloc = malloc ? all.flatMap((t) => t.wall.tcmalloc) : [];
-  const oursCL = all.flatMap((t) => t.wall.genlabCL);
+  const oursRM = all.flatMap((t) => t.wall.genlabRM);
   const theirsCL = all.flatMap((t) => t.wall.pytorchCL);
   const py = python({ mode: 'curve', seed: 0, steps: 1 });
   const torchVersion = String(py.torch);
@@ -198,9 +200,9 @@ async function bench(): Promise<void> {
   ];
   if (malloc) rows.push(against('vdmMalloc', `PyTorch with the same malloc (${malloc})`, theirsMalloc));
   rows.push(
-    against('vdmChannelsLast', 'genlab `--memory-format channelsLast`, PyTorch stock', theirsStock, oursCL),
-    against('vdmChannelsLastTuned', 'genlab `--memory-format channelsLast`, PyTorch tuned', theirs, oursCL),
-    against('vdmBothChannelsLast', 'both channels-last, PyTorch tuned', theirsCL, oursCL),
+    against('vdmRowMajor', 'genlab `--memory-format contiguous`, PyTorch stock', theirsStock, oursRM),
+    against('vdmRowMajorTuned', 'genlab `--memory-format contiguous`, PyTorch tuned', theirs, oursRM),
+    against('vdmBothChannelsLast', 'both channels-last, PyTorch tuned', theirsCL),
   );
   const pinned = process.env.GENLAB_BENCH_PINNED ? ', pinned to core 0, single-threaded BLAS' : '';
   const head = `genlab vs PyTorch ${torchVersion}, ${threads} thread(s)${pinned}, blocks of 10 steps. ${interleaveMethod(rounds, blocks, warmupBlocks)} ${spreadNote('VDM digits', ours, theirs, all)}`;
@@ -215,7 +217,7 @@ async function bench(): Promise<void> {
   const when = new Date().toISOString().slice(0, 10);
   writeSection(
     'bench',
-    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row compares with its multi-tensor form. The last three rows time genlab with \`--memory-format channelsLast\` (activations in channels-last layout, with genlab's own GroupNorm kernel for it; the CLI's default stays row-major, the layout of every run above), against PyTorch as written and, in the last row, against the same PyTorch model in channels-last layout, whose GroupNorm libtorch 1.13 runs through a slow path. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
+    `## genlab against PyTorch\n\n\`npm run bench:vdm\`, ${when}: ${head}. The same U-Net, fixed schedule, continuous-time VLB, Adam (lr ${s.lr}) and gradient clipping, written in PyTorch in \`bench/vdm.py\`. genlab's Adam and clipping use multi-tensor kernels; PyTorch 1.13's \`Adam\` on CPU defaults to a per-parameter loop, so the third row compares with its multi-tensor form. genlab runs the CLI's default layout, channels-last (with genlab's own GroupNorm kernel for it), and PyTorch the model as written, row-major; the next two rows time genlab row-major (\`--memory-format contiguous\`, the layout of the runs above, trained before channels-last became the default), and the last the same PyTorch model in channels-last layout, whose GroupNorm libtorch 1.13 runs through a slow path. genlab runs as its command line does, with tcmalloc preloaded (bin/genlab). ${PEER_MALLOC_NOTE}\n\n${ratioTable(rows)}\n\nLoss curves from independent initialisations and data orders (${curveSteps} steps each):\n\n${curveTable}\n\n${summary}`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
@@ -264,6 +266,9 @@ async function results(): Promise<void> {
   const threads = argValue('threads', '2');
   const only = argValue('only', 'quickstart,digits,digits-fid,fashion,swirl').split(',');
   const root = argValue('runs', 'runs/bench-vdm');
+  // The U-Net layout of the digits and Fashion-MNIST runs; `contiguous` reproduces the committed
+  // sections trained before channels-last became the CLI's default.
+  const layout = argValue('memory-format', 'channelsLast');
   const when = new Date().toISOString().slice(0, 10);
   const fmt = (v: unknown, d = 3) => (typeof v === 'number' ? v.toFixed(d) : String(v));
 
@@ -310,6 +315,8 @@ async function results(): Promise<void> {
         '16',
         '--out',
         out,
+        '--memory-format',
+        layout,
         ...extra,
       ]);
       const secs = (performance.now() - t0) / 1000;
@@ -323,7 +330,7 @@ async function results(): Promise<void> {
     }
     writeSection(
       'digits',
-      `## Digits: schedules after a fixed budget\n\n\`npx tsx bench/vdm.ts results --only digits --steps ${steps}\`, ${when}: the quickstart model (\`genlab diffusion train\` defaults: U-Net width 32, depth 1, batch 64, lr 4e-3, γ from −7.8 to 5) for ${steps} steps each, with the schedule and objective of each row, ${threads} thread(s); times are wall-clock (load average ${loadavg()[0].toFixed(1)} at the end). Test bits/dim of the VLB over the 360 test digits × 16 (t, ε) draws, EMA weights, ± the standard error over images; "estimator std" is the standard deviation of a one-draw VLB estimate of an image, averaged over images (what the variance-minimising schedule lowers). Samples: 64 draws, 1000 ancestral steps.\n\n| schedule | test bits/dim | estimator std | recon / prior / diffusion | learned γ(0), γ(1) | time | samples |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
+      `## Digits: schedules after a fixed budget\n\n\`npx tsx bench/vdm.ts results --only digits --steps ${steps} --memory-format ${layout}\`, ${when}: the quickstart model (\`genlab diffusion train\` defaults: U-Net width 32, depth 1, batch 64, lr 4e-3, γ from −7.8 to 5; U-Net layout ${layout}) for ${steps} steps each, with the schedule and objective of each row, ${threads} thread(s); times are wall-clock (load average ${loadavg()[0].toFixed(1)} at the end). Test bits/dim of the VLB over the 360 test digits × 16 (t, ε) draws, EMA weights, ± the standard error over images; "estimator std" is the standard deviation of a one-draw VLB estimate of an image, averaged over images (what the variance-minimising schedule lowers). Samples: 64 draws, 1000 ancestral steps.\n\n| schedule | test bits/dim | estimator std | recon / prior / diffusion | learned γ(0), γ(1) | time | samples |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}`,
     );
   }
 
@@ -348,7 +355,18 @@ async function results(): Promise<void> {
     const out = join(root, 'fashion-mnist');
     rmSync(out, { recursive: true, force: true });
     const t0 = performance.now();
-    await runCli('train', ['--data', 'fashion-mnist', '--steps', fashionSteps, '--threads', threads, '--out', out]);
+    await runCli('train', [
+      '--data',
+      'fashion-mnist',
+      '--steps',
+      fashionSteps,
+      '--threads',
+      threads,
+      '--memory-format',
+      layout,
+      '--out',
+      out,
+    ]);
     const secs = (performance.now() - t0) / 1000;
     copyFileSync(join(out, 'samples.png'), 'results/vdm-fashion-mnist.png');
     const e = await evalJson(out, ['--threads', threads, '--fid-samples', '1000', '--steps', '100']);
@@ -358,7 +376,7 @@ async function results(): Promise<void> {
         : `${fmt(e.fid, 2)} (IS ${fmt(e.inceptionScore, 2)}; 1000 samples, 100 ancestral steps)`;
     writeSection(
       'fashion',
-      `## Fashion-MNIST\n\n\`npx tsx bench/vdm.ts results --only fashion --fashion-steps ${fashionSteps}\`, ${when}: the \`--data fashion-mnist\` defaults (U-Net width 16, depth 1, two downsamplings, batch 64, fixed schedule) for ${fashionSteps} steps, ${threads} thread(s), ${(secs / 60).toFixed(0)} min (load average ${loadavg()[0].toFixed(1)} at the end).\n\n| test bits/dim (10,000 images × ${fmt(e.timeSamples, 0)} draw) | FID |\n|---|---|\n| ${fmt(e.bpd)} ± ${fmt(e.stderr)} | ${fid} |\n\n![Fashion-MNIST samples](vdm-fashion-mnist.png)`,
+      `## Fashion-MNIST\n\n\`npx tsx bench/vdm.ts results --only fashion --fashion-steps ${fashionSteps} --memory-format ${layout}\`, ${when}: the \`--data fashion-mnist\` defaults (U-Net width 16, depth 1, two downsamplings, batch 64, fixed schedule; U-Net layout ${layout}) for ${fashionSteps} steps, ${threads} thread(s), ${(secs / 60).toFixed(0)} min (load average ${loadavg()[0].toFixed(1)} at the end).\n\n| test bits/dim (10,000 images × ${fmt(e.timeSamples, 0)} draw) | FID |\n|---|---|\n| ${fmt(e.bpd)} ± ${fmt(e.stderr)} | ${fid} |\n\n![Fashion-MNIST samples](vdm-fashion-mnist.png)`,
     );
   }
 

@@ -87,7 +87,7 @@ const train = verb({
       defaultText: perData(shown, 'evalTimeSamples'),
     }),
     memoryFormat: choice('U-Net layout (channelsLast: faster on CPU)', MEMORY_FORMATS, {
-      default: 'contiguous',
+      default: 'channelsLast',
     }),
     out: path('run folder to write', { defaultText: 'runs/vdm-<data>' }),
     evalEvery,

@@ -330,10 +330,12 @@ for (const fourier of [[2, 3], []])
     last.dispose();
   });
 
-test('a VDM config from before memoryFormat loads row-major, as it was trained; a bad layout is refused', () => {
+test('new VDM runs are channels-last; a config from before memoryFormat loads row-major, as it was trained; a bad layout is refused', () => {
+  assert.equal(vdmConfig('digits').memoryFormat, 'channelsLast');
+  assert.equal(vdmConfig('fashion-mnist').memoryFormat, 'channelsLast');
   const { memoryFormat: _dropped, ...older } = vdmConfig('digits');
   assert.equal(parseVdmConfig(older, 'config.json').memoryFormat, 'contiguous');
-  assert.equal(vdmConfig('digits', { memoryFormat: 'channelsLast' }).memoryFormat, 'channelsLast');
+  assert.equal(vdmConfig('digits', { memoryFormat: 'contiguous' }).memoryFormat, 'contiguous');
   assert.throws(() => parseVdmConfig({ ...older, memoryFormat: 'nhwc' }, 'config.json'), /memoryFormat/);
 });
 
