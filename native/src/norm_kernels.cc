@@ -284,8 +284,7 @@ std::vector<at::Tensor> groupNormDifferentiableBackward(const at::Tensor& dy, co
 
 namespace {
 
-// Weight and bias are always tensors here (ones and zeros when the caller has none): libtorch
-// 1.13's custom functions cannot take an undefined tensor.
+// Weight and bias are always tensors here (see GroupNormArgs).
 struct GroupNormChannelsLast : public torch::autograd::Function<GroupNormChannelsLast> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gamma,
                             const at::Tensor& beta, int64_t groups, double eps) {
@@ -312,39 +311,40 @@ struct GroupNormChannelsLast : public torch::autograd::Function<GroupNormChannel
   }
 };
 
-void checkInputs(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta, int64_t groups) {
-  if (!isChannelsLastFloat(x) || x.size(0) == 0) {
-    throw std::invalid_argument("x must be a channels-last float32 CPU tensor [N, C, H, W] with N > 0, got " +
-                                describeTensor(x));
+}  // namespace
+
+GroupNormArgs groupNormArgs(const Napi::CallbackInfo& info) {
+  GroupNormArgs a{tensorArg(info, 0), info[1].IsNull() ? at::Tensor() : tensorArg(info, 1),
+                  info[2].IsNull() ? at::Tensor() : tensorArg(info, 2), info[3].As<Napi::Number>().Int64Value(),
+                  info[4].As<Napi::Number>().DoubleValue()};
+  const int64_t channels = a.x.dim() >= 2 ? a.x.size(1) : 0;
+  if (a.groups <= 0 || channels % a.groups != 0) {
+    throw std::invalid_argument("groups must divide the " + std::to_string(channels) + " channels, got " +
+                                std::to_string(a.groups));
   }
-  if (groups <= 0 || x.size(1) % groups != 0) {
-    throw std::invalid_argument("groups must divide the " + std::to_string(x.size(1)) + " channels, got " +
-                                std::to_string(groups));
-  }
-  for (const at::Tensor* t : {&gamma, &beta}) {
+  for (at::Tensor* t : {&a.gamma, &a.beta}) {
     if (t->defined() && !(t->device().is_cpu() && t->scalar_type() == at::kFloat && t->dim() == 1 &&
-                          t->size(0) == x.size(1) && t->is_contiguous())) {
-      throw std::invalid_argument("weight and bias must be float32 CPU vectors of " + std::to_string(x.size(1)) +
+                          t->size(0) == channels && t->is_contiguous())) {
+      throw std::invalid_argument("weight and bias must be float32 CPU vectors of " + std::to_string(channels) +
                                   " values, got " + describeTensor(*t));
     }
   }
+  const auto vector = a.x.options().memory_format(at::MemoryFormat::Contiguous);
+  if (!a.gamma.defined()) a.gamma = at::ones({channels}, vector);
+  if (!a.beta.defined()) a.beta = at::zeros({channels}, vector);
+  return a;
 }
-
-}  // namespace
 
 void registerNormFunctions(Napi::Env env, Napi::Object exports) {
   // groupNormChannelsLast(x, weight|null, bias|null, groups, eps): see the head of this file.
   exportFn(env, exports, "groupNormChannelsLast", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const at::Tensor& x = tensorArg(info, 0);
-    const at::Tensor gamma = info[1].IsNull() ? at::Tensor() : tensorArg(info, 1);
-    const at::Tensor beta = info[2].IsNull() ? at::Tensor() : tensorArg(info, 2);
-    const int64_t groups = info[3].As<Napi::Number>().Int64Value();
-    const double eps = info[4].As<Napi::Number>().DoubleValue();
-    checkInputs(x, gamma, beta, groups);
-    const auto channels = x.options().memory_format(at::MemoryFormat::Contiguous);
-    return newHandle(info.Env(), GroupNormChannelsLast::apply(x, gamma.defined() ? gamma : at::ones({x.size(1)}, channels),
-                                                              beta.defined() ? beta : at::zeros({x.size(1)}, channels),
-                                                              groups, eps));
+    if (!isChannelsLastFloat(x) || x.size(0) == 0) {
+      throw std::invalid_argument("x must be a channels-last float32 CPU tensor [N, C, H, W] with N > 0, got " +
+                                  describeTensor(x));
+    }
+    const GroupNormArgs a = groupNormArgs(info);
+    return newHandle(info.Env(), GroupNormChannelsLast::apply(a.x, a.gamma, a.beta, a.groups, a.eps));
   });
 }
 

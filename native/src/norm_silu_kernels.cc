@@ -289,8 +289,7 @@ std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x
   return {dx, vec(dgamma), vec(dbeta)};
 }
 
-// Weight and bias are always tensors here (ones and zeros when the caller has none): libtorch
-// 1.13's custom functions cannot take an undefined tensor.
+// Weight and bias are always tensors here (see GroupNormArgs).
 struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gamma,
                             const at::Tensor& beta, int64_t groups, double eps) {
@@ -320,39 +319,19 @@ struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
   }
 };
 
-void checkInputs(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta, int64_t groups) {
-  if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous()) || x.numel() == 0) {
-    throw std::invalid_argument("x must be a non-empty row-major float32 CPU tensor [N, C, H, W], got " +
-                                describeTensor(x));
-  }
-  if (groups <= 0 || x.size(1) % groups != 0) {
-    throw std::invalid_argument("groups must divide the " + std::to_string(x.size(1)) + " channels, got " +
-                                std::to_string(groups));
-  }
-  for (const at::Tensor* t : {&gamma, &beta}) {
-    if (t->defined() && !(t->device().is_cpu() && t->scalar_type() == at::kFloat && t->dim() == 1 &&
-                          t->size(0) == x.size(1) && t->is_contiguous())) {
-      throw std::invalid_argument("weight and bias must be float32 CPU vectors of " + std::to_string(x.size(1)) +
-                                  " values, got " + describeTensor(*t));
-    }
-  }
-}
-
 }  // namespace
 
 void registerNormSiluFunctions(Napi::Env env, Napi::Object exports) {
   // groupNormSilu(x, weight|null, bias|null, groups, eps): silu(group_norm(x)); see the head of this file.
   exportFn(env, exports, "groupNormSilu", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const at::Tensor& x = tensorArg(info, 0);
-    const at::Tensor gamma = info[1].IsNull() ? at::Tensor() : tensorArg(info, 1);
-    const at::Tensor beta = info[2].IsNull() ? at::Tensor() : tensorArg(info, 2);
-    const int64_t groups = info[3].As<Napi::Number>().Int64Value();
-    const double eps = info[4].As<Napi::Number>().DoubleValue();
-    checkInputs(x, gamma, beta, groups);
-    const auto opts = x.options();
-    return newHandle(info.Env(), GroupNormSilu::apply(x, gamma.defined() ? gamma : at::ones({x.size(1)}, opts),
-                                                      beta.defined() ? beta : at::zeros({x.size(1)}, opts), groups,
-                                                      eps));
+    if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous()) ||
+        x.numel() == 0) {
+      throw std::invalid_argument("x must be a non-empty row-major float32 CPU tensor [N, C, H, W], got " +
+                                  describeTensor(x));
+    }
+    const GroupNormArgs a = groupNormArgs(info);
+    return newHandle(info.Env(), GroupNormSilu::apply(a.x, a.gamma, a.beta, a.groups, a.eps));
   });
 }
 

@@ -77,6 +77,23 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { 
   return ops.relu_((opts.consume ? x.add_(shift) : x.add(shift)).mul(scale));
 }
 
+const nullableHandle = (t: Tensor | null) => (t === null ? null : handle(t));
+
+/** genlab's GroupNorm kernels read x (4-d float32 CPU, N > 0) with these groups and affine vectors; each checks x's layout itself. */
+function normKernelTakes(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null): boolean {
+  const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
+  return (
+    fusedKernels &&
+    x.ndim === 4 &&
+    x.shape[0] > 0 &&
+    numGroups > 0 &&
+    x.shape[1] % numGroups === 0 &&
+    onCpuFloat(x) &&
+    affineOk(weight) &&
+    affineOk(bias)
+  );
+}
+
 /**
  * Group normalisation of x [N, C, …] over `numGroups` groups of channels, then weight · x̂ + bias per
  * channel, as ATen's group_norm. A float32 CPU x in channels-last layout (not also row-major) runs
@@ -92,21 +109,8 @@ export function groupNorm(
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const eps = opts.eps ?? 1e-5;
-  const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
-  if (
-    fusedKernels &&
-    x.ndim === 4 &&
-    x.shape[0] > 0 &&
-    numGroups > 0 &&
-    x.shape[1] % numGroups === 0 &&
-    onCpuFloat(x) &&
-    !x.isContiguous() &&
-    x.isContiguous('channelsLast') &&
-    affineOk(weight) &&
-    affineOk(bias)
-  ) {
-    const h = (t: Tensor | null) => (t === null ? null : handle(t));
-    return wrap(N.groupNormChannelsLast(handle(x), h(weight), h(bias), numGroups, eps));
+  if (normKernelTakes(x, numGroups, weight, bias) && !x.isContiguous() && x.isContiguous('channelsLast')) {
+    return wrap(N.groupNormChannelsLast(handle(x), nullableHandle(weight), nullableHandle(bias), numGroups, eps));
   }
   return ops.groupNorm(x, numGroups, { weight, bias, eps });
 }
@@ -124,20 +128,8 @@ export function groupNormSilu(
 ): Tensor {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
-  const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
-  if (
-    fusedKernels &&
-    x.ndim === 4 &&
-    x.numel() > 0 &&
-    numGroups > 0 &&
-    x.shape[1] % numGroups === 0 &&
-    onCpuFloat(x) &&
-    x.isContiguous() &&
-    affineOk(weight) &&
-    affineOk(bias)
-  ) {
-    const h = (t: Tensor | null) => (t === null ? null : handle(t));
-    return wrap(N.groupNormSilu(handle(x), h(weight), h(bias), numGroups, opts.eps ?? 1e-5));
+  if (normKernelTakes(x, numGroups, weight, bias) && x.numel() > 0 && x.isContiguous()) {
+    return wrap(N.groupNormSilu(handle(x), nullableHandle(weight), nullableHandle(bias), numGroups, opts.eps ?? 1e-5));
   }
   return ops.silu(groupNorm(x, numGroups, opts));
 }
