@@ -1,6 +1,5 @@
 // A VDM run's settings as JSON (saved in config.json), their per-data-set defaults, and the model
 // they describe. The defaults are tuned for 2 CPU cores: the digits quickstart trains in 1–2 minutes.
-
 import type { TensorDataset } from '../data/dataset.js';
 import { toyName } from '../data/toy.js';
 import type { MemoryFormatName } from '../train/config.js';
