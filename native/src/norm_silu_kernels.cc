@@ -1,17 +1,19 @@
 // GroupNorm followed by SiLU, as one autograd node, for row-major float32 CPU tensors [N, C, H, W].
 //
-// Why: the pair normalises every block of the conv net and of the U-Nets. As two ATen ops the
-// forward writes GroupNorm's output and reads it back for SiLU, and the backward writes SiLU's
-// gradient and reads it back twice in GroupNorm's backward, each a full pass over an activation
-// that, at the conv net's [64, 32, 28, 28], does not fit the cache. Here the forward takes each
-// group's sums, then makes one pass that writes SiLU's output; the backward makes one pass that
-// forms SiLU's gradient (recomputing GroupNorm's output from x) with its sums per channel, and one
-// that turns it into dx in place.
+// Why: the pair normalises the blocks of conv nets (the engine bench's, the classifier's feature
+// networks; nn.Sequential runs it for the pair, while the U-Nets call the two ops apart, as
+// CONTRIBUTING.md says). As two ATen ops the forward writes GroupNorm's output and reads it back
+// for SiLU, and the backward writes SiLU's gradient and reads it back twice in GroupNorm's
+// backward, each a full pass over an activation that, at the conv net's [64, 32, 28, 28], does not
+// fit the cache. Here the forward takes each group's sums, then makes one pass that writes SiLU's
+// output; the backward makes one pass that forms SiLU's gradient (recomputing GroupNorm's output
+// from x) with its sums per channel, and one that turns it into dx in place.
 //
-// Same numbers to float32 rounding, not bit for bit: the sums are taken about a pivot in float
-// lanes flushed to double (a large mean does not cancel the variance), and exp is this file's own
-// polynomial. Under create_graph the backward is differentiable ATen ops (ATen's GroupNorm, then
-// the backwards of SiLU and GroupNorm as elementary ops), so second derivatives exist.
+// Same numbers to float32 rounding, not bit for bit: the sums are taken about a pivot (the first
+// value forward, the group's mean backward) in float lanes flushed to double, so a large mean does
+// not swamp them, and exp is this file's own polynomial. Under create_graph the backward is
+// differentiable ATen ops (ATen's GroupNorm, then the backwards of SiLU and GroupNorm as
+// elementary ops), so second derivatives exist.
 #include "common.h"
 #include "norm_kernels.h"
 #include <ATen/Parallel.h>
@@ -52,16 +54,17 @@ void forwardScalar(const float* x, float* y, int64_t n, float scale, float shift
   }
 }
 
-// SiLU's gradient du = dy·σ(u)·(1 + u·(1 − σ(u))) into du; its sum and its sum against x added into sdu, sdux.
-void gradScalar(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, double* sdu,
-                double* sdux) {
+// SiLU's gradient du = dy·σ(u)·(1 + u·(1 − σ(u))) into du; its sum, and its sum against x − pivot
+// (the group's mean, so that a large mean does not swamp the sum), added into sdu and sdux.
+void gradScalar(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, float pivot,
+                double* sdu, double* sdux) {
   for (int64_t i = 0; i < n; i++) {
     const float u = x[i] * scale + shift;
     const float s = sigmoidScalar(u);
     const float g = dy[i] * s * (1.0f + u * (1.0f - s));
     du[i] = g;
     *sdu += g;
-    *sdux += static_cast<double>(g) * x[i];
+    *sdux += static_cast<double>(g) * (x[i] - pivot);
   }
 }
 
@@ -130,8 +133,9 @@ __attribute__((target("avx2,fma"))) void forwardAvx2(const float* x, float* y, i
 }
 
 __attribute__((target("avx2,fma"))) void gradAvx2(const float* dy, const float* x, float* du, int64_t n, float scale,
-                                                  float shift, double* sdu, double* sdux) {
+                                                  float shift, float pivot, double* sdu, double* sdux) {
   const __m256 sc = _mm256_set1_ps(scale), sh = _mm256_set1_ps(shift), one = _mm256_set1_ps(1.0f);
+  const __m256 pv = _mm256_set1_ps(pivot);
   int64_t i = 0;
   while (i + 8 <= n) {
     __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
@@ -143,12 +147,12 @@ __attribute__((target("avx2,fma"))) void gradAvx2(const float* dy, const float* 
                                      _mm256_fmadd_ps(u, _mm256_sub_ps(one, s), one));
       _mm256_storeu_ps(du + i, g);
       a = _mm256_add_ps(a, g);
-      b = _mm256_fmadd_ps(g, xv, b);
+      b = _mm256_fmadd_ps(g, _mm256_sub_ps(xv, pv), b);
     }
     *sdu += lanesSum(a);
     *sdux += lanesSum(b);
   }
-  gradScalar(dy + i, x + i, du + i, n - i, scale, shift, sdu, sdux);
+  gradScalar(dy + i, x + i, du + i, n - i, scale, shift, pivot, sdu, sdux);
 }
 
 __attribute__((target("avx2,fma"))) void finishAvx2(float* io, const float* x, int64_t n, float a, float b, float c) {
@@ -176,12 +180,12 @@ void forwardRun(const float* x, float* y, int64_t n, float scale, float shift) {
   forwardScalar(x, y, n, scale, shift);
 }
 
-void gradRun(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, double* sdu,
-             double* sdux) {
+void gradRun(const float* dy, const float* x, float* du, int64_t n, float scale, float shift, float pivot,
+             double* sdu, double* sdux) {
 #if defined(__x86_64__)
-  if (kCpuAvx2Fma) return gradAvx2(dy, x, du, n, scale, shift, sdu, sdux);
+  if (kCpuAvx2Fma) return gradAvx2(dy, x, du, n, scale, shift, pivot, sdu, sdux);
 #endif
-  gradScalar(dy, x, du, n, scale, shift, sdu, sdux);
+  gradScalar(dy, x, du, n, scale, shift, pivot, sdu, sdux);
 }
 
 void finishRun(float* io, const float* x, int64_t n, float a, float b, float c) {
@@ -252,21 +256,22 @@ std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x
   at::parallel_for(0, d.n * d.groups, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) {
       const double m = pm[i], r = pr[i];
+      const float pivot = static_cast<float>(m);
       const int64_t g = i % d.groups, base = (i / d.groups) * d.c + g * d.perGroup;  // index of (example, first channel)
-      double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·x
+      double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·(x − pivot)
       for (int64_t k = 0; k < d.perGroup; k++) {
         const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
         float scale, shift;
         affine(m, r, pg[c], pb[c], &scale, &shift);
         double s1 = 0, s2 = 0;
-        gradRun(pdy + o, px + o, pdx + o, d.pixels, scale, shift, &s1, &s2);
+        gradRun(pdy + o, px + o, pdx + o, d.pixels, scale, shift, pivot, &s1, &s2);
         sdu[base + k] = s1;
-        sdux[base + k] = s2;
+        sdux[base + k] = s2 - (m - pivot) * s1;  // Σ du·(x − m)
         a += pg[c] * s1;
-        b += pg[c] * s2;
+        b += pg[c] * sdux[base + k];
       }
-      // dx = r·γ·du + x·c2 + c3, GroupNorm's input gradient with the group's mean and 1/std.
-      const double c2 = (a * m - b) * r * r * r / d.count();
+      // dx = r·γ·du + x·c2 + c3, GroupNorm's input gradient, with b = Σ γ·du·(x − m).
+      const double c2 = -b * r * r * r / d.count();
       const double c3 = -c2 * m - a * r / d.count();
       for (int64_t k = 0; k < d.perGroup; k++) {
         const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
@@ -279,7 +284,7 @@ std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x
   for (int64_t n = 0; n < d.n; n++) {
     for (int64_t c = 0; c < d.c; c++) {
       const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
-      dgamma[c] += (sdux[j] - pm[i] * sdu[j]) * pr[i];
+      dgamma[c] += sdux[j] * pr[i];
       dbeta[c] += sdu[j];
     }
   }
