@@ -40,7 +40,7 @@ export interface VdmConfig {
   evalTimeSamples: number;
   /**
    * The U-Net's activation layout (UNetConfig.memoryFormat). New runs take channels-last, which
-   * trains faster on CPU (the digits step by 3–5%, the Fashion-MNIST U-Net's forward and backward
+   * trains faster on CPU (the digits step by 2–5%, the Fashion-MNIST U-Net's forward and backward
    * by 13%); a config without the field is row-major, the layout every run before 2026-12-02 was
    * trained in, `results/vdm.md` included.
    */
