@@ -79,6 +79,13 @@ export function shiftScaleRelu(x: Tensor, shift: Tensor, scale: Tensor, opts: { 
 
 const nullableHandle = (t: Tensor | null) => (t === null ? null : handle(t));
 
+/** Options of {@link groupNorm} and {@link groupNormSilu}: per-channel weight and bias, and eps (1e-5). */
+export interface GroupNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
+
 /** genlab's GroupNorm kernels read x (4-d float32 CPU, N > 0) with these groups and affine vectors; each checks x's layout itself. */
 function normKernelTakes(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null): boolean {
   const affineOk = (t: Tensor | null) => t === null || (onCpuFloat(t) && t.ndim === 1 && t.isContiguous());
@@ -101,11 +108,7 @@ function normKernelTakes(x: Tensor, numGroups: number, weight: Tensor | null, bi
  * back to a slow strided path; it agrees with ATen to float32 rounding. Anything else, bad group
  * counts included, is ATen's group_norm, with its errors.
  */
-export function groupNorm(
-  x: Tensor,
-  numGroups: number,
-  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
-): Tensor {
+export function groupNorm(x: Tensor, numGroups: number, opts: GroupNormOptions = {}): Tensor {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const eps = opts.eps ?? 1e-5;
@@ -121,11 +124,7 @@ export function groupNorm(
  * (native/src/norm_silu_kernels.cc), which makes fewer passes over memory and agrees with the two
  * ops to float32 rounding; anything else is the two ops (with groupNorm's own choice of kernel).
  */
-export function groupNormSilu(
-  x: Tensor,
-  numGroups: number,
-  opts: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
-): Tensor {
+export function groupNormSilu(x: Tensor, numGroups: number, opts: GroupNormOptions = {}): Tensor {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   if (normKernelTakes(x, numGroups, weight, bias) && x.numel() > 0 && x.isContiguous()) {
