@@ -142,6 +142,8 @@ __attribute__((target("avx2,fma"))) void channelAffineAvx2(const float* a, const
 }
 #endif
 
+}  // namespace
+
 void channelAffine(const float* a, const float* b, const float* kb, float* out, int64_t pixels, int64_t channels,
                    const float* u, const float* v, const float* w) {
 #if defined(__x86_64__)
@@ -149,6 +151,30 @@ void channelAffine(const float* a, const float* b, const float* kb, float* out, 
 #endif
   channelAffineScalar(a, b, kb, out, pixels, channels, 0, u, v, w);
 }
+
+void channelsLastGroupStats(const float* xe, int64_t pixels, int64_t channels, int64_t groups, double eps, double* sum,
+                            double* sq, double* mean, double* rstd) {
+  const float* pivot = xe;  // the example's first pixel, one value per channel
+  pivotedSums(xe, xe, pivot, pivot, pixels, channels, sum, sq);
+  const int64_t perGroup = channels / groups;
+  const double count = static_cast<double>(perGroup * pixels);
+  for (int64_t g = 0; g < groups; g++) {
+    const int64_t c0 = g * perGroup, c1 = c0 + perGroup;
+    double total = 0;
+    for (int64_t c = c0; c < c1; c++) total += sum[c] + pixels * static_cast<double>(pivot[c]);
+    const double m = total / count;
+    // Σ (x − m)² per channel from its pivoted sums: T + 2(k − m)S + P(k − m)².
+    double squares = 0;
+    for (int64_t c = c0; c < c1; c++) {
+      const double km = pivot[c] - m;
+      squares += sq[c] + 2 * km * sum[c] + pixels * km * km;
+    }
+    mean[g] = m;
+    rstd[g] = 1.0 / std::sqrt(std::max(squares / count, 0.0) + eps);
+  }
+}
+
+namespace {
 
 struct Shape {
   int64_t n, c, pixels, groups, perGroup;  // perGroup: channels per group
@@ -170,29 +196,19 @@ std::vector<at::Tensor> forwardKernel(const at::Tensor& x, const at::Tensor& gam
   const float *pGamma = gamma.data_ptr<float>(), *pBeta = beta.data_ptr<float>();
   const int64_t block = s.pixels * s.c;
   at::parallel_for(0, s.n, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> sum(s.c), sq(s.c);
+    std::vector<double> sum(s.c), sq(s.c), stats(2 * s.groups);
     std::vector<float> scale(s.c), shift(s.c);
     for (int64_t e = begin; e < end; e++) {
       const float* xe = px + e * block;
-      const float* pivot = xe;  // the example's first pixel, one value per channel
-      pivotedSums(xe, xe, pivot, pivot, s.pixels, s.c, sum.data(), sq.data());
+      double* m = stats.data();
+      double* r = stats.data() + s.groups;
+      channelsLastGroupStats(xe, s.pixels, s.c, s.groups, eps, sum.data(), sq.data(), m, r);
       for (int64_t g = 0; g < s.groups; g++) {
-        const int64_t c0 = g * s.perGroup, c1 = c0 + s.perGroup;
-        double total = 0;
-        for (int64_t c = c0; c < c1; c++) total += sum[c] + s.pixels * static_cast<double>(pivot[c]);
-        const double m = total / s.count();
-        // Σ (x − m)² per channel from its pivoted sums: T + 2(k − m)S + P(k − m)².
-        double squares = 0;
-        for (int64_t c = c0; c < c1; c++) {
-          const double km = pivot[c] - m;
-          squares += sq[c] + 2 * km * sum[c] + s.pixels * km * km;
-        }
-        const double r = 1.0 / std::sqrt(std::max(squares / s.count(), 0.0) + eps);
-        pm[e * s.groups + g] = static_cast<float>(m);
-        pr[e * s.groups + g] = static_cast<float>(r);
+        pm[e * s.groups + g] = static_cast<float>(m[g]);
+        pr[e * s.groups + g] = static_cast<float>(r[g]);
         for (int64_t c = g * s.perGroup; c < (g + 1) * s.perGroup; c++) {
-          scale[c] = static_cast<float>(r * pGamma[c]);
-          shift[c] = static_cast<float>(pBeta[c] - m * scale[c]);
+          scale[c] = static_cast<float>(r[g] * pGamma[c]);
+          shift[c] = static_cast<float>(pBeta[c] - m[g] * scale[c]);
         }
       }
       channelAffine(xe, nullptr, nullptr, py + e * block, s.pixels, s.c, scale.data(), nullptr, shift.data());

@@ -1,4 +1,4 @@
-// GroupNorm pieces shared by the norm kernels (norm_kernels.cc, norm_silu_kernels.cc).
+// GroupNorm pieces shared by the norm kernels (defined in norm_kernels.cc, used by norm_silu_kernels.cc too).
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
@@ -20,5 +20,16 @@ struct GroupNormArgs {
   double eps;
 };
 GroupNormArgs groupNormArgs(const Napi::CallbackInfo& info);
+
+// ---- one channels-last example, a [pixels, channels] block of rows of channels ----
+
+// The mean and 1/std of each of its groups of channels, from per-channel sums taken about the first
+// pixel (sum and sq: scratch of `channels` values each; mean and rstd: `groups` values each).
+void channelsLastGroupStats(const float* xe, int64_t pixels, int64_t channels, int64_t groups, double eps, double* sum,
+                            double* sq, double* mean, double* rstd);
+
+// out[p, c] = u[c]·a[p, c] + v[c]·(b[p, c] − kb[c]) + w[c]; b may be null (no second term), and out may be a.
+void channelAffine(const float* a, const float* b, const float* kb, float* out, int64_t pixels, int64_t channels,
+                   const float* u, const float* v, const float* w);
 
 }  // namespace genlab

@@ -1,13 +1,17 @@
-// GroupNorm followed by SiLU, as one autograd node, for row-major float32 CPU tensors [N, C, H, W].
+// GroupNorm followed by SiLU, as one autograd node, for float32 CPU tensors [N, C, H, W], row-major or
+// channels-last.
 //
 // Why: the pair normalises the blocks of conv nets (the engine bench's, the classifier's feature
-// networks; nn.Sequential runs it for the pair, while the U-Nets call the two ops apart, as
-// CONTRIBUTING.md says). As two ATen ops the forward writes GroupNorm's output and reads it back
-// for SiLU, and the backward writes SiLU's gradient and reads it back twice in GroupNorm's
-// backward, each a full pass over an activation that, at the conv net's [64, 32, 28, 28], does not
-// fit the cache. Here the forward takes each group's sums, then makes one pass that writes SiLU's
-// output; the backward makes one pass that forms SiLU's gradient (recomputing GroupNorm's output
-// from x) with its sums per channel, and one that turns it into dx in place.
+// networks; nn.Sequential runs it for the pair) and of the channels-last U-Nets (row-major U-Nets
+// call the two ops apart, as CONTRIBUTING.md says). As two ATen ops the forward writes GroupNorm's
+// output and reads it back for SiLU, and the backward writes SiLU's gradient and reads it back
+// twice in GroupNorm's backward, each a full pass over an activation that, at the conv net's
+// [64, 32, 28, 28], does not fit the cache. Here the forward takes each group's sums, then makes
+// one pass that writes SiLU's output; the backward makes one pass that forms SiLU's gradient
+// (recomputing GroupNorm's output from x) with its sums per channel, and one that turns it into dx
+// in place. A row-major tensor is worked one (example, group) at a time along its rows of pixels;
+// a channels-last one an example at a time, its vectors along the channels, with the statistics of
+// channels-last GroupNorm (norm_kernels.cc).
 //
 // Same numbers to float32 rounding, not bit for bit: the sums are taken about a pivot (the first
 // value forward, the group's mean backward) in float lanes flushed to double, so a large mean does
@@ -22,6 +26,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -195,7 +200,114 @@ void finishRun(float* io, const float* x, int64_t n, float a, float b, float c) 
   finishScalar(io, x, n, a, b, c);
 }
 
-// ---- the two kernels, each example a task ----
+// ---- channels-last row kernels, over one example's [pixels, channels] block ----
+
+// y[p, c] = silu(x[p, c]·scale[c] + shift[c]), for the channels from firstChannel on.
+void forwardRowsScalar(const float* x, float* y, int64_t pixels, int64_t channels, int64_t firstChannel,
+                       const float* scale, const float* shift) {
+  for (int64_t p = 0; p < pixels; p++) {
+    for (int64_t c = firstChannel; c < channels; c++) {
+      forwardScalar(x + p * channels + c, y + p * channels + c, 1, scale[c], shift[c]);
+    }
+  }
+}
+
+// SiLU's gradient du (as gradScalar) for the channels from firstChannel on; per channel, its sum into
+// sdu[c] and its sum against x − pivot[c] into sdux[c].
+void gradRowsScalar(const float* dy, const float* x, float* du, int64_t pixels, int64_t channels, int64_t firstChannel,
+                    const float* scale, const float* shift, const float* pivot, double* sdu, double* sdux) {
+  for (int64_t c = firstChannel; c < channels; c++) {
+    sdu[c] = sdux[c] = 0;
+    for (int64_t p = 0; p < pixels; p++) {
+      const int64_t i = p * channels + c;
+      gradScalar(dy + i, x + i, du + i, 1, scale[c], shift[c], pivot[c], sdu + c, sdux + c);
+    }
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void forwardRowsAvx2(const float* x, float* y, int64_t pixels, int64_t channels,
+                                                         const float* scale, const float* shift) {
+  const int64_t vecChannels = channels / 8 * 8;
+  for (int64_t p = 0; p < pixels; p++) {
+    const int64_t row = p * channels;
+    for (int64_t c = 0; c < vecChannels; c += 8) {
+      const __m256 u =
+          _mm256_fmadd_ps(_mm256_loadu_ps(x + row + c), _mm256_loadu_ps(scale + c), _mm256_loadu_ps(shift + c));
+      _mm256_storeu_ps(y + row + c, _mm256_mul_ps(u, sigmoid8(u)));
+    }
+  }
+  if (vecChannels < channels) forwardRowsScalar(x, y, pixels, channels, vecChannels, scale, shift);
+}
+
+__attribute__((target("avx2,fma"))) inline void flushLanes(__m256 v, double* out) {
+  alignas(32) float f[8];
+  _mm256_store_ps(f, v);
+  for (int j = 0; j < 8; j++) out[j] += f[j];
+}
+
+// V·8 channels from c, their sums in registers over runs of kFlush pixels.
+template <int V>
+__attribute__((target("avx2,fma"))) void gradRowsAvx2(const float* dy, const float* x, float* du, int64_t pixels,
+                                                      int64_t channels, int64_t c, const float* scale,
+                                                      const float* shift, const float* pivot, double* sdu,
+                                                      double* sdux) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 sc[V], sh[V], pv[V];
+  for (int j = 0; j < V; j++) {
+    sc[j] = _mm256_loadu_ps(scale + c + 8 * j);
+    sh[j] = _mm256_loadu_ps(shift + c + 8 * j);
+    pv[j] = _mm256_loadu_ps(pivot + c + 8 * j);
+  }
+  std::fill(sdu + c, sdu + c + 8 * V, 0.0);
+  std::fill(sdux + c, sdux + c + 8 * V, 0.0);
+  for (int64_t p0 = 0; p0 < pixels; p0 += kFlush) {
+    __m256 a[V], b[V];
+    for (int j = 0; j < V; j++) a[j] = b[j] = _mm256_setzero_ps();
+    const int64_t p1 = std::min(pixels, p0 + kFlush);
+    for (int64_t p = p0; p < p1; p++) {
+      const int64_t i = p * channels + c;
+      for (int j = 0; j < V; j++) {
+        const __m256 xv = _mm256_loadu_ps(x + i + 8 * j);
+        const __m256 u = _mm256_fmadd_ps(xv, sc[j], sh[j]);
+        const __m256 s = sigmoid8(u);
+        const __m256 g = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(dy + i + 8 * j), s),
+                                       _mm256_fmadd_ps(u, _mm256_sub_ps(one, s), one));
+        _mm256_storeu_ps(du + i + 8 * j, g);
+        a[j] = _mm256_add_ps(a[j], g);
+        b[j] = _mm256_fmadd_ps(g, _mm256_sub_ps(xv, pv[j]), b[j]);
+      }
+    }
+    for (int j = 0; j < V; j++) {
+      flushLanes(a[j], sdu + c + 8 * j);
+      flushLanes(b[j], sdux + c + 8 * j);
+    }
+  }
+}
+#endif
+
+void forwardRows(const float* x, float* y, int64_t pixels, int64_t channels, const float* scale, const float* shift) {
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) return forwardRowsAvx2(x, y, pixels, channels, scale, shift);
+#endif
+  forwardRowsScalar(x, y, pixels, channels, 0, scale, shift);
+}
+
+void gradRows(const float* dy, const float* x, float* du, int64_t pixels, int64_t channels, const float* scale,
+              const float* shift, const float* pivot, double* sdu, double* sdux) {
+  int64_t c = 0;
+#if defined(__x86_64__)
+  if (kCpuAvx2Fma) {
+    // As many channels a pass as the registers hold: each pass reads the example's rows once more.
+    for (; c + 32 <= channels; c += 32) gradRowsAvx2<4>(dy, x, du, pixels, channels, c, scale, shift, pivot, sdu, sdux);
+    for (; c + 16 <= channels; c += 16) gradRowsAvx2<2>(dy, x, du, pixels, channels, c, scale, shift, pivot, sdu, sdux);
+    for (; c + 8 <= channels; c += 8) gradRowsAvx2<1>(dy, x, du, pixels, channels, c, scale, shift, pivot, sdu, sdux);
+  }
+#endif
+  gradRowsScalar(dy, x, du, pixels, channels, c, scale, shift, pivot, sdu, sdux);
+}
+
+// ---- row-major kernels, each (example, group) a task ----
 struct Dims {
   int64_t n, c, pixels, groups, perGroup;
   Dims(const at::Tensor& x, int64_t g)
@@ -242,6 +354,25 @@ std::vector<at::Tensor> forwardKernel(const at::Tensor& x, const at::Tensor& gam
   return {y, mean, rstd};
 }
 
+// dweight and dbias from each (example, channel)'s Σ du·(x − m) and Σ du, summed over the examples in
+// a fixed order (so one thread and two give the same bits).
+std::pair<at::Tensor, at::Tensor> affineGrads(const Dims& d, const std::vector<double>& sdu,
+                                              const std::vector<double>& sdux, const double* rstd,
+                                              const at::Tensor& gamma) {
+  std::vector<double> dgamma(d.c, 0.0), dbeta(d.c, 0.0);
+  for (int64_t n = 0; n < d.n; n++) {
+    for (int64_t c = 0; c < d.c; c++) {
+      const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
+      dgamma[c] += sdux[j] * rstd[i];
+      dbeta[c] += sdu[j];
+    }
+  }
+  const auto vec = [&](const std::vector<double>& v) {
+    return at::tensor(std::vector<float>(v.begin(), v.end()), gamma.options());
+  };
+  return {vec(dgamma), vec(dbeta)};
+}
+
 // dx, dweight, dbias from dy (row-major).
 std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& mean,
                                        const at::Tensor& rstd, const at::Tensor& gamma, const at::Tensor& beta) {
@@ -280,25 +411,97 @@ std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x
       }
     }
   });
-  std::vector<double> dgamma(d.c, 0.0), dbeta(d.c, 0.0);
-  for (int64_t n = 0; n < d.n; n++) {
-    for (int64_t c = 0; c < d.c; c++) {
-      const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
-      dgamma[c] += sdux[j] * pr[i];
-      dbeta[c] += sdu[j];
+  const auto [dgamma, dbeta] = affineGrads(d, sdu, sdux, pr, gamma);
+  return {dx, dgamma, dbeta};
+}
+
+// ---- channels-last kernels, each example a task ----
+
+// As forwardKernel, for channels-last x: the group statistics are channelsLastGroupStats's (the
+// same as torch.groupNorm's for this layout), then one pass writes SiLU's output.
+std::vector<at::Tensor> forwardKernelChannelsLast(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta,
+                                                  int64_t groups, double eps) {
+  const Dims d(x, groups);
+  at::Tensor y = at::empty_like(x);
+  const auto stats = x.options().dtype(at::kDouble).memory_format(at::MemoryFormat::Contiguous);
+  at::Tensor mean = at::empty({d.n, d.groups}, stats);
+  at::Tensor rstd = at::empty_like(mean);
+  const float *px = x.data_ptr<float>(), *pg = gamma.data_ptr<float>(), *pb = beta.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
+  const int64_t block = d.pixels * d.c;
+  at::parallel_for(0, d.n, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<double> sum(d.c), sq(d.c);
+    std::vector<float> scale(d.c), shift(d.c);
+    for (int64_t e = lo; e < hi; e++) {
+      double* m = pm + e * d.groups;
+      double* r = pr + e * d.groups;
+      channelsLastGroupStats(px + e * block, d.pixels, d.c, d.groups, eps, sum.data(), sq.data(), m, r);
+      for (int64_t c = 0; c < d.c; c++) {
+        affine(m[c / d.perGroup], r[c / d.perGroup], pg[c], pb[c], &scale[c], &shift[c]);
+      }
+      forwardRows(px + e * block, py + e * block, d.pixels, d.c, scale.data(), shift.data());
     }
-  }
-  const auto vec = [&](const std::vector<double>& v) {
-    return at::tensor(std::vector<float>(v.begin(), v.end()), gamma.options());
-  };
-  return {dx, vec(dgamma), vec(dbeta)};
+  });
+  return {y, mean, rstd};
+}
+
+// As backwardKernel, for channels-last x and dy: one pass forms SiLU's gradient in dx with its sums
+// per channel, then channelAffine turns it into GroupNorm's input gradient in place.
+std::vector<at::Tensor> backwardKernelChannelsLast(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& mean,
+                                                   const at::Tensor& rstd, const at::Tensor& gamma,
+                                                   const at::Tensor& beta) {
+  const Dims d(x, mean.size(1));
+  at::Tensor dx = at::empty_like(x);
+  std::vector<double> sdu(d.n * d.c), sdux(d.n * d.c);
+  const float *px = x.data_ptr<float>(), *pdy = dy.data_ptr<float>(), *pg = gamma.data_ptr<float>(),
+              *pb = beta.data_ptr<float>();
+  const double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
+  float* pdx = dx.data_ptr<float>();
+  const int64_t block = d.pixels * d.c;
+  at::parallel_for(0, d.n, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> scale(d.c), shift(d.c), pivot(d.c), u(d.c), v(d.c), w(d.c);
+    for (int64_t e = lo; e < hi; e++) {
+      const double* m = pm + e * d.groups;
+      const double* r = pr + e * d.groups;
+      for (int64_t c = 0; c < d.c; c++) {
+        affine(m[c / d.perGroup], r[c / d.perGroup], pg[c], pb[c], &scale[c], &shift[c]);
+        pivot[c] = static_cast<float>(m[c / d.perGroup]);
+      }
+      double* s1 = sdu.data() + e * d.c;
+      double* s2 = sdux.data() + e * d.c;
+      gradRows(pdy + e * block, px + e * block, pdx + e * block, d.pixels, d.c, scale.data(), shift.data(),
+               pivot.data(), s1, s2);
+      for (int64_t g = 0; g < d.groups; g++) {
+        double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·(x − m)
+        for (int64_t c = g * d.perGroup; c < (g + 1) * d.perGroup; c++) {
+          s2[c] -= (m[g] - pivot[c]) * s1[c];  // Σ du·(x − m)
+          a += pg[c] * s1[c];
+          b += pg[c] * s2[c];
+        }
+        // dx = r·γ·du + v·(x − m) − r·a/M with v = −r³·b/M, GroupNorm's input gradient; channelAffine
+        // takes x − pivot, so w carries v·(pivot − m).
+        const double vg = -b * r[g] * r[g] * r[g] / d.count();
+        for (int64_t c = g * d.perGroup; c < (g + 1) * d.perGroup; c++) {
+          u[c] = static_cast<float>(r[g] * pg[c]);
+          v[c] = static_cast<float>(vg);
+          w[c] = static_cast<float>(-a * r[g] / d.count() + vg * (pivot[c] - m[g]));
+        }
+      }
+      channelAffine(pdx + e * block, px + e * block, pivot.data(), pdx + e * block, d.pixels, d.c, u.data(), v.data(),
+                    w.data());
+    }
+  });
+  const auto [dgamma, dbeta] = affineGrads(d, sdu, sdux, pr, gamma);
+  return {dx, dgamma, dbeta};
 }
 
 // Weight and bias are always tensors here (see GroupNormArgs).
 struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& gamma,
                             const at::Tensor& beta, int64_t groups, double eps) {
-    auto out = forwardKernel(x, gamma, beta, groups, eps);
+    auto out = x.is_contiguous() ? forwardKernel(x, gamma, beta, groups, eps)
+                                 : forwardKernelChannelsLast(x, gamma, beta, groups, eps);
     ctx->save_for_backward({x, gamma, beta, out[1], out[2]});
     ctx->saved_data["groups"] = groups;
     ctx->saved_data["eps"] = eps;
@@ -317,8 +520,10 @@ struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
       const at::Tensor u = at::group_norm(x, groups, gamma, beta, eps);
       const at::Tensor s = at::sigmoid(u);
       g = groupNormDifferentiableBackward(dy * s * (1 + u * (1 - s)), x, gamma, groups, eps);
-    } else {
+    } else if (x.is_contiguous()) {
       g = backwardKernel(dy.contiguous(), x, mean, rstd, gamma, beta);
+    } else {
+      g = backwardKernelChannelsLast(dy.contiguous(at::MemoryFormat::ChannelsLast), x, mean, rstd, gamma, beta);
     }
     return {g[0], g[1], g[2], at::Tensor(), at::Tensor()};
   }
@@ -330,10 +535,12 @@ void registerNormSiluFunctions(Napi::Env env, Napi::Object exports) {
   // groupNormSilu(x, weight|null, bias|null, groups, eps): silu(group_norm(x)); see the head of this file.
   exportFn(env, exports, "groupNormSilu", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const at::Tensor& x = tensorArg(info, 0);
-    if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.is_contiguous()) ||
+    if (!(x.device().is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 &&
+          (x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast))) ||
         x.numel() == 0) {
-      throw std::invalid_argument("x must be a non-empty row-major float32 CPU tensor [N, C, H, W], got " +
-                                  describeTensor(x));
+      throw std::invalid_argument(
+          "x must be a non-empty float32 CPU tensor [N, C, H, W], row-major or channels-last, got " +
+          describeTensor(x));
     }
     const GroupNormArgs a = groupNormArgs(info);
     return newHandle(info.Env(), GroupNormSilu::apply(a.x, a.gamma, a.beta, a.groups, a.eps));

@@ -120,14 +120,18 @@ export function groupNorm(x: Tensor, numGroups: number, opts: GroupNormOptions =
 
 /**
  * silu(groupNorm(x)): GroupNorm, then SiLU, the normalisation of a conv net's or a U-Net's block. A
- * float32 CPU x [N, C, H, W] in row-major layout runs genlab's fused node
+ * float32 CPU x [N, C, H, W], row-major or channels-last, runs genlab's fused node
  * (native/src/norm_silu_kernels.cc), which makes fewer passes over memory and agrees with the two
  * ops to float32 rounding; anything else is the two ops (with groupNorm's own choice of kernel).
  */
 export function groupNormSilu(x: Tensor, numGroups: number, opts: GroupNormOptions = {}): Tensor {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
-  if (normKernelTakes(x, numGroups, weight, bias) && x.numel() > 0 && x.isContiguous()) {
+  if (
+    normKernelTakes(x, numGroups, weight, bias) &&
+    x.numel() > 0 &&
+    (x.isContiguous() || x.isContiguous('channelsLast'))
+  ) {
     return wrap(N.groupNormSilu(handle(x), nullableHandle(weight), nullableHandle(bias), numGroups, opts.eps ?? 1e-5));
   }
   return ops.silu(groupNorm(x, numGroups, opts));
