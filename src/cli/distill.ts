@@ -37,7 +37,7 @@ const teacher = verb({
     width: int('U-Net width', { min: 1, max: 4096, defaultText: perData(TEACHER_DEFAULTS, 'width') }),
     depth: int('residual blocks per level', { min: 1, max: 64, defaultText: '1' }),
     mults: ints('width per resolution', { min: 1, max: 64, defaultText: '1 for digits, 1,2,2 for 28×28' }),
-    memoryFormat: choice('U-Net layout, which students inherit (channelsLast: faster for 28×28)', MEMORY_FORMATS, {
+    memoryFormat: choice('U-Net layout, which students inherit (channelsLast: faster)', MEMORY_FORMATS, {
       defaultText: 'contiguous',
     }),
     ema: float('EMA decay of the weights the student learns from', { min: 0, max: 0.999999, defaultText: '0.999' }),

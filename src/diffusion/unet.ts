@@ -63,6 +63,14 @@ function zeroInit(m: Conv2d | Linear): void {
   if (m.bias) init.zeros_(m.bias);
 }
 
+/**
+ * silu(norm(x)). Channels-last activations take the fused node (GroupNorm.forwardSilu); row-major
+ * ones keep ATen's two ops, whose bits the committed row-major results were trained with.
+ */
+function normSilu(norm: GroupNorm, x: Tensor): Tensor {
+  return x.isContiguous() ? F.silu(norm.forward(x)) : norm.forwardSilu(x);
+}
+
 /** GroupNorm → SiLU → conv → + cond → GroupNorm → SiLU → dropout → conv (zero init), plus a shortcut. */
 export class ResBlock extends Module<[Tensor, Tensor], Tensor> {
   readonly norm1: GroupNorm;
@@ -87,9 +95,9 @@ export class ResBlock extends Module<[Tensor, Tensor], Tensor> {
   }
 
   forward(x: Tensor, cond: Tensor): Tensor {
-    let h = this.conv1.forward(F.silu(this.norm1.forward(x)));
+    let h = this.conv1.forward(normSilu(this.norm1, x));
     h = h.add(this.cond.forward(cond).unsqueeze(-1).unsqueeze(-1));
-    h = this.conv2.forward(this.dropout.forward(F.silu(this.norm2.forward(h))));
+    h = this.conv2.forward(this.dropout.forward(normSilu(this.norm2, h)));
     return this.skip.forward(x).add(h);
   }
 }
@@ -110,9 +118,9 @@ export interface UNetConfig {
   fourier?: number[];
   /**
    * The activations' layout inside the network: 'channelsLast' runs oneDNN's convolutions without
-   * reordering and genlab's own GroupNorm for that layout (torch.groupNorm); its sums run in another
-   * order, so results differ from 'contiguous' (the default) in the last digits. Input and output
-   * are row-major either way.
+   * reordering and genlab's own kernels for that layout (GroupNorm, and GroupNorm + SiLU as one
+   * node); their sums run in another order, so results differ from 'contiguous' (the default) in
+   * the last digits. Input and output are row-major either way.
    */
   memoryFormat?: 'contiguous' | 'channelsLast';
 }
@@ -240,7 +248,7 @@ export class UNet extends Module<[Tensor, Tensor], Tensor> implements EpsNet {
       if (m instanceof ResAttn) h = m.forward(cat([h, hs.pop()!], 1), cond);
       else h = m.forward(F.interpolate(h, { scaleFactor: 2, mode: 'nearest' }));
     }
-    return this.convOut.forward(F.silu(this.normOut.forward(h))).contiguous();
+    return this.convOut.forward(normSilu(this.normOut, h)).contiguous();
   }
 }
 

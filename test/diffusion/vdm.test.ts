@@ -14,7 +14,7 @@ import {
   sigma2,
   snr,
 } from '../../src/diffusion/schedules.js';
-import { fourierFeatures, MLPDenoiser, UNet } from '../../src/diffusion/unet.js';
+import { fourierFeatures, MLPDenoiser, type ResAttn, UNet } from '../../src/diffusion/unet.js';
 import {
   decoderLogits,
   discreteReconstruction,
@@ -315,10 +315,26 @@ for (const fourier of [[2, 3], []])
         eps.square().sum().backward();
         return { eps, grads: net.parameters().map((p) => p.grad!) };
       };
+      // What reaches the first block's first convolution: GroupNorm + SiLU as one node channels-last only.
+      const conv1Input = (net: UNet) => {
+        const conv = (net.down.at(0) as ResAttn).res.conv1;
+        const seen: string[] = [];
+        const plain = conv.forward.bind(conv);
+        conv.forward = (t: Tensor) => {
+          seen.push(t.gradFn ?? '');
+          return plain(t);
+        };
+        return seen;
+      };
+      const seenA = conv1Input(rowMajor);
+      const seenB = conv1Input(last);
       const a = run(rowMajor);
       const b = run(last);
+      assert.match(seenB[0], /GroupNormSilu/, 'channels-last: the fused node');
+      assert.match(seenA[0], /Silu/);
+      assert.doesNotMatch(seenA[0], /GroupNormSilu/, 'row-major: the two ops, as the committed results were trained');
       assert.ok(b.eps.isContiguous(), 'ε̂ leaves the network row-major');
-      // GroupNorm's sums run in another order channels-last: identical bits would mean that layout never ran.
+      // The norms' sums run in another order channels-last: identical bits would mean that layout never ran.
       assert.ok(!b.eps.equal(a.eps), 'the channels-last path ran');
       const rel = (x: Tensor, y: Tensor) => x.sub(y).abs().max().item() / Math.max(1e-6, y.abs().max().item());
       assert.ok(rel(b.eps, a.eps) < 1e-5, `ε̂: ${rel(b.eps, a.eps)}`);

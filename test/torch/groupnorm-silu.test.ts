@@ -217,3 +217,35 @@ test('nn.Sequential with the fused pair between convolutions: output and paramet
     for (const [k, t] of a.entries()) assert.ok(maxAbs(t!, b[k]!) / norm(b[k]!) < 1e-5, `parameter ${k}`);
   });
 });
+
+test('GroupNorm.forwardSilu is the fused node, but a watched instance or a subclass runs its own forward, then SiLU', () => {
+  torch.tidy(() => {
+    torch.manualSeed(6);
+    const x = torch.randn([2, 8, 5, 5]).contiguous('channelsLast').requiresGrad_(true);
+    const layer = new nn.GroupNorm(2, 8);
+    const fused = layer.forwardSilu(x);
+    assert.match(fused.gradFn ?? '', /GroupNormSilu/);
+    const apart = torch.ops.silu(layer.forward(x));
+    assert.ok(maxAbs(fused, apart) / norm(apart) < 2e-6);
+
+    const seen: Tensor[] = [];
+    const plainForward = layer.forward.bind(layer);
+    layer.forward = (t: Tensor) => {
+      seen.push(t);
+      return plainForward(t);
+    };
+    assert.doesNotMatch(layer.forwardSilu(x).gradFn ?? '', /GroupNormSilu/);
+    assert.equal(seen.length, 1, 'the watcher sees the call');
+
+    class ShiftedNorm extends nn.GroupNorm {
+      override forward(t: Tensor): Tensor {
+        return super.forward(t).add(1);
+      }
+    }
+    const shifted = new ShiftedNorm(2, 8).forwardSilu(x);
+    assert.ok(
+      maxAbs(shifted, torch.ops.silu(new nn.GroupNorm(2, 8).forward(x).add(1))) < 1e-6,
+      'the subclass forward ran',
+    );
+  });
+});

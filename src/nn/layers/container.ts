@@ -1,7 +1,6 @@
 // Containers: Sequential chains modules; ModuleList only holds and registers them.
 import { disposeTemporary } from '../../torch/scope.js';
 import type { Tensor } from '../../torch/tensor.js';
-import * as F from '../functional.js';
 import { Module } from '../module.js';
 import { SiLU } from './activation.js';
 import { GroupNorm } from './norm.js';
@@ -60,7 +59,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
    * memory is reused within the same pass instead of at the end of the caller's scope. Outputs of a
    * module whose forward is wrapped on the instance (watched, e.g. by Grad-CAM), and inputs of one,
    * are left alone. GENLAB_SEQ_EARLY_FREE=0 turns this off. A GroupNorm directly followed by a SiLU,
-   * neither watched, runs as one fused node (F.groupNormSilu), which agrees with the two layers to
+   * neither watched, runs as one fused node (GroupNorm.forwardSilu), which agrees with the two layers to
    * float32 rounding; torch.useFusedKernels(false) keeps the two.
    */
   forward(x: Tensor): Tensor {
@@ -71,7 +70,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
       let next: Tensor;
       let last = m;
       if (isExactly(m, GroupNorm) && i + 1 < this.items.length && isExactly(this.items[i + 1], SiLU)) {
-        next = F.groupNormSilu(y, m.numGroups, { weight: m.weight, bias: m.bias, eps: m.eps });
+        next = m.forwardSilu(y);
         last = this.items[++i];
       } else {
         next = m.forward(y);

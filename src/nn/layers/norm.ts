@@ -78,6 +78,18 @@ export class GroupNorm extends Module<[Tensor], Tensor> {
     return F.groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
 
+  /**
+   * silu(this.forward(x)) as one fused node (F.groupNormSilu), which agrees with the two ops to
+   * float32 rounding. A subclass, or an instance whose forward is wrapped (watched, e.g. by
+   * Grad-CAM), runs its forward and then SiLU, so what it changes or watches still happens.
+   */
+  forwardSilu(x: Tensor): Tensor {
+    if (Object.getPrototypeOf(this) !== GroupNorm.prototype || Object.hasOwn(this, 'forward')) {
+      return F.silu(this.forward(x));
+    }
+    return F.groupNormSilu(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.weight !== null}`;
   }
