@@ -354,65 +354,71 @@ std::vector<at::Tensor> forwardKernel(const at::Tensor& x, const at::Tensor& gam
   return {y, mean, rstd};
 }
 
-// dweight and dbias from each (example, channel)'s Σ du·(x − m) and Σ du, summed over the examples in
-// a fixed order (so one thread and two give the same bits).
-std::pair<at::Tensor, at::Tensor> affineGrads(const Dims& d, const std::vector<double>& sdu,
-                                              const std::vector<double>& sdux, const double* rstd,
-                                              const at::Tensor& gamma) {
-  std::vector<double> dgamma(d.c, 0.0), dbeta(d.c, 0.0);
-  for (int64_t n = 0; n < d.n; n++) {
-    for (int64_t c = 0; c < d.c; c++) {
-      const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
-      dgamma[c] += sdux[j] * rstd[i];
-      dbeta[c] += sdu[j];
-    }
-  }
-  const auto vec = [&](const std::vector<double>& v) {
-    return at::tensor(std::vector<float>(v.begin(), v.end()), gamma.options());
-  };
-  return {vec(dgamma), vec(dbeta)};
-}
+// One backward call: its inputs, the dx it writes, and each (example, channel)'s Σ du and
+// Σ du·(x − m), which the row-major and channels-last passes fill in.
+struct Backward {
+  Dims d;
+  at::Tensor dx;
+  std::vector<double> sdu, sdux;
+  const float *x, *dy, *gamma, *beta;
+  const double *mean, *rstd;
+  float* pdx;
 
-// dx, dweight, dbias from dy (row-major).
-std::vector<at::Tensor> backwardKernel(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& mean,
-                                       const at::Tensor& rstd, const at::Tensor& gamma, const at::Tensor& beta) {
-  const Dims d(x, mean.size(1));
-  at::Tensor dx = at::empty_like(x);
-  std::vector<double> sdu(d.n * d.c), sdux(d.n * d.c);
-  const float *px = x.data_ptr<float>(), *pdy = dy.data_ptr<float>(), *pg = gamma.data_ptr<float>(),
-              *pb = beta.data_ptr<float>();
-  const double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
-  float* pdx = dx.data_ptr<float>();
+  Backward(const at::Tensor& dyT, const at::Tensor& xT, const at::Tensor& meanT, const at::Tensor& rstdT,
+           const at::Tensor& gammaT, const at::Tensor& betaT)
+      : d(xT, meanT.size(1)), dx(at::empty_like(xT)), sdu(d.n * d.c), sdux(d.n * d.c), x(xT.data_ptr<float>()),
+        dy(dyT.data_ptr<float>()), gamma(gammaT.data_ptr<float>()), beta(betaT.data_ptr<float>()),
+        mean(meanT.data_ptr<double>()), rstd(rstdT.data_ptr<double>()), pdx(dx.data_ptr<float>()) {}
+
+  // {dx, dweight, dbias}, the sums added over the examples in a fixed order (so one thread and two
+  // give the same bits).
+  std::vector<at::Tensor> result(const at::TensorOptions& vectors) const {
+    std::vector<double> dgamma(d.c, 0.0), dbeta(d.c, 0.0);
+    for (int64_t n = 0; n < d.n; n++) {
+      for (int64_t c = 0; c < d.c; c++) {
+        const int64_t i = n * d.groups + c / d.perGroup, j = n * d.c + c;
+        dgamma[c] += sdux[j] * rstd[i];
+        dbeta[c] += sdu[j];
+      }
+    }
+    const auto vec = [&](const std::vector<double>& v) {
+      return at::tensor(std::vector<float>(v.begin(), v.end()), vectors);
+    };
+    return {dx, vec(dgamma), vec(dbeta)};
+  }
+};
+
+// The backward of row-major x and dy.
+void backwardRowMajor(Backward& io) {
+  const Dims& d = io.d;
   const int64_t rowLen = d.perGroup * d.pixels;
   at::parallel_for(0, d.n * d.groups, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) {
-      const double m = pm[i], r = pr[i];
+      const double m = io.mean[i], r = io.rstd[i];
       const float pivot = static_cast<float>(m);
       const int64_t g = i % d.groups, base = (i / d.groups) * d.c + g * d.perGroup;  // index of (example, first channel)
       double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·(x − pivot)
       for (int64_t k = 0; k < d.perGroup; k++) {
         const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
         float scale, shift;
-        affine(m, r, pg[c], pb[c], &scale, &shift);
+        affine(m, r, io.gamma[c], io.beta[c], &scale, &shift);
         double s1 = 0, s2 = 0;
-        gradRun(pdy + o, px + o, pdx + o, d.pixels, scale, shift, pivot, &s1, &s2);
-        sdu[base + k] = s1;
-        sdux[base + k] = s2 - (m - pivot) * s1;  // Σ du·(x − m)
-        a += pg[c] * s1;
-        b += pg[c] * sdux[base + k];
+        gradRun(io.dy + o, io.x + o, io.pdx + o, d.pixels, scale, shift, pivot, &s1, &s2);
+        io.sdu[base + k] = s1;
+        io.sdux[base + k] = s2 - (m - pivot) * s1;  // Σ du·(x − m)
+        a += io.gamma[c] * s1;
+        b += io.gamma[c] * io.sdux[base + k];
       }
       // dx = r·γ·du + x·c2 + c3, GroupNorm's input gradient, with b = Σ γ·du·(x − m).
       const double c2 = -b * r * r * r / d.count();
       const double c3 = -c2 * m - a * r / d.count();
       for (int64_t k = 0; k < d.perGroup; k++) {
         const int64_t c = g * d.perGroup + k, o = i * rowLen + k * d.pixels;
-        finishRun(pdx + o, px + o, d.pixels, static_cast<float>(r * pg[c]), static_cast<float>(c2),
+        finishRun(io.pdx + o, io.x + o, d.pixels, static_cast<float>(r * io.gamma[c]), static_cast<float>(c2),
                   static_cast<float>(c3));
       }
     }
   });
-  const auto [dgamma, dbeta] = affineGrads(d, sdu, sdux, pr, gamma);
-  return {dx, dgamma, dbeta};
 }
 
 // ---- channels-last kernels, each example a task ----
@@ -446,54 +452,44 @@ std::vector<at::Tensor> forwardKernelChannelsLast(const at::Tensor& x, const at:
   return {y, mean, rstd};
 }
 
-// As backwardKernel, for channels-last x and dy: one pass forms SiLU's gradient in dx with its sums
-// per channel, then channelAffine turns it into GroupNorm's input gradient in place.
-std::vector<at::Tensor> backwardKernelChannelsLast(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& mean,
-                                                   const at::Tensor& rstd, const at::Tensor& gamma,
-                                                   const at::Tensor& beta) {
-  const Dims d(x, mean.size(1));
-  at::Tensor dx = at::empty_like(x);
-  std::vector<double> sdu(d.n * d.c), sdux(d.n * d.c);
-  const float *px = x.data_ptr<float>(), *pdy = dy.data_ptr<float>(), *pg = gamma.data_ptr<float>(),
-              *pb = beta.data_ptr<float>();
-  const double *pm = mean.data_ptr<double>(), *pr = rstd.data_ptr<double>();
-  float* pdx = dx.data_ptr<float>();
+// The backward of channels-last x and dy: one pass forms SiLU's gradient in dx with its sums per
+// channel, then channelAffine turns it into GroupNorm's input gradient in place.
+void backwardChannelsLast(Backward& io) {
+  const Dims& d = io.d;
   const int64_t block = d.pixels * d.c;
   at::parallel_for(0, d.n, 1, [&](int64_t lo, int64_t hi) {
     std::vector<float> scale(d.c), shift(d.c), pivot(d.c), u(d.c), v(d.c), w(d.c);
     for (int64_t e = lo; e < hi; e++) {
-      const double* m = pm + e * d.groups;
-      const double* r = pr + e * d.groups;
+      const double* m = io.mean + e * d.groups;
+      const double* r = io.rstd + e * d.groups;
       for (int64_t c = 0; c < d.c; c++) {
-        affine(m[c / d.perGroup], r[c / d.perGroup], pg[c], pb[c], &scale[c], &shift[c]);
+        affine(m[c / d.perGroup], r[c / d.perGroup], io.gamma[c], io.beta[c], &scale[c], &shift[c]);
         pivot[c] = static_cast<float>(m[c / d.perGroup]);
       }
-      double* s1 = sdu.data() + e * d.c;
-      double* s2 = sdux.data() + e * d.c;
-      gradRows(pdy + e * block, px + e * block, pdx + e * block, d.pixels, d.c, scale.data(), shift.data(),
+      double* s1 = io.sdu.data() + e * d.c;
+      double* s2 = io.sdux.data() + e * d.c;
+      gradRows(io.dy + e * block, io.x + e * block, io.pdx + e * block, d.pixels, d.c, scale.data(), shift.data(),
                pivot.data(), s1, s2);
       for (int64_t g = 0; g < d.groups; g++) {
         double a = 0, b = 0;  // over the group: Σ γ·du and Σ γ·du·(x − m)
         for (int64_t c = g * d.perGroup; c < (g + 1) * d.perGroup; c++) {
           s2[c] -= (m[g] - pivot[c]) * s1[c];  // Σ du·(x − m)
-          a += pg[c] * s1[c];
-          b += pg[c] * s2[c];
+          a += io.gamma[c] * s1[c];
+          b += io.gamma[c] * s2[c];
         }
         // dx = r·γ·du + v·(x − m) − r·a/M with v = −r³·b/M, GroupNorm's input gradient; channelAffine
         // takes x − pivot, so w carries v·(pivot − m).
         const double vg = -b * r[g] * r[g] * r[g] / d.count();
         for (int64_t c = g * d.perGroup; c < (g + 1) * d.perGroup; c++) {
-          u[c] = static_cast<float>(r[g] * pg[c]);
+          u[c] = static_cast<float>(r[g] * io.gamma[c]);
           v[c] = static_cast<float>(vg);
           w[c] = static_cast<float>(-a * r[g] / d.count() + vg * (pivot[c] - m[g]));
         }
       }
-      channelAffine(pdx + e * block, px + e * block, pivot.data(), pdx + e * block, d.pixels, d.c, u.data(), v.data(),
-                    w.data());
+      float* dxe = io.pdx + e * block;  // SiLU's gradient, turned into dx in place
+      channelAffine(dxe, io.x + e * block, pivot.data(), dxe, d.pixels, d.c, u.data(), v.data(), w.data());
     }
   });
-  const auto [dgamma, dbeta] = affineGrads(d, sdu, sdux, pr, gamma);
-  return {dx, dgamma, dbeta};
 }
 
 // Weight and bias are always tensors here (see GroupNormArgs).
@@ -520,10 +516,13 @@ struct GroupNormSilu : public torch::autograd::Function<GroupNormSilu> {
       const at::Tensor u = at::group_norm(x, groups, gamma, beta, eps);
       const at::Tensor s = at::sigmoid(u);
       g = groupNormDifferentiableBackward(dy * s * (1 + u * (1 - s)), x, gamma, groups, eps);
-    } else if (x.is_contiguous()) {
-      g = backwardKernel(dy.contiguous(), x, mean, rstd, gamma, beta);
     } else {
-      g = backwardKernelChannelsLast(dy.contiguous(at::MemoryFormat::ChannelsLast), x, mean, rstd, gamma, beta);
+      const bool rowMajor = x.is_contiguous();
+      const at::Tensor dyInLayout =
+          dy.contiguous(rowMajor ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast);
+      Backward k(dyInLayout, x, mean, rstd, gamma, beta);
+      rowMajor ? backwardRowMajor(k) : backwardChannelsLast(k);
+      g = k.result(gamma.options());
     }
     return {g[0], g[1], g[2], at::Tensor(), at::Tensor()};
   }
