@@ -54,11 +54,6 @@ void pivotedSumsScalar(const float* a, const float* b, const float* ka, const fl
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) inline void flush(__m256 v, double* out) {
-  _mm256_storeu_pd(out, _mm256_add_pd(_mm256_loadu_pd(out), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
-  _mm256_storeu_pd(out + 4, _mm256_add_pd(_mm256_loadu_pd(out + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
-}
-
 // V·8 channels at a time, their sums in registers, one pass over the pixels per V·8 channels (so a
 // block that does not fit the cache is read as few times as the registers allow).
 template <int V>
@@ -87,8 +82,8 @@ __attribute__((target("avx2,fma"))) void pivotedSumsAvx2(const float* a, const f
       }
     }
     for (int j = 0; j < V; j++) {
-      flush(vs[j], s + c + 8 * j);
-      flush(vt[j], t + c + 8 * j);
+      addLanes(vs[j], s + c + 8 * j);
+      addLanes(vt[j], t + c + 8 * j);
     }
   }
 }

@@ -3,6 +3,9 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 #include <vector>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace genlab {
 
@@ -31,5 +34,13 @@ void channelsLastGroupStats(const float* xe, int64_t pixels, int64_t channels, i
 // out[p, c] = u[c]·a[p, c] + v[c]·(b[p, c] − kb[c]) + w[c]; b may be null (no second term), and out may be a.
 void channelAffine(const float* a, const float* b, const float* kb, float* out, int64_t pixels, int64_t channels,
                    const float* u, const float* v, const float* w);
+
+#if defined(__x86_64__)
+// out[j] += v[j] for the 8 lanes, in double: where the kernels' float partial sums end each run.
+__attribute__((target("avx2,fma"))) inline void addLanes(__m256 v, double* out) {
+  _mm256_storeu_pd(out, _mm256_add_pd(_mm256_loadu_pd(out), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+  _mm256_storeu_pd(out + 4, _mm256_add_pd(_mm256_loadu_pd(out + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+}
+#endif
 
 }  // namespace genlab

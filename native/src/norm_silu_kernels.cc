@@ -240,12 +240,6 @@ __attribute__((target("avx2,fma"))) void forwardRowsAvx2(const float* x, float* 
   if (vecChannels < channels) forwardRowsScalar(x, y, pixels, channels, vecChannels, scale, shift);
 }
 
-__attribute__((target("avx2,fma"))) inline void flushLanes(__m256 v, double* out) {
-  alignas(32) float f[8];
-  _mm256_store_ps(f, v);
-  for (int j = 0; j < 8; j++) out[j] += f[j];
-}
-
 // V·8 channels from c, their sums in registers over runs of kFlush pixels.
 template <int V>
 __attribute__((target("avx2,fma"))) void gradRowsAvx2(const float* dy, const float* x, float* du, int64_t pixels,
@@ -279,8 +273,8 @@ __attribute__((target("avx2,fma"))) void gradRowsAvx2(const float* dy, const flo
       }
     }
     for (int j = 0; j < V; j++) {
-      flushLanes(a[j], sdu + c + 8 * j);
-      flushLanes(b[j], sdux + c + 8 * j);
+      addLanes(a[j], sdu + c + 8 * j);
+      addLanes(b[j], sdux + c + 8 * j);
     }
   }
 }
